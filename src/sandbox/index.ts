@@ -1,0 +1,64 @@
+import type { AddressInfo } from 'node:net';
+import { createAdaptorServer } from '@hono/node-server';
+import { createSandboxApp, SandboxState, type RouteTable, type SandboxOptions } from './app.js';
+import { accountRoutes } from './resources/account.js';
+import { billingRoutes } from './resources/billing.js';
+import { catalogRoutes } from './resources/catalog.js';
+import { customerRoutes } from './resources/customers.js';
+import { eventRoutes } from './resources/events.js';
+import { paymentMethodRoutes } from './resources/payment-methods.js';
+import { paymentRoutes } from './resources/payments.js';
+import { sessionRoutes } from './resources/sessions.js';
+
+export { SandboxState, type SandboxOptions } from './app.js';
+export type { Fault } from './faults.js';
+
+/** The key `--sandbox` uses; the sandbox accepts any well-formed test key. */
+export const SANDBOX_API_KEY = 'sk_test_mcpstripesandbox';
+
+function registerAll(routes: RouteTable): void {
+  accountRoutes(routes);
+  customerRoutes(routes);
+  paymentMethodRoutes(routes);
+  paymentRoutes(routes);
+  catalogRoutes(routes);
+  billingRoutes(routes);
+  sessionRoutes(routes);
+  eventRoutes(routes);
+}
+
+export interface RunningSandbox {
+  /** Origin, e.g. `http://127.0.0.1:41234`: pass it as `STRIPE_API_BASE`. */
+  url: string;
+  port: number;
+  state: SandboxState;
+  close(): Promise<void>;
+}
+
+export function createSandbox(options: SandboxOptions = {}) {
+  const state = new SandboxState(options);
+  const app = createSandboxApp(state, registerAll);
+  return { state, app };
+}
+
+/** Starts the sandbox on `host:port` (default 127.0.0.1, a free port). */
+export async function startSandbox(options: SandboxOptions & { host?: string; port?: number } = {}): Promise<RunningSandbox> {
+  const { state, app } = createSandbox(options);
+  const host = options.host ?? '127.0.0.1';
+  const server = createAdaptorServer({ fetch: app.fetch, hostname: host });
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(options.port ?? 0, host, () => resolve());
+  });
+  const port = (server.address() as AddressInfo).port;
+  return {
+    url: `http://${host}:${port}`,
+    port,
+    state,
+    close: () =>
+      new Promise<void>((resolve) => {
+        if ('closeAllConnections' in server) server.closeAllConnections();
+        server.close(() => resolve());
+      }),
+  };
+}

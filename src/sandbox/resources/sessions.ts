@@ -1,0 +1,98 @@
+import type { RouteTable } from '../app.js';
+import { invalid } from '../errors.js';
+import { arr, int, metadata, obj, str } from '../params.js';
+import { newId, paginate, type StripeObject } from '../store.js';
+import { listRoute, retrieveRoute } from './common.js';
+import { lineItems } from './catalog.js';
+
+export function sessionRoutes(routes: RouteTable): void {
+  routes.add('POST', '/v1/checkout/sessions', ({ store, params }) => {
+    const mode = str(params, 'mode', { required: true, oneOf: ['payment', 'setup', 'subscription'] });
+    const items = lineItems(store, params, mode !== 'setup');
+    if (mode === 'subscription' && !items.some((i) => i.price.type === 'recurring')) {
+      throw invalid('You must provide at least one recurring price in `subscription` mode when using prices.', 'line_items');
+    }
+    if (mode === 'payment' && items.some((i) => i.price.type === 'recurring')) {
+      throw invalid('You specified `payment` mode but passed a recurring price. Either switch to `subscription` mode or use only one-time prices.', 'line_items');
+    }
+    const customer = str(params, 'customer');
+    if (customer) store.require('customer', customer, 'customer');
+    const customerEmail = str(params, 'customer_email');
+    if (customer && customerEmail) throw invalid('You may only specify one of these parameters: customer, customer_email.', 'customer_email');
+    const clientRef = str(params, 'client_reference_id');
+    if (clientRef && clientRef.length > 200) throw invalid('client_reference_id can be at most 200 characters.', 'client_reference_id');
+    const currencies = new Set(items.map((i) => i.price.currency));
+    if (currencies.size > 1) throw invalid('All prices in a Checkout Session must have the same currency.', 'line_items');
+    const subtotal = items.reduce((s, i) => s + (i.price.unit_amount as number) * i.quantity, 0);
+    const coupon = str(((arr(params, 'discounts')?.[0] ?? {}) as Record<string, unknown>), 'coupon');
+    if (coupon) store.require('coupon', coupon, 'discounts[0][coupon]');
+    const now = store.now();
+    const session = store.create<StripeObject>('cs_test', 'checkout.session', {
+      allow_promotion_codes: null,
+      amount_subtotal: subtotal,
+      amount_total: subtotal,
+      cancel_url: str(params, 'cancel_url') ?? null,
+      client_reference_id: clientRef ?? null,
+      currency: items[0]?.price.currency ?? (str(params, 'currency') ?? null),
+      customer: customer ?? null,
+      customer_creation: customer ? null : 'if_required',
+      customer_details: customerEmail ? { email: customerEmail } : null,
+      customer_email: customerEmail ?? null,
+      expires_at: int(params, 'expires_at', { min: now + 1800, max: now + 86400 }) ?? now + 86400,
+      invoice: null,
+      metadata: metadata(params),
+      mode,
+      payment_intent: null,
+      payment_link: null,
+      payment_method_types: arr(params, 'payment_method_types')?.map(String) ?? ['card'],
+      payment_status: mode === 'setup' ? 'no_payment_required' : 'unpaid',
+      setup_intent: null,
+      status: 'open',
+      submit_type: null,
+      subscription: null,
+      subscription_data: obj(params, 'subscription_data') ?? null,
+      success_url: str(params, 'success_url') ?? null,
+      ui_mode: 'hosted',
+      url: '',
+    });
+    session.url = `https://checkout.stripe.com/c/pay/${session.id}`;
+    store.lineItems.set(
+      session.id,
+      items.map(({ price, quantity }) => ({
+        id: newId('li'), object: 'item', amount_subtotal: (price.unit_amount as number) * quantity,
+        amount_total: (price.unit_amount as number) * quantity, currency: price.currency, description: null, price, quantity,
+      })),
+    );
+    return session;
+  });
+  retrieveRoute(routes, '/v1/checkout/sessions/:id', 'checkout.session');
+  listRoute(routes, '/v1/checkout/sessions', 'checkout.session', ['customer', 'payment_intent', 'subscription', 'status']);
+  routes.add('GET', '/v1/checkout/sessions/:id/line_items', ({ store, path, params }) => {
+    store.require('checkout.session', path.id!);
+    return paginate([...(store.lineItems.get(path.id!) ?? [])].reverse() as StripeObject[], params, `/v1/checkout/sessions/${path.id}/line_items`);
+  });
+  routes.add('POST', '/v1/checkout/sessions/:id/expire', ({ store, path }) => {
+    const s = store.require('checkout.session', path.id!);
+    if (s.status !== 'open') throw invalid(`Only open Checkout Sessions can be expired; this one is ${String(s.status)}.`, undefined, 'checkout_session_unexpected_state');
+    s.status = 'expired';
+    store.emit('checkout.session.expired', s);
+    return s;
+  });
+
+  routes.add('POST', '/v1/billing_portal/sessions', ({ store, params }) => {
+    const customer = store.require('customer', str(params, 'customer', { required: true }), 'customer');
+    const returnUrl = str(params, 'return_url');
+    if (returnUrl && !/^https?:\/\//.test(returnUrl)) throw invalid('Not a valid URL', 'return_url', 'url_invalid');
+    const session = store.create<StripeObject>('bps', 'billing_portal.session', {
+      configuration: 'bpc_sandbox_default',
+      customer: customer.id,
+      flow: null,
+      locale: str(params, 'locale') ?? null,
+      on_behalf_of: null,
+      return_url: returnUrl ?? null,
+      url: '',
+    });
+    session.url = `https://billing.stripe.com/p/session/test_${session.id.slice(4)}`;
+    return session;
+  });
+}

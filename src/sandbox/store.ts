@@ -1,0 +1,190 @@
+import { randomBytes } from 'node:crypto';
+import { invalid, notFound } from './errors.js';
+import { int, str, type Params } from './params.js';
+
+export type StripeObject = { id: string; object: string; [key: string]: unknown };
+
+const ALPHABET = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789';
+
+export function newId(prefix: string, length = 24): string {
+  const bytes = randomBytes(length);
+  let out = '';
+  for (const b of bytes) out += ALPHABET[b % ALPHABET.length];
+  return `${prefix}_${out}`;
+}
+
+export interface Clock {
+  /** Unix seconds. */
+  now(): number;
+}
+
+export const systemClock: Clock = { now: () => Math.floor(Date.now() / 1000) };
+
+type Listener = (event: StripeObject) => void;
+
+/**
+ * All objects of one Stripe account (the platform, or a Connect account reached with `Stripe-Account`).
+ * Objects are stored as the JSON Stripe would return; responses are deep copies.
+ */
+export class AccountStore {
+  private readonly byId = new Map<string, StripeObject>();
+  private readonly byType = new Map<string, StripeObject[]>();
+  /** Behaviour of payment methods made from Stripe's test tokens (`pm_card_visa` …), keyed by pm id. */
+  readonly testCards = new Map<string, string>();
+  /** Line items of payment links and checkout sessions (a sub-list Stripe serves separately). */
+  readonly lineItems = new Map<string, Record<string, unknown>[]>();
+  private invoiceSeq = 0;
+
+  constructor(
+    readonly accountId: string,
+    readonly clock: Clock,
+    private readonly onEvent: Listener = () => {},
+  ) {}
+
+  now(): number {
+    return this.clock.now();
+  }
+
+  insert<T extends StripeObject>(obj: T): T {
+    this.byId.set(obj.id, obj);
+    let list = this.byType.get(obj.object);
+    if (!list) this.byType.set(obj.object, (list = []));
+    list.push(obj);
+    return obj;
+  }
+
+  /** Builds `{ id, object, created, livemode: false, ...fields }` and stores it. */
+  create<T extends StripeObject>(prefix: string, object: string, fields: Omit<T, 'id' | 'object'>): T {
+    const obj = { id: newId(prefix), object, created: this.now(), livemode: false, ...fields } as unknown as T;
+    return this.insert(obj);
+  }
+
+  get(id: string): StripeObject | undefined {
+    return this.byId.get(id);
+  }
+
+  /** The object of this type with this id, or Stripe's 404 naming the param. */
+  require<T extends StripeObject = StripeObject>(object: string, id: string, param = 'id'): T {
+    const found = this.byId.get(id);
+    if (!found || found.object !== object || found.deleted === true) {
+      throw notFound(object.replace(/\./g, ' ').replace(/_/g, ''), id, param);
+    }
+    return found as T;
+  }
+
+  remove(id: string): void {
+    const obj = this.byId.get(id);
+    if (!obj) return;
+    this.byId.delete(id);
+    const list = this.byType.get(obj.object);
+    if (list) list.splice(list.indexOf(obj), 1);
+  }
+
+  all(object: string): StripeObject[] {
+    return this.byType.get(object) ?? [];
+  }
+
+  nextInvoiceNumber(): number {
+    return ++this.invoiceSeq;
+  }
+
+  /** Records an event Stripe would send for a state change (served by `/v1/events`). */
+  emit(type: string, object: StripeObject, previousAttributes?: Record<string, unknown>): StripeObject {
+    const data: Record<string, unknown> = { object: structuredClone(object) };
+    if (previousAttributes) data.previous_attributes = previousAttributes;
+    const event = this.create<StripeObject>('evt', 'event', {
+      api_version: null,
+      data,
+      pending_webhooks: 0,
+      request: { id: null, idempotency_key: null },
+      type,
+      account: this.accountId,
+    });
+    this.onEvent(event);
+    return event;
+  }
+}
+
+/**
+ * Stripe's list envelope with cursor pagination (newest first): `limit` 1–100 (default 10),
+ * `starting_after` / `ending_before` take object ids from the same list.
+ */
+export function paginate(items: StripeObject[], params: Params, url: string): Record<string, unknown> {
+  const limit = int(params, 'limit', { min: 1, max: 100 }) ?? 10;
+  const startingAfter = str(params, 'starting_after');
+  const endingBefore = str(params, 'ending_before');
+  if (startingAfter && endingBefore) {
+    throw invalid('You may only specify one of these parameters: ending_before, starting_after.', 'ending_before');
+  }
+  const newestFirst = [...items].reverse();
+  let data: StripeObject[];
+  let hasMore: boolean;
+  if (startingAfter) {
+    const at = newestFirst.findIndex((o) => o.id === startingAfter);
+    if (at < 0) throw invalid(`No such object: '${startingAfter}'`, 'starting_after', 'resource_missing');
+    data = newestFirst.slice(at + 1, at + 1 + limit);
+    hasMore = at + 1 + limit < newestFirst.length;
+  } else if (endingBefore) {
+    const at = newestFirst.findIndex((o) => o.id === endingBefore);
+    if (at < 0) throw invalid(`No such object: '${endingBefore}'`, 'ending_before', 'resource_missing');
+    const from = Math.max(0, at - limit);
+    data = newestFirst.slice(from, at);
+    hasMore = from > 0;
+  } else {
+    data = newestFirst.slice(0, limit);
+    hasMore = newestFirst.length > limit;
+  }
+  return { object: 'list', data, has_more: hasMore, url };
+}
+
+/** Filters on `created[gt]`, `created[gte]`, `created[lt]`, `created[lte]` or an exact `created`. */
+export function createdFilter(params: Params): (o: StripeObject) => boolean {
+  const c = params.created;
+  if (c === undefined) return () => true;
+  if (typeof c === 'string') {
+    const exact = int(params, 'created');
+    return (o) => o.created === exact;
+  }
+  const range = c as Params;
+  const gt = int(range, 'gt');
+  const gte = int(range, 'gte');
+  const lt = int(range, 'lt');
+  const lte = int(range, 'lte');
+  return (o) => {
+    const t = o.created as number;
+    return (
+      (gt === undefined || t > gt) &&
+      (gte === undefined || t >= gte) &&
+      (lt === undefined || t < lt) &&
+      (lte === undefined || t <= lte)
+    );
+  };
+}
+
+/**
+ * Stripe's `expand[]`: each dotted path names a field holding an id, replaced by the object.
+ * `data.x` expands inside list envelopes. Works on a deep copy; stored objects never change.
+ */
+export function expand(store: AccountStore, value: unknown, paths: string[]): unknown {
+  const out = structuredClone(value);
+  for (const path of paths) expandPath(store, out, path.split('.'), path);
+  return out;
+}
+
+function expandPath(store: AccountStore, node: unknown, parts: string[], full: string): void {
+  if (node === null || typeof node !== 'object') return;
+  const [head, ...rest] = parts;
+  if (head === undefined) return;
+  const rec = node as Record<string, unknown>;
+  if (!(head in rec)) {
+    throw invalid(`This property cannot be expanded (${full}).`, 'expand');
+  }
+  let child = rec[head];
+  if (typeof child === 'string') {
+    const target = store.get(child);
+    if (target) rec[head] = child = structuredClone(target);
+  }
+  if (rest.length === 0) return;
+  if (Array.isArray(child)) for (const c of child) expandPath(store, c, rest, full);
+  else expandPath(store, child, rest, full);
+}
