@@ -1,0 +1,171 @@
+import { readFileSync } from 'node:fs';
+import { z } from 'zod';
+import { ConfigError } from './errors.js';
+import { classifyKey } from './keys.js';
+import { fileConfigSchema, type Config, type FileConfig, type LogLevel } from './schema.js';
+
+/** Command-line options, as the CLI parsed them (all strings; flags win over env, env over file). */
+export interface Flags {
+  apiKey?: string;
+  sandbox?: boolean;
+  transport?: string;
+  host?: string;
+  port?: string;
+  tools?: string;
+  stripeAccount?: string;
+  config?: string;
+  logLevel?: string;
+}
+
+export interface LoadOptions {
+  flags: Flags;
+  env: NodeJS.ProcessEnv;
+  /** The SDK's pinned API version: the default for `STRIPE_API_VERSION`. */
+  defaultApiVersion: string;
+  readFile?: (path: string) => string;
+}
+
+const LOOPBACK = new Set(['127.0.0.1', 'localhost', '::1', '[::1]']);
+
+export function isLoopbackHost(host: string): boolean {
+  return LOOPBACK.has(host) || /^127\.\d+\.\d+\.\d+$/.test(host);
+}
+
+export function loadConfig(opts: LoadOptions): Config {
+  const { flags, env } = opts;
+  const problems: string[] = [];
+  const file = flags.config ? readConfigFile(flags.config, opts.readFile, problems) : {};
+
+  const pick = <T>(...values: (T | undefined)[]): T | undefined => values.find((v) => v !== undefined && v !== '');
+
+  const sandbox = flags.sandbox === true;
+  const apiKey = pick(flags.apiKey, env.STRIPE_SECRET_KEY, env.STRIPE_API_KEY, file.api?.key);
+  let keyMode: Config['keyMode'] = 'test';
+  if (!sandbox) {
+    if (apiKey === undefined) {
+      problems.push(
+        'No Stripe API key. Pass --api-key=sk_test_… (or set STRIPE_SECRET_KEY), or run with --sandbox to use the built-in Stripe sandbox (no key or account needed).',
+      );
+    } else {
+      const info = classifyKey(apiKey);
+      if ('error' in info) problems.push(`Invalid --api-key / STRIPE_SECRET_KEY: ${info.error}`);
+      else keyMode = info.mode;
+    }
+  }
+
+  const int = (name: string, raw: string | number | undefined, min: number, max: number): number | undefined => {
+    if (raw === undefined || raw === '') return undefined;
+    const n = typeof raw === 'number' ? raw : Number(raw);
+    if (!Number.isInteger(n) || n < min || n > max) {
+      problems.push(`${name} must be a whole number from ${min} to ${max} (got "${String(raw)}").`);
+      return undefined;
+    }
+    return n;
+  };
+  const bool = (name: string, raw: string | boolean | undefined): boolean | undefined => {
+    if (raw === undefined || raw === '') return undefined;
+    if (typeof raw === 'boolean') return raw;
+    if (/^(1|true|yes|on)$/i.test(raw)) return true;
+    if (/^(0|false|no|off)$/i.test(raw)) return false;
+    problems.push(`${name} must be true or false (got "${raw}").`);
+    return undefined;
+  };
+
+  const timeoutMs = int('STRIPE_REQUEST_TIMEOUT', pick<string | number>(env.STRIPE_REQUEST_TIMEOUT, file.api?.timeout), 1, 600_000) ?? 30_000;
+  const maxNetworkRetries =
+    int('STRIPE_MAX_NETWORK_RETRIES', pick<string | number>(env.STRIPE_MAX_NETWORK_RETRIES, file.api?.maxNetworkRetries), 0, 10) ?? 2;
+  const idempotencyEnabled =
+    bool('STRIPE_IDEMPOTENCY_ENABLED', pick<string | boolean>(env.STRIPE_IDEMPOTENCY_ENABLED, file.defaults?.idempotencyEnabled)) ?? true;
+
+  const apiBase = pick(env.STRIPE_API_BASE, file.api?.base);
+  if (apiBase !== undefined) {
+    try {
+      const u = new URL(apiBase);
+      if (!['http:', 'https:'].includes(u.protocol) || u.pathname.replace(/\/$/, '') !== '') throw new Error();
+    } catch {
+      problems.push(`STRIPE_API_BASE must be an origin such as http://127.0.0.1:12111 (got "${apiBase}").`);
+    }
+  }
+
+  const currency = pick(env.STRIPE_CURRENCY, file.defaults?.currency)?.toLowerCase();
+  if (currency !== undefined && !/^[a-z]{3}$/.test(currency)) {
+    problems.push(`STRIPE_CURRENCY must be a three-letter ISO currency code such as usd (got "${currency}").`);
+  }
+
+  const stripeAccount = pick(flags.stripeAccount, env.STRIPE_ACCOUNT, file.api?.stripeAccount);
+  if (stripeAccount !== undefined && !/^acct_[A-Za-z0-9]+$/.test(stripeAccount)) {
+    problems.push(`--stripe-account must be a Connect account id such as acct_1A2b3C (got "${stripeAccount}").`);
+  }
+
+  const transport = pick(flags.transport, env.MCP_STRIPE_TRANSPORT, file.server?.transport) ?? 'stdio';
+  if (transport !== 'stdio' && transport !== 'http') problems.push(`--transport must be stdio or http (got "${transport}").`);
+  const host = pick(flags.host, env.MCP_STRIPE_HOST, file.server?.host) ?? '127.0.0.1';
+  if (transport === 'http' && !isLoopbackHost(host)) {
+    problems.push(
+      `--host=${host} is not a loopback address. Until remote authentication exists, the HTTP transport only listens on 127.0.0.1, localhost or ::1.`,
+    );
+  }
+  const port = int('--port', pick<string | number>(flags.port, env.MCP_STRIPE_PORT, env.PORT, file.server?.port), 0, 65535) ?? 3000;
+
+  const toolsRaw = pick<string | string[]>(flags.tools, env.STRIPE_TOOLS, file.security?.tools) ?? 'all';
+  const toolList = (Array.isArray(toolsRaw) ? toolsRaw : toolsRaw.split(',')).map((t) => t.trim()).filter(Boolean);
+  const tools: Config['tools'] = toolList.length === 0 || toolList.includes('all') ? 'all' : toolList;
+
+  const logLevel = pick(flags.logLevel, env.MCP_STRIPE_LOG_LEVEL, file.server?.logLevel) ?? 'info';
+  if (!['debug', 'info', 'warn', 'error'].includes(logLevel)) {
+    problems.push(`--log-level must be debug, info, warn or error (got "${logLevel}").`);
+  }
+
+  if (problems.length > 0) throw new ConfigError(problems);
+  return {
+    apiKey: apiKey ?? '',
+    keyMode,
+    sandbox,
+    apiVersion: pick(env.STRIPE_API_VERSION, file.api?.version) ?? opts.defaultApiVersion,
+    timeoutMs,
+    maxNetworkRetries,
+    apiBase: apiBase?.replace(/\/$/, ''),
+    stripeAccount,
+    tools,
+    currency,
+    idempotencyEnabled,
+    transport: transport as Config['transport'],
+    host,
+    port,
+    logLevel: logLevel as LogLevel,
+  };
+}
+
+function readConfigFile(path: string, read = (p: string) => readFileSync(p, 'utf8'), problems: string[]): FileConfig {
+  let text: string;
+  try {
+    text = read(path);
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    problems.push(`Cannot read --config=${path}: ${code === 'ENOENT' ? 'no such file' : (code ?? 'unreadable')}.`);
+    return {};
+  }
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch (err) {
+    problems.push(`--config=${path} is not valid JSON: ${(err as Error).message}.`);
+    return {};
+  }
+  const parsed = fileConfigSchema.safeParse(json);
+  if (!parsed.success) {
+    for (const issue of parsed.error.issues) problems.push(`--config=${path}: ${describeIssue(issue)}`);
+    return {};
+  }
+  return parsed.data;
+}
+
+function describeIssue(issue: z.core.$ZodIssue): string {
+  const at = issue.path.length ? issue.path.join('.') : '(top level)';
+  if (issue.code === 'unrecognized_keys') {
+    const keys = issue.keys.map((k) => (issue.path.length ? `${issue.path.join('.')}.${k}` : k));
+    const hint = issue.path.length ? '' : ' (allowed sections: api, security, defaults, server)';
+    return `unknown key${keys.length > 1 ? 's' : ''} ${keys.map((k) => `"${k}"`).join(', ')}${hint}.`;
+  }
+  return `${at}: ${issue.message}.`;
+}

@@ -1,0 +1,48 @@
+import { McpServer } from '@modelcontextprotocol/server';
+import type { Logger } from '../log.js';
+import type { StripeClient } from '../stripe/client.js';
+import type { Tool } from '../tools/define-tool.js';
+import { runTool, type RunnerDeps } from '../tools/runner.js';
+import { PRODUCT_NAME, VERSION } from '../version.js';
+import { advertise } from './json-schema.js';
+import { registerPrompts } from './prompts.js';
+import { registerResources } from './resources.js';
+
+export interface ServerDeps {
+  stripe: StripeClient;
+  tools: readonly Tool[];
+  logger: Logger;
+  runner: Omit<RunnerDeps, 'stripe' | 'logger'>;
+}
+
+const INSTRUCTIONS = [
+  'Tools over the Stripe API. Amounts are integers in the currency\'s minor unit (cents): 1000 = $10.00.',
+  'Never send card numbers: use Checkout sessions, Payment Links or pm_… ids (test: pm_card_visa).',
+  'Writes are idempotent per call: retrying the same call with the same arguments never charges twice.',
+  'Failed calls return isError with Stripe\'s code and the next action to take.',
+].join(' ');
+
+/** The one place an MCP server is put together; every transport calls it. */
+export function buildServer(deps: ServerDeps): McpServer {
+  const server = new McpServer(
+    { name: PRODUCT_NAME, version: VERSION, title: 'Stripe' },
+    { capabilities: { tools: {}, resources: {}, prompts: {} }, instructions: INSTRUCTIONS },
+  );
+  const runnerDeps: RunnerDeps = { ...deps.runner, stripe: deps.stripe, logger: deps.logger };
+  for (const tool of deps.tools) {
+    server.registerTool(
+      tool.name,
+      {
+        title: tool.title,
+        description: tool.description,
+        inputSchema: advertise(tool.input, 'input'),
+        outputSchema: advertise(tool.output, 'output'),
+        annotations: { title: tool.title, ...tool.annotations },
+      },
+      (args: unknown) => runTool(tool, args, runnerDeps),
+    );
+  }
+  registerResources(server, runnerDeps, deps.tools);
+  registerPrompts(server, new Set(deps.tools.map((t) => t.name)));
+  return server;
+}

@@ -1,0 +1,40 @@
+import type { StandardSchemaWithJSON } from '@modelcontextprotocol/server';
+import { z } from 'zod';
+
+/**
+ * Hands a zod schema to the MCP SDK for `tools/list` while the runner keeps validation (so bad
+ * arguments become `isError` results that name the field, in our words). The JSON Schema is
+ * trimmed of noise that costs agents context: `$schema` and the ±2^53 bounds zod adds to integers.
+ */
+const advertised = new WeakMap<z.ZodType, StandardSchemaWithJSON>();
+
+export function advertise(schema: z.ZodType, io: 'input' | 'output'): StandardSchemaWithJSON {
+  const known = advertised.get(schema);
+  if (known) return known;
+  let cached: Record<string, unknown> | undefined;
+  const json = () => (cached ??= trim(z.toJSONSchema(schema, { io, unrepresentable: 'any' }) as Record<string, unknown>));
+  const wrapped = {
+    '~standard': {
+      version: 1,
+      vendor: 'mcp-stripe',
+      validate: (value: unknown) => ({ value }),
+      jsonSchema: { input: json, output: json },
+    },
+  } as StandardSchemaWithJSON;
+  advertised.set(schema, wrapped);
+  return wrapped;
+}
+
+const SAFE = Number.MAX_SAFE_INTEGER;
+
+function trim(node: Record<string, unknown>): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(node)) {
+    if (k === '$schema') continue;
+    if ((k === 'maximum' && v === SAFE) || (k === 'minimum' && v === -SAFE)) continue;
+    if (Array.isArray(v)) out[k] = v.map((x: unknown) => (x && typeof x === 'object' ? trim(x as Record<string, unknown>) : x));
+    else if (v && typeof v === 'object') out[k] = trim(v as Record<string, unknown>);
+    else out[k] = v;
+  }
+  return out;
+}

@@ -1,0 +1,119 @@
+import Stripe from 'stripe';
+import { redactSecrets } from '../log.js';
+
+/** A Stripe failure, described for an agent: what Stripe said and what to do next. */
+export interface StripeFailure {
+  /** Stripe's error type (`card_error`, `invalid_request_error`, …) or `connection_error`. */
+  type: string;
+  code?: string;
+  decline_code?: string;
+  param?: string;
+  message: string;
+  request_id?: string;
+  http_status?: number;
+  /** Whether repeating the same call (same idempotency key) can succeed. */
+  retryable: boolean;
+  next_action: string;
+}
+
+const DECLINE_ADVICE: Record<string, string> = {
+  insufficient_funds: 'Ask the customer for another payment method, or for a smaller amount. The same card will fail again now.',
+  expired_card: 'Ask the customer for another card; this one has expired.',
+  incorrect_cvc: 'Ask the customer to enter their card again through Stripe (Checkout, a Payment Link or Stripe.js). Never collect card details in chat.',
+  incorrect_number: 'Ask the customer to enter their card again through Stripe (Checkout, a Payment Link or Stripe.js). Never collect card details in chat.',
+  processing_error: 'A processing error at the card network: retry the same call in a little while.',
+  authentication_required: 'The bank requires the customer to authenticate: bring the customer on-session (Checkout, a Payment Link or the hosted invoice page) instead of charging off-session.',
+  lost_card: 'The card was reported lost: do not retry it; ask the customer for another payment method.',
+  stolen_card: 'The card was reported stolen: do not retry it; ask the customer for another payment method.',
+  fraudulent: 'Stripe suspects fraud: do not retry; review the payment in the Dashboard.',
+};
+
+export function describeStripeError(err: Stripe.errors.StripeError): StripeFailure {
+  const base = {
+    type: err.rawType ?? typeName(err),
+    ...(err.code ? { code: err.code } : {}),
+    ...(err.decline_code ? { decline_code: err.decline_code } : {}),
+    ...(err.param ? { param: err.param } : {}),
+    message: redactSecrets(err.message || 'Stripe returned an error without a message.'),
+    ...(err.requestId ? { request_id: err.requestId } : {}),
+    ...(err.statusCode ? { http_status: err.statusCode } : {}),
+  };
+
+  if (err instanceof Stripe.errors.StripeCardError) {
+    const advice =
+      DECLINE_ADVICE[err.decline_code ?? ''] ??
+      DECLINE_ADVICE[err.code ?? ''] ??
+      'The card was declined: ask the customer for a different payment method. Retrying the same card will fail again.';
+    return { ...base, type: 'card_error', retryable: err.code === 'processing_error', next_action: advice };
+  }
+  if (err instanceof Stripe.errors.StripeIdempotencyError) {
+    return {
+      ...base,
+      type: 'idempotency_error',
+      retryable: false,
+      next_action:
+        'This idempotency key was already used with different arguments. Repeat the original arguments to get the original result, or pass a new idempotency_key if you really mean a second, different operation.',
+    };
+  }
+  if (err instanceof Stripe.errors.StripeRateLimitError) {
+    return { ...base, type: 'rate_limit_error', retryable: true, next_action: 'Stripe is rate limiting this account: wait a few seconds, then retry the same call (it is safe: the idempotency key prevents duplicates).' };
+  }
+  if (err instanceof Stripe.errors.StripeInvalidRequestError) {
+    const next =
+      err.code === 'resource_missing'
+        ? `Check the id${err.param ? ` in "${err.param}"` : ''}: no such object exists in this account (mind test vs live mode and the Connect account). Look it up with a list tool.`
+        : err.param
+          ? `Fix the "${err.param}" argument as the message says, then call again.`
+          : 'Change the request as the message says, then call again.';
+    return { ...base, type: 'invalid_request_error', retryable: false, next_action: next };
+  }
+  if (err instanceof Stripe.errors.StripeAuthenticationError) {
+    return {
+      ...base,
+      type: 'authentication_error',
+      retryable: false,
+      next_action: 'Fix the server configuration: the Stripe API key (STRIPE_SECRET_KEY / --api-key) is invalid, expired or revoked. Retrying will not help.',
+    };
+  }
+  if (err instanceof Stripe.errors.StripePermissionError) {
+    return {
+      ...base,
+      type: 'permission_error',
+      retryable: false,
+      next_action: 'The API key is not allowed to do this. Use a key with access, or add the missing permission to the restricted key (rk_…) in the Dashboard.',
+    };
+  }
+  if (err instanceof Stripe.errors.StripeConnectionError) {
+    return {
+      ...base,
+      type: 'connection_error',
+      message: 'Could not reach the Stripe API (the connection failed or timed out, after the configured retries).',
+      retryable: true,
+      next_action: 'Retry the same call shortly; it is safe, because the same idempotency key is sent and Stripe will not repeat a completed write. If it keeps failing, check the network, STRIPE_API_BASE and STRIPE_REQUEST_TIMEOUT.',
+    };
+  }
+  return {
+    ...base,
+    type: base.type === 'StripeAPIError' ? 'api_error' : base.type,
+    retryable: true,
+    next_action: 'Stripe had an internal problem. Retry the same call shortly; it is safe, because the idempotency key prevents a duplicate.',
+  };
+}
+
+function typeName(err: Stripe.errors.StripeError): string {
+  return err.type;
+}
+
+/** One line of text for an agent (the structured form goes in `structuredContent`). */
+export function formatStripeFailure(f: StripeFailure): string {
+  const detail = [f.code && `code ${f.code}`, f.decline_code && `decline_code ${f.decline_code}`, f.param && `param ${f.param}`]
+    .filter(Boolean)
+    .join(', ');
+  return [
+    `Stripe ${f.type}${detail ? ` (${detail})` : ''}: ${f.message}`,
+    `Next: ${f.next_action}`,
+    f.request_id ? `Request id: ${f.request_id}` : '',
+  ]
+    .filter(Boolean)
+    .join('\n');
+}

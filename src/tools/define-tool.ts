@@ -1,0 +1,111 @@
+import { z } from 'zod';
+import type { Stripe, StripeClient } from '../stripe/client.js';
+
+/** Resource families: `--tools` (and later policy globs) select by these. */
+export type Toolset =
+  | 'account'
+  | 'balance'
+  | 'customers'
+  | 'products'
+  | 'prices'
+  | 'coupons'
+  | 'payment_links'
+  | 'payment_intents'
+  | 'payment_methods'
+  | 'refunds'
+  | 'subscriptions'
+  | 'invoices'
+  | 'disputes'
+  | 'checkout'
+  | 'billing_portal';
+
+export interface ToolAccess {
+  /** Reads only, or changes something at Stripe. */
+  write: boolean;
+  /**
+   * Moves money (creates, confirms or captures a charge, refunds one, or bills a customer).
+   * Policy (amount caps, confirmation) keys off this; see docs/security.md.
+   */
+  moneyMoving: boolean;
+}
+
+export interface ToolAnnotations {
+  readOnlyHint: boolean;
+  destructiveHint: boolean;
+  idempotentHint: boolean;
+  openWorldHint: boolean;
+}
+
+export interface ToolContext {
+  stripe: StripeClient;
+  /** Per-request options: the idempotency key of this call for writes. */
+  request: Stripe.RequestOptions;
+  /** Options for a further write in the same call, keyed `<call key>:<step>` so retries stay idempotent. */
+  step(name: string): Stripe.RequestOptions;
+  /** `sandbox` (the built-in sandbox), `test` or `live`, from the API key. */
+  mode: 'sandbox' | 'test' | 'live';
+  /** `given`, else the configured default currency, else an input error naming `currency`. */
+  currency(given: string | undefined): string;
+}
+
+export interface ToolDefinition<I extends z.ZodRawShape, O extends z.ZodObject> {
+  name: string;
+  title: string;
+  description: string;
+  toolset: Toolset;
+  access: ToolAccess;
+  annotations: ToolAnnotations;
+  input: I;
+  output: O;
+  handler(args: z.output<z.ZodObject<I>>, ctx: ToolContext): Promise<z.input<O>>;
+}
+
+/** A tool as the registry and runner hold it: the input is a strict zod object. */
+export interface Tool {
+  name: string;
+  title: string;
+  description: string;
+  toolset: Toolset;
+  access: ToolAccess;
+  annotations: ToolAnnotations;
+  input: z.ZodObject;
+  output: z.ZodObject;
+  handler(args: Record<string, unknown>, ctx: ToolContext): Promise<unknown>;
+}
+
+export const idempotencyKeyInput = z
+  .string()
+  .min(1)
+  .max(255)
+  .optional()
+  .describe('Only to repeat an identical write on purpose: a new key makes a new request. Retries need nothing.');
+
+/**
+ * Declares one tool. Inputs are strict (an unknown argument is an error, not silently dropped);
+ * write tools also accept `idempotency_key`.
+ */
+export function defineTool<I extends z.ZodRawShape, O extends z.ZodObject>(def: ToolDefinition<I, O>): Tool {
+  const shape = def.access.write ? { ...def.input, idempotency_key: idempotencyKeyInput } : def.input;
+  return {
+    ...def,
+    input: z.strictObject(shape),
+    handler: def.handler as Tool['handler'],
+  };
+}
+
+/** A problem with the arguments that the schema cannot express; the runner reports it like a schema error. */
+export class ToolInputError extends Error {
+  constructor(
+    readonly param: string,
+    message: string,
+  ) {
+    super(message);
+    this.name = 'ToolInputError';
+  }
+}
+
+/** Annotation presets: every tool still states all four hints explicitly through one of these. */
+export const READ: ToolAnnotations = { readOnlyHint: true, destructiveHint: false, idempotentHint: true, openWorldHint: true };
+export const CREATE: ToolAnnotations = { readOnlyHint: false, destructiveHint: false, idempotentHint: false, openWorldHint: true };
+export const UPDATE: ToolAnnotations = { readOnlyHint: false, destructiveHint: false, idempotentHint: true, openWorldHint: true };
+export const DESTRUCTIVE: ToolAnnotations = { readOnlyHint: false, destructiveHint: true, idempotentHint: false, openWorldHint: true };
