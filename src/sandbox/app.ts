@@ -6,6 +6,7 @@ import { SandboxError } from './errors.js';
 import { AccountStore, expand, newId, systemClock, type Clock, type StripeObject } from './store.js';
 import type { Params } from './params.js';
 import { FaultQueue, type Fault } from './faults.js';
+import { canonicalJson } from '../util/canonical.js';
 
 export type Method = 'GET' | 'POST' | 'DELETE';
 
@@ -168,7 +169,8 @@ async function serve(c: Context, state: SandboxState, method: Method, handler: H
   const params = parseParams(raw);
 
   const idemKey = idempotencyKey && method !== 'GET' ? `${store.accountId}:${key}:${idempotencyKey}` : undefined;
-  const fingerprint = createHash('sha256').update(`${method} ${url.pathname}\n${raw}`).digest('hex');
+  // Stripe compares the parameters, not their order on the wire.
+  const fingerprint = createHash('sha256').update(`${method} ${url.pathname}\n${canonicalJson(params)}`).digest('hex');
   if (idemKey) {
     const prior = state.idempotency.get(idemKey);
     if (prior) {

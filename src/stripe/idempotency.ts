@@ -1,18 +1,7 @@
 import { createHash } from 'node:crypto';
+import { canonicalJson } from '../util/canonical.js';
 
-/** JSON with object keys sorted at every depth and `undefined` dropped: equal values, equal text. */
-export function canonicalJson(value: unknown): string {
-  return JSON.stringify(value, (_key, v: unknown) => {
-    if (v && typeof v === 'object' && !Array.isArray(v)) {
-      return Object.fromEntries(
-        Object.keys(v)
-          .sort()
-          .map((k) => [k, (v as Record<string, unknown>)[k]]),
-      );
-    }
-    return v;
-  });
-}
+export { canonicalize, canonicalJson } from '../util/canonical.js';
 
 /**
  * The idempotency key for one logical call: the tool, the Connect account and the canonical

@@ -5,7 +5,7 @@ import type { Logger } from '../log.js';
 import { cardDataRefusal, findCardData } from '../policy/pci.js';
 import { isStripeError, recordStripeCalls, type StripeClient } from '../stripe/client.js';
 import { describeStripeError, formatStripeFailure } from '../stripe/errors.js';
-import { deriveIdempotencyKey } from '../stripe/idempotency.js';
+import { canonicalize, deriveIdempotencyKey } from '../stripe/idempotency.js';
 import { ToolInputError, type Tool, type ToolContext } from './define-tool.js';
 
 export interface RunnerDeps {
@@ -44,7 +44,8 @@ export async function runTool(tool: Tool, rawArgs: unknown, deps: RunnerDeps): P
   // 2. Input validation, naming each bad field.
   const parsed = tool.input.safeParse(args);
   if (!parsed.success) return failure(describeInputError(tool, parsed.error), { error: 'invalid_arguments' });
-  const { idempotency_key: suppliedKey, ...input } = parsed.data as Record<string, unknown>;
+  // Canonical key order: the same logical call sends byte-identical parameters under the same key.
+  const { idempotency_key: suppliedKey, ...input } = canonicalize(parsed.data as Record<string, unknown>);
 
   // 3. Idempotency: the same logical call always carries the same key.
   const idempotencyKey =

@@ -1,0 +1,103 @@
+import { Client, InMemoryTransport } from '@modelcontextprotocol/client';
+import type { CallToolResult } from '@modelcontextprotocol/server';
+import { createLogger, type Logger } from '../src/log.js';
+import { startSandbox, type RunningSandbox, type SandboxOptions } from '../src/sandbox/index.js';
+import { buildServer } from '../src/server/build-server.js';
+import { createStripeClient, PINNED_API_VERSION, type StripeClient } from '../src/stripe/client.js';
+import type { Tool } from '../src/tools/define-tool.js';
+import { ALL_TOOLS } from '../src/tools/registry.js';
+import type { RunnerDeps } from '../src/tools/runner.js';
+
+export const TEST_KEY = 'sk_test_mcpstripetests0001';
+
+export interface Stack {
+  sandbox: RunningSandbox;
+  /** A plain SDK client on the same sandbox, for setting up and checking state. */
+  stripe: StripeClient;
+  client: Client;
+  logs: string[];
+  call(name: string, args?: Record<string, unknown>): Promise<Called>;
+  close(): Promise<void>;
+}
+
+export interface Called {
+  result: CallToolResult;
+  isError: boolean;
+  text: string;
+  /** structuredContent (throws when the call failed, so tests read like the happy path). */
+  data: Record<string, any>;
+}
+
+export interface StackOptions {
+  tools?: readonly Tool[];
+  runner?: Partial<Omit<RunnerDeps, 'stripe' | 'logger'>>;
+  apiKey?: string;
+  timeoutMs?: number;
+  maxNetworkRetries?: number;
+  stripeAccount?: string;
+  sandbox?: SandboxOptions;
+  /** Reuse a running sandbox (e.g. shared across a file). */
+  reuse?: RunningSandbox;
+}
+
+export function captureLogger(): { logger: Logger; lines: string[] } {
+  const lines: string[] = [];
+  return { logger: createLogger('debug', (l) => lines.push(l)), lines };
+}
+
+/** Sandbox on 127.0.0.1:0 → real stripe SDK → buildServer → a real MCP Client over an in-memory transport. */
+export async function startStack(opts: StackOptions = {}): Promise<Stack> {
+  const sandbox = opts.reuse ?? (await startSandbox(opts.sandbox));
+  const sdk = (apiKey: string, stripeAccount?: string) =>
+    createStripeClient({
+      apiKey,
+      apiVersion: PINNED_API_VERSION,
+      timeoutMs: opts.timeoutMs ?? 10_000,
+      maxNetworkRetries: opts.maxNetworkRetries ?? 2,
+      apiBase: sandbox.url,
+      stripeAccount,
+    });
+  const { logger, lines } = captureLogger();
+  const server = buildServer({
+    stripe: sdk(opts.apiKey ?? TEST_KEY, opts.stripeAccount),
+    tools: opts.tools ?? ALL_TOOLS,
+    logger,
+    runner: { idempotencyEnabled: true, defaultCurrency: 'usd', stripeAccount: opts.stripeAccount, mode: 'sandbox', ...opts.runner },
+  });
+  const [clientSide, serverSide] = InMemoryTransport.createLinkedPair();
+  await server.connect(serverSide);
+  const client = new Client({ name: 'mcp-stripe-tests', version: '1.0.0' });
+  await client.connect(clientSide);
+  return {
+    sandbox,
+    stripe: sdk(TEST_KEY),
+    client,
+    logs: lines,
+    call: (name, args = {}) => callTool(client, name, args),
+    close: async () => {
+      await client.close();
+      await server.close();
+      if (!opts.reuse) await sandbox.close();
+    },
+  };
+}
+
+export async function callTool(client: Client, name: string, args: Record<string, unknown> = {}): Promise<Called> {
+  const result = (await client.callTool({ name, arguments: args })) as CallToolResult;
+  const text = result.content.map((c) => (c.type === 'text' ? c.text : '')).join('\n');
+  const isError = result.isError === true;
+  return {
+    result,
+    isError,
+    text,
+    get data() {
+      if (isError) throw new Error(`${name} failed: ${text}`);
+      return result.structuredContent as Record<string, any>;
+    },
+  };
+}
+
+/** POSTs that reached the sandbox (what "Stripe" actually received). */
+export function writesSeen(sandbox: RunningSandbox, path?: string): number {
+  return sandbox.state.requestLog.filter((r) => r.method !== 'GET' && (!path || r.path === path)).length;
+}
