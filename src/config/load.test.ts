@@ -1,0 +1,150 @@
+import { describe, expect, it } from 'vitest';
+import { ConfigError } from './errors.js';
+import { classifyKey, maskKey } from './keys.js';
+import { loadConfig, type Flags } from './load.js';
+
+const KEY = 'sk_test_51HxAbCdEfGhIjKlMnOp';
+const load = (flags: Flags = {}, env: Record<string, string> = {}, file?: unknown) =>
+  loadConfig({
+    flags: file === undefined ? flags : { config: 'cfg.json', ...flags },
+    env,
+    defaultApiVersion: '2026-10-28.endive',
+    readFile: () => (typeof file === 'string' ? file : JSON.stringify(file)),
+  });
+const problems = (fn: () => unknown): string => {
+  try {
+    fn();
+  } catch (err) {
+    if (err instanceof ConfigError) return err.problems.join('\n');
+    throw err;
+  }
+  throw new Error('expected a ConfigError');
+};
+
+describe('classifyKey', () => {
+  it.each([
+    ['sk_test_51HxAbCdEfGhIjKl', { kind: 'secret', mode: 'test' }],
+    ['rk_test_51HxAbCdEfGhIjKl', { kind: 'restricted', mode: 'test' }],
+    ['sk_live_51HxAbCdEfGhIjKl', { kind: 'secret', mode: 'live' }],
+    ['rk_live_51HxAbCdEfGhIjKl', { kind: 'restricted', mode: 'live' }],
+  ])('%s', (key, expected) => expect(classifyKey(key)).toEqual(expected));
+
+  it.each([
+    ['pk_test_51HxAbCdEfGhIjKl', /publishable key/],
+    ['pk_live_51HxAbCdEfGhIjKl', /publishable key/],
+    ['whsec_abcdefghijklmnop', /webhook signing secret/],
+    ['sk_test_', /not a Stripe secret or restricted key/],
+    ['sk_prod_51HxAbCdEfGhIjKl', /not a Stripe secret or restricted key/],
+    ['hunter2hunter2', /not a Stripe secret or restricted key/],
+    ['', /an empty value/],
+  ])('%j is refused', (key, why) => {
+    const r = classifyKey(key);
+    expect('error' in r && r.error).toMatch(why);
+    if (key.length > 8) expect(JSON.stringify(r)).not.toContain(key);
+  });
+
+  it('maskKey keeps the prefix and last four only', () => {
+    expect(maskKey(KEY)).toBe('sk_test_…MnOp');
+  });
+});
+
+describe('loadConfig', () => {
+  it('defaults', () => {
+    expect(load({ apiKey: KEY })).toMatchObject({
+      apiKey: KEY, keyMode: 'test', sandbox: false, apiVersion: '2026-10-28.endive', timeoutMs: 30000, maxNetworkRetries: 2,
+      idempotencyEnabled: true, transport: 'stdio', host: '127.0.0.1', port: 3000, tools: 'all', currency: undefined,
+    });
+  });
+
+  it('neither a key nor --sandbox names both options', () => {
+    const msg = problems(() => load());
+    expect(msg).toContain('--api-key');
+    expect(msg).toContain('STRIPE_SECRET_KEY');
+    expect(msg).toContain('--sandbox');
+  });
+
+  it('--sandbox needs no key', () => {
+    expect(load({ sandbox: true })).toMatchObject({ sandbox: true, apiKey: '' });
+  });
+
+  it('flag beats env beats file', () => {
+    const file = { api: { key: 'sk_test_fromfile12345', timeout: 1000 }, defaults: { currency: 'gbp' } };
+    expect(load({}, {}, file)).toMatchObject({ apiKey: 'sk_test_fromfile12345', timeoutMs: 1000, currency: 'gbp' });
+    expect(load({}, { STRIPE_SECRET_KEY: 'sk_test_fromenv123456', STRIPE_REQUEST_TIMEOUT: '2000', STRIPE_CURRENCY: 'EUR' }, file)).toMatchObject({
+      apiKey: 'sk_test_fromenv123456', timeoutMs: 2000, currency: 'eur',
+    });
+    expect(load({ apiKey: 'sk_test_fromflag12345' }, { STRIPE_SECRET_KEY: 'sk_test_fromenv123456' }, file).apiKey).toBe('sk_test_fromflag12345');
+  });
+
+  it('STRIPE_API_KEY is an alias of STRIPE_SECRET_KEY', () => {
+    expect(load({}, { STRIPE_API_KEY: KEY }).apiKey).toBe(KEY);
+  });
+
+  it('reads every documented environment variable', () => {
+    const c = load({}, {
+      STRIPE_SECRET_KEY: KEY, STRIPE_API_VERSION: '2025-01-27.acacia', STRIPE_REQUEST_TIMEOUT: '5000', STRIPE_MAX_NETWORK_RETRIES: '0',
+      STRIPE_CURRENCY: 'usd', STRIPE_IDEMPOTENCY_ENABLED: 'false', STRIPE_API_BASE: 'http://127.0.0.1:12111/', STRIPE_ACCOUNT: 'acct_123',
+    });
+    expect(c).toMatchObject({
+      apiVersion: '2025-01-27.acacia', timeoutMs: 5000, maxNetworkRetries: 0, currency: 'usd', idempotencyEnabled: false,
+      apiBase: 'http://127.0.0.1:12111', stripeAccount: 'acct_123',
+    });
+  });
+
+  it.each([
+    [{ apiKey: 'pk_test_51HxAbCdEfGhIjKl' }, {}, /publishable key/],
+    [{ apiKey: KEY, transport: 'sse' }, {}, /--transport must be stdio or http/],
+    [{ apiKey: KEY, transport: 'http', host: '0.0.0.0' }, {}, /not a loopback address/],
+    [{ apiKey: KEY, port: '99999' }, {}, /--port must be a whole number from 0 to 65535/],
+    [{ apiKey: KEY, stripeAccount: 'cus_123' }, {}, /--stripe-account must be a Connect account id/],
+    [{ apiKey: KEY }, { STRIPE_REQUEST_TIMEOUT: 'soon' }, /STRIPE_REQUEST_TIMEOUT must be a whole number/],
+    [{ apiKey: KEY }, { STRIPE_MAX_NETWORK_RETRIES: '-1' }, /STRIPE_MAX_NETWORK_RETRIES must be a whole number/],
+    [{ apiKey: KEY }, { STRIPE_IDEMPOTENCY_ENABLED: 'maybe' }, /STRIPE_IDEMPOTENCY_ENABLED must be true or false/],
+    [{ apiKey: KEY }, { STRIPE_API_BASE: 'not a url' }, /STRIPE_API_BASE must be an origin/],
+    [{ apiKey: KEY }, { STRIPE_API_BASE: 'http://127.0.0.1:1/v1' }, /STRIPE_API_BASE must be an origin/],
+    [{ apiKey: KEY }, { STRIPE_CURRENCY: 'dollars' }, /STRIPE_CURRENCY must be a three-letter/],
+  ])('%j %j → clear error', (flags, env, why) => {
+    expect(problems(() => load(flags as Flags, env as Record<string, string>))).toMatch(why);
+  });
+
+  it('reports every problem at once', () => {
+    const msg = problems(() => load({ transport: 'x', port: 'y' }));
+    expect(msg.split('\n')).toHaveLength(3);
+  });
+
+  it('HTTP on loopback hosts is allowed', () => {
+    for (const host of ['127.0.0.1', 'localhost', '::1', '127.0.0.2']) {
+      expect(load({ apiKey: KEY, transport: 'http', host }).host).toBe(host);
+    }
+  });
+
+  it('config file: unknown keys are named', () => {
+    expect(problems(() => load({}, {}, { api: { key: KEY, secret: 'x' }, extras: {} }))).toMatch(/unknown key "extras"/);
+    expect(problems(() => load({}, {}, { api: { key: KEY, secret: 'x' } }))).toMatch(/unknown key "api\.secret"/);
+  });
+
+  it('config file: wrong types, bad JSON, missing file', () => {
+    expect(problems(() => load({}, {}, { api: { timeout: 'fast' } }))).toMatch(/api\.timeout: Invalid input: expected number/);
+    expect(problems(() => load({}, {}, '{ nope'))).toMatch(/is not valid JSON/);
+    expect(
+      problems(() =>
+        loadConfig({ flags: { config: '/no/such.json' }, env: {}, defaultApiVersion: 'x', readFile: () => { throw Object.assign(new Error(), { code: 'ENOENT' }); } }),
+      ),
+    ).toMatch(/Cannot read --config=\/no\/such\.json: no such file/);
+  });
+
+  it('config file: every section', () => {
+    const c = load({}, {}, {
+      api: { key: KEY, version: 'v', timeout: 10, maxNetworkRetries: 1, base: 'http://127.0.0.1:9', stripeAccount: 'acct_9' },
+      security: { tools: ['list_customers'] },
+      defaults: { currency: 'usd', idempotencyEnabled: false },
+      server: { transport: 'http', host: 'localhost', port: 4000, logLevel: 'debug' },
+    });
+    expect(c).toMatchObject({ apiVersion: 'v', maxNetworkRetries: 1, tools: ['list_customers'], idempotencyEnabled: false, transport: 'http', port: 4000, logLevel: 'debug' });
+  });
+
+  it('no error message ever contains the key', () => {
+    const secret = 'sk_test_' + 'Z'.repeat(300);
+    expect(problems(() => load({ apiKey: secret }))).not.toContain('ZZZZ');
+  });
+});
