@@ -1,3 +1,4 @@
+/* global process, URL */
 // Makes `npm start` and `npm test` work on a fresh clone: installs dependencies when they are
 // missing or older than the lockfile, and builds dist/ when it is missing or older than src/.
 // Plain Node, no dependencies (it runs before they exist).
@@ -26,6 +27,10 @@ function newest(dir) {
   return t;
 }
 const built = join(root, 'dist', 'cli.js');
-if (!existsSync(built) || newest(join(root, 'src')) > mtime(built) || mtime(join(root, 'package.json')) > mtime(built)) {
+if (
+  !existsSync(built) ||
+  newest(join(root, 'src')) > mtime(built) ||
+  mtime(join(root, 'package.json')) > mtime(built)
+) {
   run('npm run build --silent');
 }

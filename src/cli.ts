@@ -4,10 +4,11 @@ import { ConfigError } from './config/errors.js';
 import { loadConfig, type Flags } from './config/load.js';
 import { maskKey } from './config/keys.js';
 import { createLogger } from './log.js';
-import { createRuntime } from './runtime.js';
+import { createRuntime, type Runtime } from './runtime.js';
+import type { Config } from './config/schema.js';
 import { startSandbox } from './sandbox/index.js';
 import { PINNED_API_VERSION } from './stripe/client.js';
-import { startHttp } from './transports/http.js';
+import { startHttp, type RunningHttp } from './transports/http.js';
 import { startStdio } from './transports/stdio.js';
 import { PRODUCT_NAME, VERSION } from './version.js';
 
@@ -98,7 +99,7 @@ async function main(): Promise<void> {
 
   if (command === 'sandbox') return runSandbox(flags);
 
-  let config;
+  let config: Config;
   try {
     config = loadConfig({ flags, env: process.env, defaultApiVersion: PINNED_API_VERSION });
   } catch (err) {
@@ -106,7 +107,7 @@ async function main(): Promise<void> {
     throw err;
   }
   const logger = createLogger(config.logLevel);
-  let runtime;
+  let runtime: Runtime;
   try {
     runtime = await createRuntime(config, logger);
   } catch (err) {
@@ -125,19 +126,28 @@ async function main(): Promise<void> {
 
   let closeTransport: () => Promise<void>;
   if (config.transport === 'http') {
-    let http;
+    let http: RunningHttp;
     try {
-      http = await startHttp({ factory: runtime.factory, logger, mode: runtime.mode, host: config.host, port: config.port });
+      http = await startHttp({
+        factory: runtime.factory,
+        logger,
+        mode: runtime.mode,
+        host: config.host,
+        port: config.port,
+      });
     } catch (err) {
       const code = (err as NodeJS.ErrnoException).code;
-      if (code === 'EADDRINUSE') fail([`port ${config.port} on ${config.host} is already in use: pass --port=N (or --port=0 for any free port).`]);
+      if (code === 'EADDRINUSE')
+        fail([
+          `port ${config.port} on ${config.host} is already in use: pass --port=N (or --port=0 for any free port).`,
+        ]);
       throw err;
     }
-    closeTransport = http.close;
+    closeTransport = () => http.close();
     process.stderr.write(banner(http.url, runtime.mode));
   } else {
     const stdio = startStdio(runtime.factory, logger);
-    closeTransport = stdio.close;
+    closeTransport = () => stdio.close();
     process.stdin.once('close', () => void shutdown('stdin closed'));
   }
 
@@ -147,7 +157,7 @@ async function main(): Promise<void> {
     stopping = true;
     logger.info('stopping', { reason });
     await closeTransport().catch(() => {});
-    await runtime!.close();
+    await runtime.close();
     process.exit(0);
   }
   process.once('SIGINT', () => void shutdown('SIGINT'));
@@ -156,13 +166,15 @@ async function main(): Promise<void> {
 
 async function runSandbox(flags: Flags): Promise<void> {
   const port = flags.port === undefined ? 12111 : Number(flags.port);
-  if (!Number.isInteger(port) || port < 0 || port > 65535) fail([`--port must be a whole number from 0 to 65535 (got "${flags.port}").`]);
+  if (!Number.isInteger(port) || port < 0 || port > 65535)
+    fail([`--port must be a whole number from 0 to 65535 (got "${flags.port}").`]);
   const host = flags.host ?? '127.0.0.1';
   let sandbox;
   try {
     sandbox = await startSandbox({ host, port });
   } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'EADDRINUSE') fail([`port ${port} is already in use: pass --port=N.`]);
+    if ((err as NodeJS.ErrnoException).code === 'EADDRINUSE')
+      fail([`port ${port} is already in use: pass --port=N.`]);
     throw err;
   }
   process.stderr.write(

@@ -20,11 +20,17 @@ export interface Logger {
  * Structured logs: one JSON object per line on stderr (stdout belongs to the stdio protocol).
  * Every line passes through secret redaction.
  */
-export function createLogger(level: LogLevel = 'info', write: (line: string) => void = (l) => process.stderr.write(l)): Logger {
+export function createLogger(
+  level: LogLevel = 'info',
+  write: (line: string) => void = (l) => process.stderr.write(l),
+): Logger {
   const min = ORDER[level];
   const emit = (lvl: LogLevel, msg: string, fields?: Record<string, unknown>) => {
     if (ORDER[lvl] < min) return;
-    const line = JSON.stringify({ time: new Date().toISOString(), level: lvl, msg, ...fields }, errorReplacer);
+    const line = JSON.stringify(
+      { time: new Date().toISOString(), level: lvl, msg, ...fields },
+      errorReplacer,
+    );
     write(`${redactSecrets(line)}\n`);
   };
   return {

@@ -11,15 +11,26 @@ import { callTool } from './helpers.js';
 const CLI = join(import.meta.dirname, '..', 'dist', 'cli.js');
 const cleanEnv = () => {
   const env: Record<string, string> = {};
-  for (const [k, v] of Object.entries(process.env)) if (v !== undefined && !k.startsWith('STRIPE_') && !k.startsWith('MCP_STRIPE_')) env[k] = v;
+  for (const [k, v] of Object.entries(process.env))
+    if (v !== undefined && !k.startsWith('STRIPE_') && !k.startsWith('MCP_STRIPE_')) env[k] = v;
   return env;
 };
 const run = (args: string[], env: Record<string, string> = {}) =>
-  spawnSync(process.execPath, [CLI, ...args], { env: { ...cleanEnv(), ...env }, encoding: 'utf8', timeout: 15_000, input: '' });
+  spawnSync(process.execPath, [CLI, ...args], {
+    env: { ...cleanEnv(), ...env },
+    encoding: 'utf8',
+    timeout: 15_000,
+    input: '',
+  });
 
 describe('mcp-stripe over stdio (spawned CLI)', () => {
   it('--sandbox: a real client lists tools and creates a payment; stdout carries only protocol', async () => {
-    const transport = new StdioClientTransport({ command: process.execPath, args: [CLI, '--sandbox'], env: cleanEnv(), stderr: 'pipe' });
+    const transport = new StdioClientTransport({
+      command: process.execPath,
+      args: [CLI, '--sandbox'],
+      env: cleanEnv(),
+      stderr: 'pipe',
+    });
     let stderr = '';
     transport.stderr?.on('data', (d: Buffer) => (stderr += d.toString()));
     const client = new Client({ name: 'stdio-test', version: '1.0.0' });
@@ -27,9 +38,19 @@ describe('mcp-stripe over stdio (spawned CLI)', () => {
     try {
       expect(client.getServerVersion()?.name).toBe('mcp-stripe');
       expect((await client.listTools()).tools.length).toBeGreaterThanOrEqual(36);
-      const pi = await callTool(client, 'create_payment_intent', { amount: 1500, currency: 'usd', payment_method: 'pm_card_visa', confirm: true });
+      const pi = await callTool(client, 'create_payment_intent', {
+        amount: 1500,
+        currency: 'usd',
+        payment_method: 'pm_card_visa',
+        confirm: true,
+      });
       expect(pi.data.status).toBe('succeeded');
-      const declined = await callTool(client, 'create_payment_intent', { amount: 1500, currency: 'usd', payment_method: 'pm_card_chargeDeclined', confirm: true });
+      const declined = await callTool(client, 'create_payment_intent', {
+        amount: 1500,
+        currency: 'usd',
+        payment_method: 'pm_card_chargeDeclined',
+        confirm: true,
+      });
       expect(declined.isError).toBe(true);
     } finally {
       await client.close();
@@ -37,16 +58,24 @@ describe('mcp-stripe over stdio (spawned CLI)', () => {
     // Logs are structured JSON lines on stderr.
     const lines = stderr.trim().split('\n').filter(Boolean);
     expect(lines.length).toBeGreaterThan(0);
-    for (const l of lines) expect(() => JSON.parse(l)).not.toThrow();
+    for (const l of lines) expect(() => JSON.parse(l) as unknown).not.toThrow();
     expect(stderr).toContain('"mode":"sandbox"');
   });
 
   it('--tools limits what is listed', async () => {
-    const transport = new StdioClientTransport({ command: process.execPath, args: [CLI, '--sandbox', '--tools=list_customers,create_customer'], env: cleanEnv(), stderr: 'pipe' });
+    const transport = new StdioClientTransport({
+      command: process.execPath,
+      args: [CLI, '--sandbox', '--tools=list_customers,create_customer'],
+      env: cleanEnv(),
+      stderr: 'pipe',
+    });
     const client = new Client({ name: 'stdio-test', version: '1.0.0' });
     await client.connect(transport);
     try {
-      expect((await client.listTools()).tools.map((t) => t.name)).toEqual(['create_customer', 'list_customers']);
+      expect((await client.listTools()).tools.map((t) => t.name)).toEqual([
+        'create_customer',
+        'list_customers',
+      ]);
     } finally {
       await client.close();
     }
@@ -57,7 +86,16 @@ describe('CLI messages', () => {
   it('--help and --version', () => {
     const help = run(['--help']);
     expect(help.status).toBe(0);
-    for (const opt of ['--api-key', '--sandbox', '--transport', '--tools', '--stripe-account', '--config', 'STRIPE_API_BASE']) expect(help.stdout).toContain(opt);
+    for (const opt of [
+      '--api-key',
+      '--sandbox',
+      '--transport',
+      '--tools',
+      '--stripe-account',
+      '--config',
+      'STRIPE_API_BASE',
+    ])
+      expect(help.stdout).toContain(opt);
     const version = run(['--version']);
     expect(version.stdout.trim()).toMatch(/^\d+\.\d+\.\d+$/);
   });
@@ -72,8 +110,18 @@ describe('CLI messages', () => {
 
   it.each([
     [['--api-key=pk_test_51HxAbCdEfGhIjKlMnOpQr'], {}, /publishable key/, 'AbCdEfGh'],
-    [[], { STRIPE_SECRET_KEY: 'sk_test_short!!SECRETPART' }, /not a Stripe secret or restricted key/, 'SECRETPART'],
-    [['--api-key=sk_test_51HxAbCdEfGhIjKlMnOpQr', '--transport=http', '--host=0.0.0.0'], {}, /not a loopback address/, 'AbCdEfGh'],
+    [
+      [],
+      { STRIPE_SECRET_KEY: 'sk_test_short!!SECRETPART' },
+      /not a Stripe secret or restricted key/,
+      'SECRETPART',
+    ],
+    [
+      ['--api-key=sk_test_51HxAbCdEfGhIjKlMnOpQr', '--transport=http', '--host=0.0.0.0'],
+      {},
+      /not a loopback address/,
+      'AbCdEfGh',
+    ],
     [['--sandbox', '--tools=create_charge'], {}, /unknown tool: create_charge/, ''],
     [['--bogus'], {}, /Unknown option '--bogus'/, ''],
     [['--sandbox', 'serve'], {}, /unknown command "serve"/, ''],
@@ -87,7 +135,10 @@ describe('CLI messages', () => {
   it('--config with unknown keys names them', () => {
     const dir = mkdtempSync(join(tmpdir(), 'mcp-stripe-'));
     const file = join(dir, 'config.json');
-    writeFileSync(file, JSON.stringify({ api: { key: 'sk_test_51HxAbCdEfGhIjKlMnOpQr', retries: 3 }, logging: {} }));
+    writeFileSync(
+      file,
+      JSON.stringify({ api: { key: 'sk_test_51HxAbCdEfGhIjKlMnOpQr', retries: 3 }, logging: {} }),
+    );
     const r = run([`--config=${file}`]);
     expect(r.status).toBe(1);
     expect(r.stderr).toMatch(/unknown key "logging"/);
@@ -106,7 +157,11 @@ describe('CLI messages', () => {
         });
         child.once('exit', () => reject(new Error(buf)));
       });
-      const res = await fetch(`${url}/v1/customers`, { method: 'POST', headers: { authorization: 'Bearer sk_test_anything123' }, body: new URLSearchParams({ email: 'a@b.co' }) });
+      const res = await fetch(`${url}/v1/customers`, {
+        method: 'POST',
+        headers: { authorization: 'Bearer sk_test_anything123' },
+        body: new URLSearchParams({ email: 'a@b.co' }),
+      });
       expect(res.status).toBe(200);
       expect(await res.json()).toMatchObject({ object: 'customer', email: 'a@b.co' });
     } finally {

@@ -22,12 +22,37 @@ const stripeError = (r: { result: { _meta?: Record<string, unknown> } }) =>
 
 describe('input validation', () => {
   it.each([
-    ['wrong type', 'create_payment_intent', { amount: '20.00' }, /"amount": Invalid input: expected number, received string/],
-    ['missing field', 'retrieve_customer', {}, /"customer": Invalid input: expected string, received undefined/],
-    ['unknown argument (a typo is not silently dropped)', 'create_payment_intent', { amount: 500, capture: 'manual' }, /unknown argument "capture" \(this tool takes: amount, currency/],
-    ['enum', 'create_refund', { payment_intent: 'pi_1', reason: 'because' }, /"reason": Invalid option: expected one of "duplicate"\|"fraudulent"\|"requested_by_customer"/],
+    [
+      'wrong type',
+      'create_payment_intent',
+      { amount: '20.00' },
+      /"amount": Invalid input: expected number, received string/,
+    ],
+    [
+      'missing field',
+      'retrieve_customer',
+      {},
+      /"customer": Invalid input: expected string, received undefined/,
+    ],
+    [
+      'unknown argument (a typo is not silently dropped)',
+      'create_payment_intent',
+      { amount: 500, capture: 'manual' },
+      /unknown argument "capture" \(this tool takes: amount, currency/,
+    ],
+    [
+      'enum',
+      'create_refund',
+      { payment_intent: 'pi_1', reason: 'because' },
+      /"reason": Invalid option: expected one of "duplicate"\|"fraudulent"\|"requested_by_customer"/,
+    ],
     ['nested', 'create_subscription', { customer: 'cus_1', items: [{ quantity: 1 }] }, /"items\.0\.price"/],
-    ['rule the schema cannot express', 'create_coupon', { percent_off: 10, amount_off: 100 }, /"percent_off": pass exactly one of percent_off or amount_off/],
+    [
+      'rule the schema cannot express',
+      'create_coupon',
+      { percent_off: 10, amount_off: 100 },
+      /"percent_off": pass exactly one of percent_off or amount_off/,
+    ],
     ['cross-field on refunds', 'create_refund', {}, /"payment_intent": pass exactly one of payment_intent/],
   ])('%s → isError naming the field, nothing sent', async (_label, tool, args, pattern) => {
     const before = writesSeen(sandbox);
@@ -41,12 +66,24 @@ describe('input validation', () => {
 
 describe('Stripe errors', () => {
   it('card_error: generic decline → ask for another payment method', async () => {
-    const r = await s.call('create_payment_intent', { amount: 2000, payment_method: 'pm_card_chargeDeclined', confirm: true });
+    const r = await s.call('create_payment_intent', {
+      amount: 2000,
+      payment_method: 'pm_card_chargeDeclined',
+      confirm: true,
+    });
     expect(r.isError).toBe(true);
-    expect(r.text).toMatch(/^Stripe card_error \(code card_declined, decline_code generic_decline\): Your card was declined\./);
+    expect(r.text).toMatch(
+      /^Stripe card_error \(code card_declined, decline_code generic_decline\): Your card was declined\./,
+    );
     expect(r.text).toMatch(/Next: .*different payment method/);
     expect(r.text).toMatch(/Request id: req_/);
-    expect(stripeError(r)).toMatchObject({ type: 'card_error', code: 'card_declined', decline_code: 'generic_decline', http_status: 402, retryable: false });
+    expect(stripeError(r)).toMatchObject({
+      type: 'card_error',
+      code: 'card_declined',
+      decline_code: 'generic_decline',
+      http_status: 402,
+      retryable: false,
+    });
   });
 
   it('card_error: insufficient funds, expired card, incorrect CVC each get their own advice', async () => {
@@ -64,28 +101,49 @@ describe('Stripe errors', () => {
   });
 
   it('card_error off-session on a 3DS card → authentication_required', async () => {
-    const r = await s.call('create_payment_intent', { amount: 2000, payment_method: 'pm_card_authenticationRequired', confirm: true, off_session: true });
+    const r = await s.call('create_payment_intent', {
+      amount: 2000,
+      payment_method: 'pm_card_authenticationRequired',
+      confirm: true,
+      off_session: true,
+    });
     expect(stripeError(r)).toMatchObject({ type: 'card_error', decline_code: 'authentication_required' });
     expect(r.text).toMatch(/on-session/);
   });
 
   it('invalid_request_error with a param → fix that param', async () => {
-    const pi = await s.call('create_payment_intent', { amount: 1000, payment_method: 'pm_card_visa', confirm: true });
+    const pi = await s.call('create_payment_intent', {
+      amount: 1000,
+      payment_method: 'pm_card_visa',
+      confirm: true,
+    });
     const r = await s.call('create_refund', { payment_intent: pi.data.id, amount: 5000 });
-    expect(stripeError(r)).toMatchObject({ type: 'invalid_request_error', code: 'amount_too_large', param: 'amount' });
+    expect(stripeError(r)).toMatchObject({
+      type: 'invalid_request_error',
+      code: 'amount_too_large',
+      param: 'amount',
+    });
     expect(r.text).toContain('Refund amount ($50.00) is greater than unrefunded amount on charge ($10.00)');
     expect(r.text).toMatch(/Next: Fix the "amount" argument/);
   });
 
   it('invalid_request_error resource_missing → check the id', async () => {
     const r = await s.call('retrieve_customer', { customer: 'cus_doesnotexist' });
-    expect(stripeError(r)).toMatchObject({ type: 'invalid_request_error', code: 'resource_missing', http_status: 404 });
+    expect(stripeError(r)).toMatchObject({
+      type: 'invalid_request_error',
+      code: 'resource_missing',
+      http_status: 404,
+    });
     expect(r.text).toMatch(/No such customer: 'cus_doesnotexist'/);
     expect(r.text).toMatch(/Check the id/);
   });
 
   it('invalid_request_error without param (wrong state)', async () => {
-    const pi = await s.call('create_payment_intent', { amount: 1000, payment_method: 'pm_card_visa', confirm: true });
+    const pi = await s.call('create_payment_intent', {
+      amount: 1000,
+      payment_method: 'pm_card_visa',
+      confirm: true,
+    });
     const r = await s.call('capture_payment_intent', { payment_intent: pi.data.id });
     expect(stripeError(r)).toMatchObject({ code: 'payment_intent_unexpected_state' });
     expect(r.text).toMatch(/status of succeeded/);
@@ -100,10 +158,19 @@ describe('Stripe errors', () => {
   });
 
   it('authentication_error → fix configuration; the key never appears', async () => {
-    const bad = await startStack({ reuse: sandbox, apiKey: 'sk_test_revokedkey99999999', sandbox: undefined, maxNetworkRetries: 0 });
+    const bad = await startStack({
+      reuse: sandbox,
+      apiKey: 'sk_test_revokedkey99999999',
+      sandbox: undefined,
+      maxNetworkRetries: 0,
+    });
     // The shared sandbox accepts any well-formed test key; use one with a fixed key list instead.
     await bad.close();
-    const strict = await startStack({ sandbox: { apiKeys: ['sk_test_theonlyvalidkey1'] }, apiKey: 'sk_test_revokedkey99999999', maxNetworkRetries: 0 });
+    const strict = await startStack({
+      sandbox: { apiKeys: ['sk_test_theonlyvalidkey1'] },
+      apiKey: 'sk_test_revokedkey99999999',
+      maxNetworkRetries: 0,
+    });
     try {
       const r = await strict.call('list_customers');
       expect(stripeError(r)).toMatchObject({ type: 'authentication_error', http_status: 401 });

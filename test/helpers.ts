@@ -62,7 +62,13 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
     stripe: sdk(opts.apiKey ?? TEST_KEY, opts.stripeAccount),
     tools: opts.tools ?? ALL_TOOLS,
     logger,
-    runner: { idempotencyEnabled: true, defaultCurrency: 'usd', stripeAccount: opts.stripeAccount, mode: 'sandbox', ...opts.runner },
+    runner: {
+      idempotencyEnabled: true,
+      defaultCurrency: 'usd',
+      stripeAccount: opts.stripeAccount,
+      mode: 'sandbox',
+      ...opts.runner,
+    },
   });
   const [clientSide, serverSide] = InMemoryTransport.createLinkedPair();
   await server.connect(serverSide);
@@ -82,8 +88,12 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
   };
 }
 
-export async function callTool(client: Client, name: string, args: Record<string, unknown> = {}): Promise<Called> {
-  const result = (await client.callTool({ name, arguments: args })) as CallToolResult;
+export async function callTool(
+  client: Client,
+  name: string,
+  args: Record<string, unknown> = {},
+): Promise<Called> {
+  const result = await client.callTool({ name, arguments: args });
   const text = result.content.map((c) => (c.type === 'text' ? c.text : '')).join('\n');
   const isError = result.isError === true;
   return {

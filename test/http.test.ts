@@ -12,9 +12,19 @@ let runtime: Runtime;
 let http: RunningHttp;
 
 beforeAll(async () => {
-  const config = loadConfig({ flags: { sandbox: true, transport: 'http', port: '0' }, env: {}, defaultApiVersion: PINNED_API_VERSION });
+  const config = loadConfig({
+    flags: { sandbox: true, transport: 'http', port: '0' },
+    env: {},
+    defaultApiVersion: PINNED_API_VERSION,
+  });
   runtime = await createRuntime(config, silentLogger);
-  http = await startHttp({ factory: runtime.factory, logger: silentLogger, mode: runtime.mode, host: '127.0.0.1', port: 0 });
+  http = await startHttp({
+    factory: runtime.factory,
+    logger: silentLogger,
+    mode: runtime.mode,
+    host: '127.0.0.1',
+    port: 0,
+  });
 });
 afterAll(async () => {
   await http.close();
@@ -36,7 +46,11 @@ describe('Streamable HTTP transport', () => {
       expect(bad.isError).toBe(true);
       const acct = await client.readResource({ uri: 'stripe://account' });
       expect(JSON.parse((acct.contents[0] as { text: string }).text)).toMatchObject({ mode: 'sandbox' });
-      expect((await client.listPrompts()).prompts.map((p) => p.name)).toEqual(['take_payment', 'start_subscription', 'refund_payment']);
+      expect((await client.listPrompts()).prompts.map((p) => p.name)).toEqual([
+        'take_payment',
+        'start_subscription',
+        'refund_payment',
+      ]);
     } finally {
       await client.close();
     }
@@ -49,18 +63,38 @@ describe('Streamable HTTP transport', () => {
   });
 
   const initialize = JSON.stringify({
-    jsonrpc: '2.0', id: 1, method: 'initialize',
+    jsonrpc: '2.0',
+    id: 1,
+    method: 'initialize',
     params: { protocolVersion: '2025-06-18', capabilities: {}, clientInfo: { name: 'raw', version: '1' } },
   });
   const post = (headers: Record<string, string>) =>
-    fetch(http.url, { method: 'POST', headers: { 'content-type': 'application/json', accept: 'application/json, text/event-stream', ...headers }, body: initialize });
+    fetch(http.url, {
+      method: 'POST',
+      headers: {
+        'content-type': 'application/json',
+        accept: 'application/json, text/event-stream',
+        ...headers,
+      },
+      body: initialize,
+    });
 
   // fetch() never sends a custom Host header (it is a forbidden header), so use node:http.
   const postWithHost = (host: string) =>
     new Promise<number>((resolve, reject) => {
       const u = new URL(http.url);
       const req = request(
-        { host: u.hostname, port: u.port, path: u.pathname, method: 'POST', headers: { host, 'content-type': 'application/json', accept: 'application/json, text/event-stream' } },
+        {
+          host: u.hostname,
+          port: u.port,
+          path: u.pathname,
+          method: 'POST',
+          headers: {
+            host,
+            'content-type': 'application/json',
+            accept: 'application/json, text/event-stream',
+          },
+        },
         (res) => {
           res.resume();
           resolve(res.statusCode ?? 0);

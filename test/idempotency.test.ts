@@ -19,18 +19,30 @@ describe('idempotency', () => {
   it('a connection dropped after Stripe committed the charge: the SDK retry replays it, exactly one payment intent', async () => {
     const before = countIntents();
     sandbox.state.faults.push({ kind: 'drop_after_commit', method: 'POST', path: '/v1/payment_intents' });
-    const r = await s.call('create_payment_intent', { amount: 4200, payment_method: 'pm_card_visa', confirm: true, description: 'drop test' });
+    const r = await s.call('create_payment_intent', {
+      amount: 4200,
+      payment_method: 'pm_card_visa',
+      confirm: true,
+      description: 'drop test',
+    });
     expect(r.isError, r.text).toBe(false);
     expect(r.data.status).toBe('succeeded');
     expect(countIntents()).toBe(before + 1);
-    const posts = sandbox.state.requestLog.filter((x) => x.method === 'POST' && x.path === '/v1/payment_intents').slice(-2);
+    const posts = sandbox.state.requestLog
+      .filter((x) => x.method === 'POST' && x.path === '/v1/payment_intents')
+      .slice(-2);
     expect(posts).toHaveLength(2);
     expect(posts[0]!.idempotencyKey).toBe(posts[1]!.idempotencyKey);
     expect(sandbox.state.platform.all('charge').filter((c) => c.description === 'drop test')).toHaveLength(1);
   });
 
   it('an agent repeating the same call gets the stored result, told it was replayed; nothing is charged twice', async () => {
-    const args = { amount: 1234, payment_method: 'pm_card_visa', confirm: true, description: 'retry by agent' };
+    const args = {
+      amount: 1234,
+      payment_method: 'pm_card_visa',
+      confirm: true,
+      description: 'retry by agent',
+    };
     const first = await s.call('create_payment_intent', args);
     const before = countIntents();
     const again = await s.call('create_payment_intent', args);
@@ -42,8 +54,16 @@ describe('idempotency', () => {
   });
 
   it('the derived key ignores argument order', async () => {
-    const a = await s.call('create_customer', { email: 'order@example.com', name: 'Order', metadata: { a: '1', b: '2' } });
-    const b = await s.call('create_customer', { metadata: { b: '2', a: '1' }, name: 'Order', email: 'order@example.com' });
+    const a = await s.call('create_customer', {
+      email: 'order@example.com',
+      name: 'Order',
+      metadata: { a: '1', b: '2' },
+    });
+    const b = await s.call('create_customer', {
+      metadata: { b: '2', a: '1' },
+      name: 'Order',
+      email: 'order@example.com',
+    });
     expect(b.data.id).toBe(a.data.id);
   });
 
@@ -69,7 +89,11 @@ describe('idempotency', () => {
     const c = await s.call('create_customer', { email: 'steps@example.com' });
     const from = sandbox.state.requestLog.length;
     await s.call('list_customers', { limit: 1 });
-    await s.call('attach_payment_method', { payment_method: 'pm_card_visa', customer: c.data.id, set_as_default: true });
+    await s.call('attach_payment_method', {
+      payment_method: 'pm_card_visa',
+      customer: c.data.id,
+      set_as_default: true,
+    });
     const seen = sandbox.state.requestLog.slice(from);
     expect(seen[0]).toMatchObject({ method: 'GET' });
     expect(seen[0]!.idempotencyKey).toBeUndefined();
@@ -79,7 +103,11 @@ describe('idempotency', () => {
   });
 
   it('with STRIPE_IDEMPOTENCY_ENABLED=false the same call creates a new object each time', async () => {
-    const off = await startStack({ reuse: sandbox, runner: { idempotencyEnabled: false }, maxNetworkRetries: 0 });
+    const off = await startStack({
+      reuse: sandbox,
+      runner: { idempotencyEnabled: false },
+      maxNetworkRetries: 0,
+    });
     try {
       const args = { email: 'noidem@example.com' };
       const a = await off.call('create_customer', args);

@@ -18,7 +18,9 @@ describe('pagination through list tools', () => {
     let cursor: string | undefined;
     let pages = 0;
     for (;;) {
-      const page = (await s.call('list_customers', { limit: 10, ...(cursor ? { starting_after: cursor } : {}) })).data;
+      const page = (
+        await s.call('list_customers', { limit: 10, ...(cursor ? { starting_after: cursor } : {}) })
+      ).data;
       pages++;
       seen.push(...page.data.map((c: { id: string }) => c.id));
       if (!page.has_more) {

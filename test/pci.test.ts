@@ -13,15 +13,30 @@ describe('PCI guard through the MCP client', () => {
   it.each([
     ['plain digits in a description', 'create_customer', { description: '4242424242424242' }, 'description'],
     ['spaced', 'create_customer', { name: '4242 4242 4242 4242' }, 'name'],
-    ['dashed, inside text', 'create_payment_intent', { amount: 500, description: 'pay with 5555-5555-5555-4444 please' }, 'description'],
+    [
+      'dashed, inside text',
+      'create_payment_intent',
+      { amount: 500, description: 'pay with 5555-5555-5555-4444 please' },
+      'description',
+    ],
     ['Amex 4-6-5', 'update_customer', { customer: 'cus_x', description: '3782 822463 10005' }, 'description'],
     ['in metadata', 'create_customer', { metadata: { card: '4000056655665556' } }, 'metadata.card'],
-    ['in a nested array', 'create_checkout_session', { mode: 'payment', line_items: [{ price: '6011111111111117' }] }, 'line_items[0].price'],
+    [
+      'in a nested array',
+      'create_checkout_session',
+      { mode: 'payment', line_items: [{ price: '6011111111111117' }] },
+      'line_items[0].price',
+    ],
     ['as a JSON number', 'create_payment_intent', { amount: 4242424242424242 }, 'amount'],
     ['a card_number key', 'create_customer', { card_number: '4242' }, 'card_number'],
     ['a cvc key', 'create_customer', { cvc: '123' }, 'cvc'],
     ['an exp_month key', 'create_customer', { exp_month: 12 }, 'exp_month'],
-    ['as the payment method', 'create_payment_intent', { amount: 500, payment_method: '4242424242424242', confirm: true }, 'payment_method'],
+    [
+      'as the payment method',
+      'create_payment_intent',
+      { amount: 500, payment_method: '4242424242424242', confirm: true },
+      'payment_method',
+    ],
   ])('%s → refused before anything reaches Stripe', async (_label, tool, args, path) => {
     const before = writesSeen(s.sandbox);
     const r = await s.call(tool, args);
@@ -34,7 +49,10 @@ describe('PCI guard through the MCP client', () => {
   });
 
   it('card-free arguments with long numbers pass (timestamps, order numbers)', async () => {
-    const r = await s.call('create_customer', { description: 'Order 123456789 placed 1700000000', metadata: { order: '98765432' } });
+    const r = await s.call('create_customer', {
+      description: 'Order 123456789 placed 1700000000',
+      metadata: { order: '98765432' },
+    });
     expect(r.isError, r.text).toBe(false);
   });
 });

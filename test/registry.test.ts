@@ -5,12 +5,42 @@ import { startStack, type Stack } from './helpers.js';
 
 /** The list of tool names: an interface others rely on. */
 const REQUIRED = [
-  'get_stripe_account_info', 'retrieve_balance', 'create_customer', 'retrieve_customer', 'update_customer', 'list_customers',
-  'create_product', 'list_products', 'create_price', 'list_prices', 'create_coupon', 'list_coupons', 'create_payment_link',
-  'create_payment_intent', 'retrieve_payment_intent', 'confirm_payment_intent', 'capture_payment_intent', 'cancel_payment_intent',
-  'list_payment_intents', 'attach_payment_method', 'list_payment_methods', 'create_refund', 'list_refunds', 'create_subscription',
-  'retrieve_subscription', 'update_subscription', 'cancel_subscription', 'list_subscriptions', 'create_invoice', 'create_invoice_item',
-  'finalize_invoice', 'list_invoices', 'list_disputes', 'update_dispute', 'create_checkout_session', 'create_customer_portal_session',
+  'get_stripe_account_info',
+  'retrieve_balance',
+  'create_customer',
+  'retrieve_customer',
+  'update_customer',
+  'list_customers',
+  'create_product',
+  'list_products',
+  'create_price',
+  'list_prices',
+  'create_coupon',
+  'list_coupons',
+  'create_payment_link',
+  'create_payment_intent',
+  'retrieve_payment_intent',
+  'confirm_payment_intent',
+  'capture_payment_intent',
+  'cancel_payment_intent',
+  'list_payment_intents',
+  'attach_payment_method',
+  'list_payment_methods',
+  'create_refund',
+  'list_refunds',
+  'create_subscription',
+  'retrieve_subscription',
+  'update_subscription',
+  'cancel_subscription',
+  'list_subscriptions',
+  'create_invoice',
+  'create_invoice_item',
+  'finalize_invoice',
+  'list_invoices',
+  'list_disputes',
+  'update_dispute',
+  'create_checkout_session',
+  'create_customer_portal_session',
 ];
 
 let s: Stack;
@@ -46,7 +76,8 @@ describe('registry invariants (every tool)', () => {
     expect('idempotency_key' in tool.input.shape).toBe(tool.access.write);
     // List tools paginate the Stripe way.
     if (name.startsWith('list_')) {
-      for (const p of ['limit', 'starting_after', 'ending_before']) expect(tool.input.shape).toHaveProperty(p);
+      for (const p of ['limit', 'starting_after', 'ending_before'])
+        expect(tool.input.shape).toHaveProperty(p);
       expect(Object.keys(tool.output.shape).sort()).toEqual(['data', 'has_more', 'next_starting_after']);
     }
     const wire = listed.find((t) => t.name === name)!;
@@ -55,10 +86,17 @@ describe('registry invariants (every tool)', () => {
   });
 
   it('money-moving tools are classified as data', () => {
-    const moving = ALL_TOOLS.filter((t) => t.access.moneyMoving).map((t) => t.name).sort();
+    const moving = ALL_TOOLS.filter((t) => t.access.moneyMoving)
+      .map((t) => t.name)
+      .sort();
     expect(moving).toEqual([
-      'capture_payment_intent', 'confirm_payment_intent', 'create_payment_intent', 'create_refund', 'create_subscription',
-      'finalize_invoice', 'update_subscription',
+      'capture_payment_intent',
+      'confirm_payment_intent',
+      'create_payment_intent',
+      'create_refund',
+      'create_subscription',
+      'finalize_invoice',
+      'update_subscription',
     ]);
   });
 });
@@ -78,7 +116,10 @@ describe('tools/list snapshot', () => {
 describe('selectTools', () => {
   it('all, or exact names in registry order', () => {
     expect(selectTools('all')).toHaveLength(ALL_TOOLS.length);
-    expect(selectTools(['list_refunds', 'create_customer']).map((t) => t.name)).toEqual(['create_customer', 'list_refunds']);
+    expect(selectTools(['list_refunds', 'create_customer']).map((t) => t.name)).toEqual([
+      'create_customer',
+      'list_refunds',
+    ]);
   });
 
   it('an unknown name is a configuration error that names it', () => {

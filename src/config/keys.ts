@@ -17,7 +17,10 @@ export function classifyKey(key: string): KeyInfo | { error: string } {
     };
   }
   if (/^whsec_/.test(trimmed)) {
-    return { error: 'the API key is a webhook signing secret (whsec_…), not an API key. Use a secret (sk_…) or restricted (rk_…) key.' };
+    return {
+      error:
+        'the API key is a webhook signing secret (whsec_…), not an API key. Use a secret (sk_…) or restricted (rk_…) key.',
+    };
   }
   const m = KEY.exec(trimmed);
   if (!m) {

@@ -51,8 +51,18 @@ describe('classifyKey', () => {
 describe('loadConfig', () => {
   it('defaults', () => {
     expect(load({ apiKey: KEY })).toMatchObject({
-      apiKey: KEY, keyMode: 'test', sandbox: false, apiVersion: '2026-10-28.endive', timeoutMs: 30000, maxNetworkRetries: 2,
-      idempotencyEnabled: true, transport: 'stdio', host: '127.0.0.1', port: 3000, tools: 'all', currency: undefined,
+      apiKey: KEY,
+      keyMode: 'test',
+      sandbox: false,
+      apiVersion: '2026-10-28.endive',
+      timeoutMs: 30000,
+      maxNetworkRetries: 2,
+      idempotencyEnabled: true,
+      transport: 'stdio',
+      host: '127.0.0.1',
+      port: 3000,
+      tools: 'all',
+      currency: undefined,
     });
   });
 
@@ -69,11 +79,29 @@ describe('loadConfig', () => {
 
   it('flag beats env beats file', () => {
     const file = { api: { key: 'sk_test_fromfile12345', timeout: 1000 }, defaults: { currency: 'gbp' } };
-    expect(load({}, {}, file)).toMatchObject({ apiKey: 'sk_test_fromfile12345', timeoutMs: 1000, currency: 'gbp' });
-    expect(load({}, { STRIPE_SECRET_KEY: 'sk_test_fromenv123456', STRIPE_REQUEST_TIMEOUT: '2000', STRIPE_CURRENCY: 'EUR' }, file)).toMatchObject({
-      apiKey: 'sk_test_fromenv123456', timeoutMs: 2000, currency: 'eur',
+    expect(load({}, {}, file)).toMatchObject({
+      apiKey: 'sk_test_fromfile12345',
+      timeoutMs: 1000,
+      currency: 'gbp',
     });
-    expect(load({ apiKey: 'sk_test_fromflag12345' }, { STRIPE_SECRET_KEY: 'sk_test_fromenv123456' }, file).apiKey).toBe('sk_test_fromflag12345');
+    expect(
+      load(
+        {},
+        {
+          STRIPE_SECRET_KEY: 'sk_test_fromenv123456',
+          STRIPE_REQUEST_TIMEOUT: '2000',
+          STRIPE_CURRENCY: 'EUR',
+        },
+        file,
+      ),
+    ).toMatchObject({
+      apiKey: 'sk_test_fromenv123456',
+      timeoutMs: 2000,
+      currency: 'eur',
+    });
+    expect(
+      load({ apiKey: 'sk_test_fromflag12345' }, { STRIPE_SECRET_KEY: 'sk_test_fromenv123456' }, file).apiKey,
+    ).toBe('sk_test_fromflag12345');
   });
 
   it('STRIPE_API_KEY is an alias of STRIPE_SECRET_KEY', () => {
@@ -81,13 +109,27 @@ describe('loadConfig', () => {
   });
 
   it('reads every documented environment variable', () => {
-    const c = load({}, {
-      STRIPE_SECRET_KEY: KEY, STRIPE_API_VERSION: '2025-01-27.acacia', STRIPE_REQUEST_TIMEOUT: '5000', STRIPE_MAX_NETWORK_RETRIES: '0',
-      STRIPE_CURRENCY: 'usd', STRIPE_IDEMPOTENCY_ENABLED: 'false', STRIPE_API_BASE: 'http://127.0.0.1:12111/', STRIPE_ACCOUNT: 'acct_123',
-    });
+    const c = load(
+      {},
+      {
+        STRIPE_SECRET_KEY: KEY,
+        STRIPE_API_VERSION: '2025-01-27.acacia',
+        STRIPE_REQUEST_TIMEOUT: '5000',
+        STRIPE_MAX_NETWORK_RETRIES: '0',
+        STRIPE_CURRENCY: 'usd',
+        STRIPE_IDEMPOTENCY_ENABLED: 'false',
+        STRIPE_API_BASE: 'http://127.0.0.1:12111/',
+        STRIPE_ACCOUNT: 'acct_123',
+      },
+    );
     expect(c).toMatchObject({
-      apiVersion: '2025-01-27.acacia', timeoutMs: 5000, maxNetworkRetries: 0, currency: 'usd', idempotencyEnabled: false,
-      apiBase: 'http://127.0.0.1:12111', stripeAccount: 'acct_123',
+      apiVersion: '2025-01-27.acacia',
+      timeoutMs: 5000,
+      maxNetworkRetries: 0,
+      currency: 'usd',
+      idempotencyEnabled: false,
+      apiBase: 'http://127.0.0.1:12111',
+      stripeAccount: 'acct_123',
     });
   });
 
@@ -98,8 +140,16 @@ describe('loadConfig', () => {
     [{ apiKey: KEY, port: '99999' }, {}, /--port must be a whole number from 0 to 65535/],
     [{ apiKey: KEY, stripeAccount: 'cus_123' }, {}, /--stripe-account must be a Connect account id/],
     [{ apiKey: KEY }, { STRIPE_REQUEST_TIMEOUT: 'soon' }, /STRIPE_REQUEST_TIMEOUT must be a whole number/],
-    [{ apiKey: KEY }, { STRIPE_MAX_NETWORK_RETRIES: '-1' }, /STRIPE_MAX_NETWORK_RETRIES must be a whole number/],
-    [{ apiKey: KEY }, { STRIPE_IDEMPOTENCY_ENABLED: 'maybe' }, /STRIPE_IDEMPOTENCY_ENABLED must be true or false/],
+    [
+      { apiKey: KEY },
+      { STRIPE_MAX_NETWORK_RETRIES: '-1' },
+      /STRIPE_MAX_NETWORK_RETRIES must be a whole number/,
+    ],
+    [
+      { apiKey: KEY },
+      { STRIPE_IDEMPOTENCY_ENABLED: 'maybe' },
+      /STRIPE_IDEMPOTENCY_ENABLED must be true or false/,
+    ],
     [{ apiKey: KEY }, { STRIPE_API_BASE: 'not a url' }, /STRIPE_API_BASE must be an origin/],
     [{ apiKey: KEY }, { STRIPE_API_BASE: 'http://127.0.0.1:1/v1' }, /STRIPE_API_BASE must be an origin/],
     [{ apiKey: KEY }, { STRIPE_CURRENCY: 'dollars' }, /STRIPE_CURRENCY must be a three-letter/],
@@ -119,28 +169,60 @@ describe('loadConfig', () => {
   });
 
   it('config file: unknown keys are named', () => {
-    expect(problems(() => load({}, {}, { api: { key: KEY, secret: 'x' }, extras: {} }))).toMatch(/unknown key "extras"/);
-    expect(problems(() => load({}, {}, { api: { key: KEY, secret: 'x' } }))).toMatch(/unknown key "api\.secret"/);
+    expect(problems(() => load({}, {}, { api: { key: KEY, secret: 'x' }, extras: {} }))).toMatch(
+      /unknown key "extras"/,
+    );
+    expect(problems(() => load({}, {}, { api: { key: KEY, secret: 'x' } }))).toMatch(
+      /unknown key "api\.secret"/,
+    );
   });
 
   it('config file: wrong types, bad JSON, missing file', () => {
-    expect(problems(() => load({}, {}, { api: { timeout: 'fast' } }))).toMatch(/api\.timeout: Invalid input: expected number/);
+    expect(problems(() => load({}, {}, { api: { timeout: 'fast' } }))).toMatch(
+      /api\.timeout: Invalid input: expected number/,
+    );
     expect(problems(() => load({}, {}, '{ nope'))).toMatch(/is not valid JSON/);
     expect(
       problems(() =>
-        loadConfig({ flags: { config: '/no/such.json' }, env: {}, defaultApiVersion: 'x', readFile: () => { throw Object.assign(new Error(), { code: 'ENOENT' }); } }),
+        loadConfig({
+          flags: { config: '/no/such.json' },
+          env: {},
+          defaultApiVersion: 'x',
+          readFile: () => {
+            throw Object.assign(new Error(), { code: 'ENOENT' });
+          },
+        }),
       ),
     ).toMatch(/Cannot read --config=\/no\/such\.json: no such file/);
   });
 
   it('config file: every section', () => {
-    const c = load({}, {}, {
-      api: { key: KEY, version: 'v', timeout: 10, maxNetworkRetries: 1, base: 'http://127.0.0.1:9', stripeAccount: 'acct_9' },
-      security: { tools: ['list_customers'] },
-      defaults: { currency: 'usd', idempotencyEnabled: false },
-      server: { transport: 'http', host: 'localhost', port: 4000, logLevel: 'debug' },
+    const c = load(
+      {},
+      {},
+      {
+        api: {
+          key: KEY,
+          version: 'v',
+          timeout: 10,
+          maxNetworkRetries: 1,
+          base: 'http://127.0.0.1:9',
+          stripeAccount: 'acct_9',
+        },
+        security: { tools: ['list_customers'] },
+        defaults: { currency: 'usd', idempotencyEnabled: false },
+        server: { transport: 'http', host: 'localhost', port: 4000, logLevel: 'debug' },
+      },
+    );
+    expect(c).toMatchObject({
+      apiVersion: 'v',
+      maxNetworkRetries: 1,
+      tools: ['list_customers'],
+      idempotencyEnabled: false,
+      transport: 'http',
+      port: 4000,
+      logLevel: 'debug',
     });
-    expect(c).toMatchObject({ apiVersion: 'v', maxNetworkRetries: 1, tools: ['list_customers'], idempotencyEnabled: false, transport: 'http', port: 4000, logLevel: 'debug' });
   });
 
   it('no error message ever contains the key', () => {

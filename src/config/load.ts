@@ -36,7 +36,8 @@ export function loadConfig(opts: LoadOptions): Config {
   const problems: string[] = [];
   const file = flags.config ? readConfigFile(flags.config, opts.readFile, problems) : {};
 
-  const pick = <T>(...values: (T | undefined)[]): T | undefined => values.find((v) => v !== undefined && v !== '');
+  const pick = <T>(...values: (T | undefined)[]): T | undefined =>
+    values.find((v) => v !== undefined && v !== '');
 
   const sandbox = flags.sandbox === true;
   const apiKey = pick(flags.apiKey, env.STRIPE_SECRET_KEY, env.STRIPE_API_KEY, file.api?.key);
@@ -53,7 +54,12 @@ export function loadConfig(opts: LoadOptions): Config {
     }
   }
 
-  const int = (name: string, raw: string | number | undefined, min: number, max: number): number | undefined => {
+  const int = (
+    name: string,
+    raw: string | number | undefined,
+    min: number,
+    max: number,
+  ): number | undefined => {
     if (raw === undefined || raw === '') return undefined;
     const n = typeof raw === 'number' ? raw : Number(raw);
     if (!Number.isInteger(n) || n < min || n > max) {
@@ -71,17 +77,32 @@ export function loadConfig(opts: LoadOptions): Config {
     return undefined;
   };
 
-  const timeoutMs = int('STRIPE_REQUEST_TIMEOUT', pick<string | number>(env.STRIPE_REQUEST_TIMEOUT, file.api?.timeout), 1, 600_000) ?? 30_000;
+  const timeoutMs =
+    int(
+      'STRIPE_REQUEST_TIMEOUT',
+      pick<string | number>(env.STRIPE_REQUEST_TIMEOUT, file.api?.timeout),
+      1,
+      600_000,
+    ) ?? 30_000;
   const maxNetworkRetries =
-    int('STRIPE_MAX_NETWORK_RETRIES', pick<string | number>(env.STRIPE_MAX_NETWORK_RETRIES, file.api?.maxNetworkRetries), 0, 10) ?? 2;
+    int(
+      'STRIPE_MAX_NETWORK_RETRIES',
+      pick<string | number>(env.STRIPE_MAX_NETWORK_RETRIES, file.api?.maxNetworkRetries),
+      0,
+      10,
+    ) ?? 2;
   const idempotencyEnabled =
-    bool('STRIPE_IDEMPOTENCY_ENABLED', pick<string | boolean>(env.STRIPE_IDEMPOTENCY_ENABLED, file.defaults?.idempotencyEnabled)) ?? true;
+    bool(
+      'STRIPE_IDEMPOTENCY_ENABLED',
+      pick<string | boolean>(env.STRIPE_IDEMPOTENCY_ENABLED, file.defaults?.idempotencyEnabled),
+    ) ?? true;
 
   const apiBase = pick(env.STRIPE_API_BASE, file.api?.base);
   if (apiBase !== undefined) {
     try {
       const u = new URL(apiBase);
-      if (!['http:', 'https:'].includes(u.protocol) || u.pathname.replace(/\/$/, '') !== '') throw new Error();
+      if (!['http:', 'https:'].includes(u.protocol) || u.pathname.replace(/\/$/, '') !== '')
+        throw new Error();
     } catch {
       problems.push(`STRIPE_API_BASE must be an origin such as http://127.0.0.1:12111 (got "${apiBase}").`);
     }
@@ -89,26 +110,39 @@ export function loadConfig(opts: LoadOptions): Config {
 
   const currency = pick(env.STRIPE_CURRENCY, file.defaults?.currency)?.toLowerCase();
   if (currency !== undefined && !/^[a-z]{3}$/.test(currency)) {
-    problems.push(`STRIPE_CURRENCY must be a three-letter ISO currency code such as usd (got "${currency}").`);
+    problems.push(
+      `STRIPE_CURRENCY must be a three-letter ISO currency code such as usd (got "${currency}").`,
+    );
   }
 
   const stripeAccount = pick(flags.stripeAccount, env.STRIPE_ACCOUNT, file.api?.stripeAccount);
   if (stripeAccount !== undefined && !/^acct_[A-Za-z0-9]+$/.test(stripeAccount)) {
-    problems.push(`--stripe-account must be a Connect account id such as acct_1A2b3C (got "${stripeAccount}").`);
+    problems.push(
+      `--stripe-account must be a Connect account id such as acct_1A2b3C (got "${stripeAccount}").`,
+    );
   }
 
   const transport = pick(flags.transport, env.MCP_STRIPE_TRANSPORT, file.server?.transport) ?? 'stdio';
-  if (transport !== 'stdio' && transport !== 'http') problems.push(`--transport must be stdio or http (got "${transport}").`);
+  if (transport !== 'stdio' && transport !== 'http')
+    problems.push(`--transport must be stdio or http (got "${transport}").`);
   const host = pick(flags.host, env.MCP_STRIPE_HOST, file.server?.host) ?? '127.0.0.1';
   if (transport === 'http' && !isLoopbackHost(host)) {
     problems.push(
       `--host=${host} is not a loopback address. Until remote authentication exists, the HTTP transport only listens on 127.0.0.1, localhost or ::1.`,
     );
   }
-  const port = int('--port', pick<string | number>(flags.port, env.MCP_STRIPE_PORT, env.PORT, file.server?.port), 0, 65535) ?? 3000;
+  const port =
+    int(
+      '--port',
+      pick<string | number>(flags.port, env.MCP_STRIPE_PORT, env.PORT, file.server?.port),
+      0,
+      65535,
+    ) ?? 3000;
 
   const toolsRaw = pick<string | string[]>(flags.tools, env.STRIPE_TOOLS, file.security?.tools) ?? 'all';
-  const toolList = (Array.isArray(toolsRaw) ? toolsRaw : toolsRaw.split(',')).map((t) => t.trim()).filter(Boolean);
+  const toolList = (Array.isArray(toolsRaw) ? toolsRaw : toolsRaw.split(','))
+    .map((t) => t.trim())
+    .filter(Boolean);
   const tools: Config['tools'] = toolList.length === 0 || toolList.includes('all') ? 'all' : toolList;
 
   const logLevel = pick(flags.logLevel, env.MCP_STRIPE_LOG_LEVEL, file.server?.logLevel) ?? 'info';
@@ -136,13 +170,19 @@ export function loadConfig(opts: LoadOptions): Config {
   };
 }
 
-function readConfigFile(path: string, read = (p: string) => readFileSync(p, 'utf8'), problems: string[]): FileConfig {
+function readConfigFile(
+  path: string,
+  read = (p: string) => readFileSync(p, 'utf8'),
+  problems: string[],
+): FileConfig {
   let text: string;
   try {
     text = read(path);
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
-    problems.push(`Cannot read --config=${path}: ${code === 'ENOENT' ? 'no such file' : (code ?? 'unreadable')}.`);
+    problems.push(
+      `Cannot read --config=${path}: ${code === 'ENOENT' ? 'no such file' : (code ?? 'unreadable')}.`,
+    );
     return {};
   }
   let json: unknown;

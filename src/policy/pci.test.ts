@@ -36,7 +36,11 @@ describe('findCardData', () => {
     [{ items: [{ price: 'price_1' }, { note: '5555-5555-5555-4444' }] }, 'items[1].note', 'card number'],
     [{ card_number: '4111' }, 'card_number', 'card number'],
     [{ cardNumber: 'x' }, 'cardNumber', 'card number'],
-    [{ payment_method_data: { card: { number: '4242', exp_month: 12 } } }, 'payment_method_data.card.number', 'card number'],
+    [
+      { payment_method_data: { card: { number: '4242', exp_month: 12 } } },
+      'payment_method_data.card.number',
+      'card number',
+    ],
     [{ card: { cvc: '123' } }, 'card.cvc', 'card security code'],
     [{ cvv: 123 }, 'cvv', 'card security code'],
     [{ exp_month: 12 }, 'exp_month', 'card expiry'],

@@ -53,13 +53,17 @@ export function containsCardNumber(text: string): boolean {
   for (const match of text.matchAll(DIGIT_RUN)) {
     const digits = match[0].replace(/[ \-.]/g, '');
     // A run of one repeated digit (000000000000) passes Luhn but is never a card.
-    if (digits.length >= 12 && digits.length <= 19 && !/^(\d)\1+$/.test(digits) && luhnValid(digits)) return true;
+    if (digits.length >= 12 && digits.length <= 19 && !/^(\d)\1+$/.test(digits) && luhnValid(digits))
+      return true;
   }
   return false;
 }
 
 function normalizeKey(key: string): string {
-  return key.replace(/([a-z])([A-Z])/g, '$1_$2').replace(/[-\s]/g, '_').toLowerCase();
+  return key
+    .replace(/([a-z])([A-Z])/g, '$1_$2')
+    .replace(/[-\s]/g, '_')
+    .toLowerCase();
 }
 
 function isRawValue(v: unknown): boolean {
@@ -67,7 +71,8 @@ function isRawValue(v: unknown): boolean {
 }
 
 export function findCardData(value: unknown, path = '', parentKey = ''): CardDataFinding | null {
-  if (typeof value === 'string') return containsCardNumber(value) ? { path: path || '(arguments)', what: 'card number' } : null;
+  if (typeof value === 'string')
+    return containsCardNumber(value) ? { path: path || '(arguments)', what: 'card number' } : null;
   if (typeof value === 'number') {
     if (Number.isInteger(value) && Math.abs(value) >= 1e11) {
       // Past 2^53 the digits cannot be checked: a 16-digit integer is refused either way.
@@ -89,7 +94,8 @@ export function findCardData(value: unknown, path = '', parentKey = ''): CardDat
       const childPath = path ? `${path}.${key}` : key;
       if (containsCardNumber(key)) return { path: childPath, what: 'card number' };
       const norm = normalizeKey(key);
-      const sensitive = SENSITIVE_KEYS[norm] ?? (norm === 'number' && /card/.test(parentKey) ? 'card number' : undefined);
+      const sensitive =
+        SENSITIVE_KEYS[norm] ?? (norm === 'number' && /card/.test(parentKey) ? 'card number' : undefined);
       if (sensitive && isRawValue(child)) return { path: childPath, what: sensitive };
       const found = findCardData(child, childPath, norm);
       if (found) return found;

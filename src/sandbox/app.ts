@@ -66,7 +66,7 @@ export class SandboxState {
 const MASK = (key: string) => `${key.slice(0, 8)}${'*'.repeat(Math.max(0, key.length - 12))}${key.slice(-4)}`;
 
 function parseParams(raw: string): Params {
-  return qs.parse(raw, { depth: 12, arrayLimit: 1000, parameterLimit: 10_000, allowDots: false }) as Params;
+  return qs.parse(raw, { depth: 12, arrayLimit: 1000, parameterLimit: 10_000, allowDots: false });
 }
 
 export function createSandboxApp(state: SandboxState, register: (routes: RouteTable) => void): Hono {
@@ -74,7 +74,7 @@ export function createSandboxApp(state: SandboxState, register: (routes: RouteTa
 
   // Test-only control surface: inject faults (`POST /_sandbox/faults`, JSON), clear them (DELETE).
   app.post('/_sandbox/faults', async (c) => {
-    const fault = (await c.req.json()) as Fault;
+    const fault = await c.req.json<Fault>();
     state.faults.push(fault);
     return c.json({ ok: true, pending: state.faults.size });
   });
@@ -106,11 +106,19 @@ export function createSandboxApp(state: SandboxState, register: (routes: RouteTa
 async function serve(c: Context, state: SandboxState, method: Method, handler: Handler): Promise<Response> {
   const requestId = newId('req', 14);
   const url = new URL(c.req.url);
-  const headers: Record<string, string> = { 'Request-Id': requestId, 'Stripe-Version': c.req.header('Stripe-Version') ?? '' };
+  const headers: Record<string, string> = {
+    'Request-Id': requestId,
+    'Stripe-Version': c.req.header('Stripe-Version') ?? '',
+  };
   const idempotencyKey = c.req.header('Idempotency-Key');
   if (idempotencyKey) headers['Idempotency-Key'] = idempotencyKey;
   const log = (status: number) =>
-    state.requestLog.push({ method, path: url.pathname, status, ...(idempotencyKey ? { idempotencyKey } : {}) });
+    state.requestLog.push({
+      method,
+      path: url.pathname,
+      status,
+      ...(idempotencyKey ? { idempotencyKey } : {}),
+    });
   const fail = (err: SandboxError) => {
     log(err.status);
     return c.json(err.toBody(requestId), err.status as 400, headers);
@@ -141,7 +149,7 @@ async function serve(c: Context, state: SandboxState, method: Method, handler: H
       new SandboxError(
         401,
         'invalid_request_error',
-        'You did not provide an API key. You need to provide your API key in the Authorization header, using Bearer auth (e.g. \'Authorization: Bearer YOUR_SECRET_KEY\').',
+        "You did not provide an API key. You need to provide your API key in the Authorization header, using Bearer auth (e.g. 'Authorization: Bearer YOUR_SECRET_KEY').",
       ),
     );
   }
@@ -168,9 +176,12 @@ async function serve(c: Context, state: SandboxState, method: Method, handler: H
   const raw = method === 'POST' ? await c.req.text() : url.search.slice(1);
   const params = parseParams(raw);
 
-  const idemKey = idempotencyKey && method !== 'GET' ? `${store.accountId}:${key}:${idempotencyKey}` : undefined;
+  const idemKey =
+    idempotencyKey && method !== 'GET' ? `${store.accountId}:${key}:${idempotencyKey}` : undefined;
   // Stripe compares the parameters, not their order on the wire.
-  const fingerprint = createHash('sha256').update(`${method} ${url.pathname}\n${canonicalJson(params)}`).digest('hex');
+  const fingerprint = createHash('sha256')
+    .update(`${method} ${url.pathname}\n${canonicalJson(params)}`)
+    .digest('hex');
   if (idemKey) {
     const prior = state.idempotency.get(idemKey);
     if (prior) {
@@ -197,7 +208,7 @@ async function serve(c: Context, state: SandboxState, method: Method, handler: H
   try {
     const expandPaths = toStringArray(params.expand);
     delete params.expand;
-    const result = handler({ params, path: c.req.param() as Record<string, string>, store, sandbox: state });
+    const result = handler({ params, path: c.req.param(), store, sandbox: state });
     body = JSON.stringify(expandPaths.length ? expand(store, result, expandPaths) : result);
   } catch (err) {
     if (!(err instanceof SandboxError)) throw err;
@@ -227,6 +238,7 @@ function toStringArray(v: unknown): string[] {
   if (v === undefined) return [];
   if (typeof v === 'string') return [v];
   if (Array.isArray(v)) return v.filter((x): x is string => typeof x === 'string');
-  if (typeof v === 'object' && v !== null) return Object.values(v).filter((x): x is string => typeof x === 'string');
+  if (typeof v === 'object' && v !== null)
+    return Object.values(v).filter((x): x is string => typeof x === 'string');
   return [];
 }

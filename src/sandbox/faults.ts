@@ -5,9 +5,7 @@
  * - `drop_after_commit`: execute and store the result, then destroy the socket without answering.
  */
 export type Fault = { times?: number; method?: string; path?: string } & (
-  | { kind: 'status'; status: number }
-  | { kind: 'delay'; ms: number }
-  | { kind: 'drop_after_commit' }
+  { kind: 'status'; status: number } | { kind: 'delay'; ms: number } | { kind: 'drop_after_commit' }
 );
 
 export class FaultQueue {

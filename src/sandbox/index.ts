@@ -42,10 +42,12 @@ export function createSandbox(options: SandboxOptions = {}) {
 }
 
 /** Starts the sandbox on `host:port` (default 127.0.0.1, a free port). */
-export async function startSandbox(options: SandboxOptions & { host?: string; port?: number } = {}): Promise<RunningSandbox> {
+export async function startSandbox(
+  options: SandboxOptions & { host?: string; port?: number } = {},
+): Promise<RunningSandbox> {
   const { state, app } = createSandbox(options);
   const host = options.host ?? '127.0.0.1';
-  const server = createAdaptorServer({ fetch: app.fetch, hostname: host });
+  const server = createAdaptorServer({ fetch: (req, env) => app.fetch(req, env), hostname: host });
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(options.port ?? 0, host, () => resolve());

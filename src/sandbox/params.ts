@@ -8,8 +8,14 @@ export type Params = Record<string, unknown>;
 
 const INT = /^-?\d+$/;
 
+const show = (v: unknown): string => (typeof v === 'string' ? v : JSON.stringify(v));
+
 export function str(p: Params, name: string, opts: { required: true; oneOf?: readonly string[] }): string;
-export function str(p: Params, name: string, opts?: { required?: boolean; oneOf?: readonly string[] }): string | undefined;
+export function str(
+  p: Params,
+  name: string,
+  opts?: { required?: boolean; oneOf?: readonly string[] },
+): string | undefined;
 export function str(p: Params, name: string, opts: { required?: boolean; oneOf?: readonly string[] } = {}) {
   const v = p[name];
   if (v === undefined || v === '') {
@@ -24,14 +30,18 @@ export function str(p: Params, name: string, opts: { required?: boolean; oneOf?:
 }
 
 export function int(p: Params, name: string, opts: { required: true; min?: number; max?: number }): number;
-export function int(p: Params, name: string, opts?: { required?: boolean; min?: number; max?: number }): number | undefined;
+export function int(
+  p: Params,
+  name: string,
+  opts?: { required?: boolean; min?: number; max?: number },
+): number | undefined;
 export function int(p: Params, name: string, opts: { required?: boolean; min?: number; max?: number } = {}) {
   const v = p[name];
   if (v === undefined || v === '') {
     if (opts.required) throw missingParam(name);
     return undefined;
   }
-  if (typeof v !== 'string' || !INT.test(v)) throw invalid(`Invalid integer: ${String(v)}`, name);
+  if (typeof v !== 'string' || !INT.test(v)) throw invalid(`Invalid integer: ${show(v)}`, name);
   const n = Number(v);
   if (opts.min !== undefined && n < opts.min) {
     throw invalid(`Invalid ${name}: must be at least ${opts.min}`, name);
@@ -46,7 +56,7 @@ export function num(p: Params, name: string): number | undefined {
   const v = p[name];
   if (v === undefined || v === '') return undefined;
   const n = typeof v === 'string' ? Number(v) : NaN;
-  if (!Number.isFinite(n)) throw invalid(`Invalid decimal: ${String(v)}`, name);
+  if (!Number.isFinite(n)) throw invalid(`Invalid decimal: ${show(v)}`, name);
   return n;
 }
 
@@ -55,7 +65,7 @@ export function bool(p: Params, name: string): boolean | undefined {
   if (v === undefined || v === '') return undefined;
   if (v === 'true') return true;
   if (v === 'false') return false;
-  throw invalid(`Invalid boolean: ${String(v)}`, name);
+  throw invalid(`Invalid boolean: ${show(v)}`, name);
 }
 
 export function obj(p: Params, name: string): Params | undefined {
@@ -70,9 +80,9 @@ export function obj(p: Params, name: string): Params | undefined {
 export function arr(p: Params, name: string): unknown[] | undefined {
   const v = p[name];
   if (v === undefined || v === '') return undefined;
-  if (Array.isArray(v)) return v;
+  if (Array.isArray(v)) return v as unknown[];
   // qs turns arrays with gaps or more than `arrayLimit` items into objects keyed by index.
-  if (typeof v === 'object' && v !== null) return Object.values(v);
+  if (typeof v === 'object' && v !== null) return Object.values(v as Record<string, unknown>);
   throw invalid(`Invalid array: ${name} must be an array.`, name);
 }
 

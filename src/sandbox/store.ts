@@ -55,7 +55,13 @@ export class AccountStore {
 
   /** Builds `{ id, object, created, livemode: false, ...fields }` and stores it. */
   create<T extends StripeObject>(prefix: string, object: string, fields: Omit<T, 'id' | 'object'>): T {
-    const obj = { id: newId(prefix), object, created: this.now(), livemode: false, ...fields } as unknown as T;
+    const obj = {
+      id: newId(prefix),
+      object,
+      created: this.now(),
+      livemode: false,
+      ...fields,
+    } as unknown as T;
     return this.insert(obj);
   }
 
@@ -114,7 +120,10 @@ export function paginate(items: StripeObject[], params: Params, url: string): Re
   const startingAfter = str(params, 'starting_after');
   const endingBefore = str(params, 'ending_before');
   if (startingAfter && endingBefore) {
-    throw invalid('You may only specify one of these parameters: ending_before, starting_after.', 'ending_before');
+    throw invalid(
+      'You may only specify one of these parameters: ending_before, starting_after.',
+      'ending_before',
+    );
   }
   const newestFirst = [...items].reverse();
   let data: StripeObject[];

@@ -16,10 +16,10 @@ export interface ServerDeps {
 }
 
 const INSTRUCTIONS = [
-  'Tools over the Stripe API. Amounts are integers in the currency\'s minor unit (cents): 1000 = $10.00.',
+  "Tools over the Stripe API. Amounts are integers in the currency's minor unit (cents): 1000 = $10.00.",
   'Never send card numbers: use Checkout sessions, Payment Links or pm_… ids (test: pm_card_visa).',
   'Writes are idempotent per call: retrying the same call with the same arguments never charges twice.',
-  'Failed calls return isError with Stripe\'s code and the next action to take.',
+  "Failed calls return isError with Stripe's code and the next action to take.",
 ].join(' ');
 
 /** The one place an MCP server is put together; every transport calls it. */

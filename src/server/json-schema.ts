@@ -12,7 +12,7 @@ export function advertise(schema: z.ZodType, io: 'input' | 'output'): StandardSc
   const known = advertised.get(schema);
   if (known) return known;
   let cached: Record<string, unknown> | undefined;
-  const json = () => (cached ??= trim(z.toJSONSchema(schema, { io, unrepresentable: 'any' }) as Record<string, unknown>));
+  const json = () => (cached ??= trim(z.toJSONSchema(schema, { io, unrepresentable: 'any' })));
   const wrapped = {
     '~standard': {
       version: 1,
@@ -32,7 +32,8 @@ function trim(node: Record<string, unknown>): Record<string, unknown> {
   for (const [k, v] of Object.entries(node)) {
     if (k === '$schema') continue;
     if ((k === 'maximum' && v === SAFE) || (k === 'minimum' && v === -SAFE)) continue;
-    if (Array.isArray(v)) out[k] = v.map((x: unknown) => (x && typeof x === 'object' ? trim(x as Record<string, unknown>) : x));
+    if (Array.isArray(v))
+      out[k] = v.map((x: unknown) => (x && typeof x === 'object' ? trim(x as Record<string, unknown>) : x));
     else if (v && typeof v === 'object') out[k] = trim(v as Record<string, unknown>);
     else out[k] = v;
   }

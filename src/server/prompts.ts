@@ -2,7 +2,9 @@ import type { McpServer } from '@modelcontextprotocol/server';
 import { z } from 'zod';
 
 type Message = { role: 'user'; content: { type: 'text'; text: string } };
-const user = (text: string): { messages: Message[] } => ({ messages: [{ role: 'user', content: { type: 'text', text } }] });
+const user = (text: string): { messages: Message[] } => ({
+  messages: [{ role: 'user', content: { type: 'text', text } }],
+});
 
 /** Templated workflows over the tools. A prompt is offered only when the tools it needs are enabled. */
 export function registerPrompts(server: McpServer, enabled: ReadonlySet<string>): void {
@@ -54,7 +56,9 @@ export function registerPrompts(server: McpServer, enabled: ReadonlySet<string>)
           [
             `Start a subscription for ${customer_email}.`,
             `1. Find the customer with list_customers(email="${customer_email}"), or create_customer.`,
-            price ? `2. Use price ${price}; check with list_prices that it is recurring and active.` : '2. Pick a recurring price with list_prices(type="recurring", active=true); confirm the choice with the user.',
+            price
+              ? `2. Use price ${price}; check with list_prices that it is recurring and active.`
+              : '2. Pick a recurring price with list_prices(type="recurring", active=true); confirm the choice with the user.',
             '3. If the customer has a saved card (list_payment_methods), call create_subscription with customer, items=[{price}]' +
               (trial_period_days ? ` and trial_period_days=${trial_period_days}` : '') +
               '. Otherwise use create_checkout_session(mode="subscription") and send the url.',

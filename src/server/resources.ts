@@ -10,17 +10,34 @@ import { accountTools } from '../tools/toolsets/account.js';
 export function registerResources(server: McpServer, deps: RunnerDeps, _selected: readonly Tool[]): void {
   const byName = new Map(accountTools.map((t) => [t.name, t]));
   const resources = [
-    { name: 'account', uri: 'stripe://account', tool: 'get_stripe_account_info', title: 'Stripe account', description: 'The Stripe account this server acts for.' },
-    { name: 'balance', uri: 'stripe://balance', tool: 'retrieve_balance', title: 'Stripe balance', description: 'Available and pending balance per currency (minor units).' },
+    {
+      name: 'account',
+      uri: 'stripe://account',
+      tool: 'get_stripe_account_info',
+      title: 'Stripe account',
+      description: 'The Stripe account this server acts for.',
+    },
+    {
+      name: 'balance',
+      uri: 'stripe://balance',
+      tool: 'retrieve_balance',
+      title: 'Stripe balance',
+      description: 'Available and pending balance per currency (minor units).',
+    },
   ];
   for (const r of resources) {
     const tool = byName.get(r.tool)!;
-    server.registerResource(r.name, r.uri, { title: r.title, description: r.description, mimeType: 'application/json' }, async (uri) => {
-      const result = await runTool(tool, {}, deps);
-      const text = result.isError
-        ? JSON.stringify({ error: result.content.map((c) => (c.type === 'text' ? c.text : '')).join('\n') })
-        : JSON.stringify(result.structuredContent);
-      return { contents: [{ uri: uri.href, mimeType: 'application/json', text }] };
-    });
+    server.registerResource(
+      r.name,
+      r.uri,
+      { title: r.title, description: r.description, mimeType: 'application/json' },
+      async (uri) => {
+        const result = await runTool(tool, {}, deps);
+        const text = result.isError
+          ? JSON.stringify({ error: result.content.map((c) => (c.type === 'text' ? c.text : '')).join('\n') })
+          : JSON.stringify(result.structuredContent);
+        return { contents: [{ uri: uri.href, mimeType: 'application/json', text }] };
+      },
+    );
   }
 }

@@ -30,7 +30,9 @@ export interface StripeCallRecord {
 const calls = new AsyncLocalStorage<StripeCallRecord>();
 
 /** Runs `fn`, recording every HTTP exchange the SDK makes on its behalf (retries included). */
-export async function recordStripeCalls<T>(fn: () => Promise<T>): Promise<{ value: T; record: StripeCallRecord }> {
+export async function recordStripeCalls<T>(
+  fn: () => Promise<T>,
+): Promise<{ value: T; record: StripeCallRecord }> {
   const record: StripeCallRecord = { attempts: 0, requestIds: [], replayed: false };
   const value = await calls.run(record, fn);
   return { value, record };

@@ -17,12 +17,16 @@ export interface StripeFailure {
 }
 
 const DECLINE_ADVICE: Record<string, string> = {
-  insufficient_funds: 'Ask the customer for another payment method, or for a smaller amount. The same card will fail again now.',
+  insufficient_funds:
+    'Ask the customer for another payment method, or for a smaller amount. The same card will fail again now.',
   expired_card: 'Ask the customer for another card; this one has expired.',
-  incorrect_cvc: 'Ask the customer to enter their card again through Stripe (Checkout, a Payment Link or Stripe.js). Never collect card details in chat.',
-  incorrect_number: 'Ask the customer to enter their card again through Stripe (Checkout, a Payment Link or Stripe.js). Never collect card details in chat.',
+  incorrect_cvc:
+    'Ask the customer to enter their card again through Stripe (Checkout, a Payment Link or Stripe.js). Never collect card details in chat.',
+  incorrect_number:
+    'Ask the customer to enter their card again through Stripe (Checkout, a Payment Link or Stripe.js). Never collect card details in chat.',
   processing_error: 'A processing error at the card network: retry the same call in a little while.',
-  authentication_required: 'The bank requires the customer to authenticate: bring the customer on-session (Checkout, a Payment Link or the hosted invoice page) instead of charging off-session.',
+  authentication_required:
+    'The bank requires the customer to authenticate: bring the customer on-session (Checkout, a Payment Link or the hosted invoice page) instead of charging off-session.',
   lost_card: 'The card was reported lost: do not retry it; ask the customer for another payment method.',
   stolen_card: 'The card was reported stolen: do not retry it; ask the customer for another payment method.',
   fraudulent: 'Stripe suspects fraud: do not retry; review the payment in the Dashboard.',
@@ -56,7 +60,13 @@ export function describeStripeError(err: Stripe.errors.StripeError): StripeFailu
     };
   }
   if (err instanceof Stripe.errors.StripeRateLimitError) {
-    return { ...base, type: 'rate_limit_error', retryable: true, next_action: 'Stripe is rate limiting this account: wait a few seconds, then retry the same call (it is safe: the idempotency key prevents duplicates).' };
+    return {
+      ...base,
+      type: 'rate_limit_error',
+      retryable: true,
+      next_action:
+        'Stripe is rate limiting this account: wait a few seconds, then retry the same call (it is safe: the idempotency key prevents duplicates).',
+    };
   }
   if (err instanceof Stripe.errors.StripeInvalidRequestError) {
     const next =
@@ -72,7 +82,8 @@ export function describeStripeError(err: Stripe.errors.StripeError): StripeFailu
       ...base,
       type: 'authentication_error',
       retryable: false,
-      next_action: 'Fix the server configuration: the Stripe API key (STRIPE_SECRET_KEY / --api-key) is invalid, expired or revoked. Retrying will not help.',
+      next_action:
+        'Fix the server configuration: the Stripe API key (STRIPE_SECRET_KEY / --api-key) is invalid, expired or revoked. Retrying will not help.',
     };
   }
   if (err instanceof Stripe.errors.StripePermissionError) {
@@ -80,23 +91,27 @@ export function describeStripeError(err: Stripe.errors.StripeError): StripeFailu
       ...base,
       type: 'permission_error',
       retryable: false,
-      next_action: 'The API key is not allowed to do this. Use a key with access, or add the missing permission to the restricted key (rk_…) in the Dashboard.',
+      next_action:
+        'The API key is not allowed to do this. Use a key with access, or add the missing permission to the restricted key (rk_…) in the Dashboard.',
     };
   }
   if (err instanceof Stripe.errors.StripeConnectionError) {
     return {
       ...base,
       type: 'connection_error',
-      message: 'Could not reach the Stripe API (the connection failed or timed out, after the configured retries).',
+      message:
+        'Could not reach the Stripe API (the connection failed or timed out, after the configured retries).',
       retryable: true,
-      next_action: 'Retry the same call shortly; it is safe, because the same idempotency key is sent and Stripe will not repeat a completed write. If it keeps failing, check the network, STRIPE_API_BASE and STRIPE_REQUEST_TIMEOUT.',
+      next_action:
+        'Retry the same call shortly; it is safe, because the same idempotency key is sent and Stripe will not repeat a completed write. If it keeps failing, check the network, STRIPE_API_BASE and STRIPE_REQUEST_TIMEOUT.',
     };
   }
   return {
     ...base,
     type: base.type === 'StripeAPIError' ? 'api_error' : base.type,
     retryable: true,
-    next_action: 'Stripe had an internal problem. Retry the same call shortly; it is safe, because the idempotency key prevents a duplicate.',
+    next_action:
+      'Stripe had an internal problem. Retry the same call shortly; it is safe, because the idempotency key prevents a duplicate.',
   };
 }
 
@@ -106,7 +121,11 @@ function typeName(err: Stripe.errors.StripeError): string {
 
 /** One line of text for an agent (the structured form goes in `structuredContent`). */
 export function formatStripeFailure(f: StripeFailure): string {
-  const detail = [f.code && `code ${f.code}`, f.decline_code && `decline_code ${f.decline_code}`, f.param && `param ${f.param}`]
+  const detail = [
+    f.code && `code ${f.code}`,
+    f.decline_code && `decline_code ${f.decline_code}`,
+    f.param && `param ${f.param}`,
+  ]
     .filter(Boolean)
     .join(', ');
   return [

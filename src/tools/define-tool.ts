@@ -78,7 +78,9 @@ export const idempotencyKeyInput = z
   .min(1)
   .max(255)
   .optional()
-  .describe('Only to repeat an identical write on purpose: a new key makes a new request. Retries need nothing.');
+  .describe(
+    'Only to repeat an identical write on purpose: a new key makes a new request. Retries need nothing.',
+  );
 
 /**
  * Declares one tool. Inputs are strict (an unknown argument is an error, not silently dropped);
@@ -89,7 +91,7 @@ export function defineTool<I extends z.ZodRawShape, O extends z.ZodObject>(def: 
   return {
     ...def,
     input: z.strictObject(shape),
-    handler: def.handler as Tool['handler'],
+    handler: (args, ctx) => def.handler(args as z.output<z.ZodObject<I>>, ctx),
   };
 }
 
@@ -105,7 +107,27 @@ export class ToolInputError extends Error {
 }
 
 /** Annotation presets: every tool still states all four hints explicitly through one of these. */
-export const READ: ToolAnnotations = { readOnlyHint: true, destructiveHint: false, idempotentHint: true, openWorldHint: true };
-export const CREATE: ToolAnnotations = { readOnlyHint: false, destructiveHint: false, idempotentHint: false, openWorldHint: true };
-export const UPDATE: ToolAnnotations = { readOnlyHint: false, destructiveHint: false, idempotentHint: true, openWorldHint: true };
-export const DESTRUCTIVE: ToolAnnotations = { readOnlyHint: false, destructiveHint: true, idempotentHint: false, openWorldHint: true };
+export const READ: ToolAnnotations = {
+  readOnlyHint: true,
+  destructiveHint: false,
+  idempotentHint: true,
+  openWorldHint: true,
+};
+export const CREATE: ToolAnnotations = {
+  readOnlyHint: false,
+  destructiveHint: false,
+  idempotentHint: false,
+  openWorldHint: true,
+};
+export const UPDATE: ToolAnnotations = {
+  readOnlyHint: false,
+  destructiveHint: false,
+  idempotentHint: true,
+  openWorldHint: true,
+};
+export const DESTRUCTIVE: ToolAnnotations = {
+  readOnlyHint: false,
+  destructiveHint: true,
+  idempotentHint: false,
+  openWorldHint: true,
+};

@@ -22,7 +22,10 @@ export const ALL_TOOLS: readonly Tool[] = [
 ];
 
 /** The tools a configuration exposes: `all`, or exact names (an unknown name is a configuration error). */
-export function selectTools(selection: 'all' | readonly string[], tools: readonly Tool[] = ALL_TOOLS): Tool[] {
+export function selectTools(
+  selection: 'all' | readonly string[],
+  tools: readonly Tool[] = ALL_TOOLS,
+): Tool[] {
   if (selection === 'all') return [...tools];
   const byName = new Map(tools.map((t) => [t.name, t]));
   const unknown = selection.filter((n) => !byName.has(n));

@@ -45,7 +45,7 @@ export async function runTool(tool: Tool, rawArgs: unknown, deps: RunnerDeps): P
   const parsed = tool.input.safeParse(args);
   if (!parsed.success) return failure(describeInputError(tool, parsed.error), { error: 'invalid_arguments' });
   // Canonical key order: the same logical call sends byte-identical parameters under the same key.
-  const { idempotency_key: suppliedKey, ...input } = canonicalize(parsed.data as Record<string, unknown>);
+  const { idempotency_key: suppliedKey, ...input } = canonicalize(parsed.data);
 
   // 3. Idempotency: the same logical call always carries the same key.
   const idempotencyKey =
@@ -60,7 +60,11 @@ export async function runTool(tool: Tool, rawArgs: unknown, deps: RunnerDeps): P
     mode: deps.mode,
     currency(given) {
       const c = given ?? deps.defaultCurrency;
-      if (!c) throw new ToolInputError('currency', 'currency is required: pass a three-letter code such as "usd" (or set STRIPE_CURRENCY on the server).');
+      if (!c)
+        throw new ToolInputError(
+          'currency',
+          'currency is required: pass a three-letter code such as "usd" (or set STRIPE_CURRENCY on the server).',
+        );
       return c.toLowerCase();
     },
   };
@@ -78,8 +82,13 @@ export async function runTool(tool: Tool, rawArgs: unknown, deps: RunnerDeps): P
 
   // 5. Shape the output to the declared schema.
   const shaped = tool.output.safeParse(value);
-  if (!shaped.success) return internalError(tool, deps.logger, new Error(`output did not match schema: ${z.prettifyError(shaped.error)}`));
-  const structured = shaped.data as Record<string, unknown>;
+  if (!shaped.success)
+    return internalError(
+      tool,
+      deps.logger,
+      new Error(`output did not match schema: ${z.prettifyError(shaped.error)}`),
+    );
+  const structured = shaped.data;
   const content: CallToolResult['content'] = [{ type: 'text', text: JSON.stringify(structured) }];
   if (meta.replayed) {
     content.push({
@@ -109,14 +118,23 @@ function describeInputError(tool: Tool, error: z.ZodError): string {
 
 function mapError(err: unknown, tool: Tool, logger: Logger, meta: CallMeta, started: number): CallToolResult {
   if (err instanceof ToolInputError) {
-    return failure(`Invalid arguments for ${tool.name}: "${err.param}": ${err.message} Nothing was sent to Stripe.`, {
-      error: 'invalid_arguments',
-      param: err.param,
-    });
+    return failure(
+      `Invalid arguments for ${tool.name}: "${err.param}": ${err.message} Nothing was sent to Stripe.`,
+      {
+        error: 'invalid_arguments',
+        param: err.param,
+      },
+    );
   }
   if (isStripeError(err)) {
     const f = describeStripeError(err);
-    logger.info('stripe error', { tool: tool.name, type: f.type, code: f.code, request_id: f.request_id, ms: Math.round(performance.now() - started) });
+    logger.info('stripe error', {
+      tool: tool.name,
+      type: f.type,
+      code: f.code,
+      request_id: f.request_id,
+      ms: Math.round(performance.now() - started),
+    });
     return {
       isError: true,
       content: [{ type: 'text', text: formatStripeFailure(f) }],
@@ -129,8 +147,11 @@ function mapError(err: unknown, tool: Tool, logger: Logger, meta: CallMeta, star
 function internalError(tool: Tool, logger: Logger, err: unknown): CallToolResult {
   const ref = randomUUID().slice(0, 8);
   logger.error('internal error in tool call', { tool: tool.name, ref, error: err });
-  return failure(`internal error (ref ${ref}). Nothing more is known to the agent; the server log has the details under this reference.`, {
-    error: 'internal',
-    ref,
-  });
+  return failure(
+    `internal error (ref ${ref}). Nothing more is known to the agent; the server log has the details under this reference.`,
+    {
+      error: 'internal',
+      ref,
+    },
+  );
 }

@@ -23,7 +23,10 @@ export const listInput = {
   starting_after: z.string().optional().describe('Cursor: next_starting_after of the previous page'),
   ending_before: z.string().optional().describe('Cursor for the previous page'),
 };
-export const metadataInput = z.record(z.string().max(40), z.string().max(500)).optional().describe('Key-value pairs');
+export const metadataInput = z
+  .record(z.string().max(40), z.string().max(500))
+  .optional()
+  .describe('Key-value pairs');
 export const amountInput = z.number().int().positive().describe('Minor units (cents): 1000 = $10.00');
 export const currencyInput = z
   .string()
@@ -35,7 +38,10 @@ export function listOutput<T extends z.ZodType>(item: T) {
   return z.object({
     data: z.array(item),
     has_more: z.boolean(),
-    next_starting_after: z.string().nullable().describe('Pass as starting_after for the next page; null on the last page'),
+    next_starting_after: z
+      .string()
+      .nullable()
+      .describe('Pass as starting_after for the next page; null on the last page'),
   });
 }
 
@@ -113,7 +119,9 @@ export const price = (p: Stripe.Price): z.input<typeof priceShape> => ({
   currency: p.currency,
   unit_amount: p.unit_amount,
   type: p.type,
-  recurring: p.recurring ? { interval: p.recurring.interval, interval_count: p.recurring.interval_count } : null,
+  recurring: p.recurring
+    ? { interval: p.recurring.interval, interval_count: p.recurring.interval_count }
+    : null,
   nickname: p.nickname,
   lookup_key: p.lookup_key,
   metadata: p.metadata,
@@ -145,7 +153,11 @@ export const coupon = (c: Stripe.Coupon): z.input<typeof couponShape> => ({
 });
 
 const lastError = z
-  .object({ code: z.string().nullable(), decline_code: z.string().nullable(), message: z.string().nullable() })
+  .object({
+    code: z.string().nullable(),
+    decline_code: z.string().nullable(),
+    message: z.string().nullable(),
+  })
   .nullable();
 
 export const paymentIntentShape = z.object({
@@ -196,7 +208,13 @@ export const paymentMethodShape = z.object({
   type: z.string(),
   customer: nullableId,
   card: z
-    .object({ brand: z.string(), last4: z.string(), exp_month: z.number().int(), exp_year: z.number().int(), funding: z.string() })
+    .object({
+      brand: z.string(),
+      last4: z.string(),
+      exp_month: z.number().int(),
+      exp_year: z.number().int(),
+      funding: z.string(),
+    })
     .nullable(),
   created: ts,
 });
@@ -205,7 +223,13 @@ export const paymentMethod = (pm: Stripe.PaymentMethod): z.input<typeof paymentM
   type: pm.type,
   customer: idOf(pm.customer),
   card: pm.card
-    ? { brand: pm.card.brand, last4: pm.card.last4, exp_month: pm.card.exp_month, exp_year: pm.card.exp_year, funding: pm.card.funding }
+    ? {
+        brand: pm.card.brand,
+        last4: pm.card.last4,
+        exp_month: pm.card.exp_month,
+        exp_year: pm.card.exp_year,
+        funding: pm.card.funding,
+      }
     : null,
   created: pm.created,
 });
@@ -302,7 +326,9 @@ export const subscriptionShape = z.object({
   status: z.string(),
   customer: id,
   current_period_start: ts,
-  current_period_end: ts.describe('Unix seconds; the subscription renews (or ends, if cancel_at_period_end) then'),
+  current_period_end: ts.describe(
+    'Unix seconds; the subscription renews (or ends, if cancel_at_period_end) then',
+  ),
   cancel_at_period_end: z.boolean(),
   cancel_at: ts,
   canceled_at: ts,
@@ -321,7 +347,12 @@ export const subscriptionShape = z.object({
     }),
   ),
   latest_invoice: z
-    .object({ id, status: z.string().nullable(), amount_due: z.number().int(), hosted_invoice_url: z.string().nullable() })
+    .object({
+      id,
+      status: z.string().nullable(),
+      amount_due: z.number().int(),
+      hosted_invoice_url: z.string().nullable(),
+    })
     .nullable(),
   created: ts,
   metadata,
@@ -351,7 +382,12 @@ export const subscription = (s: Stripe.Subscription): z.input<typeof subscriptio
       interval: it.price.recurring?.interval ?? null,
     })),
     latest_invoice: inv
-      ? { id: inv.id ?? '', status: inv.status, amount_due: inv.amount_due, hosted_invoice_url: inv.hosted_invoice_url ?? null }
+      ? {
+          id: inv.id ?? '',
+          status: inv.status,
+          amount_due: inv.amount_due,
+          hosted_invoice_url: inv.hosted_invoice_url ?? null,
+        }
       : typeof s.latest_invoice === 'string'
         ? { id: s.latest_invoice, status: null, amount_due: 0, hosted_invoice_url: null }
         : null,

@@ -33,9 +33,13 @@ export function createHttpApp(opts: HttpOptions): { app: Hono; close(): Promise<
 
   app.get('/healthz', (c) => c.json({ status: 'ok', name: PRODUCT_NAME, version: VERSION, mode: opts.mode }));
   app.all('/mcp', (c) => {
-    const rejected = hostHeaderValidationResponse(c.req.raw, hostnames) ?? originValidationResponse(c.req.raw, origins);
+    const rejected =
+      hostHeaderValidationResponse(c.req.raw, hostnames) ?? originValidationResponse(c.req.raw, origins);
     if (rejected) {
-      opts.logger.warn('rejected /mcp request (DNS rebinding guard)', { host: c.req.header('host'), origin: c.req.header('origin') });
+      opts.logger.warn('rejected /mcp request (DNS rebinding guard)', {
+        host: c.req.header('host'),
+        origin: c.req.header('origin'),
+      });
       return rejected;
     }
     return handler.fetch(c.req.raw);
@@ -55,8 +59,9 @@ export interface RunningHttp {
 }
 
 export async function startHttp(opts: HttpOptions & { host: string; port: number }): Promise<RunningHttp> {
-  const { app, close } = createHttpApp(opts);
-  const server = createAdaptorServer({ fetch: app.fetch, hostname: opts.host });
+  const http = createHttpApp(opts);
+  const app = http.app;
+  const server = createAdaptorServer({ fetch: (req, env) => app.fetch(req, env), hostname: opts.host });
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(opts.port, opts.host, () => resolve());
@@ -67,7 +72,7 @@ export async function startHttp(opts: HttpOptions & { host: string; port: number
     url: `http://${host}:${port}/mcp`,
     port,
     close: async () => {
-      await close();
+      await http.close();
       await new Promise<void>((resolve) => {
         if ('closeAllConnections' in server) server.closeAllConnections();
         server.close(() => resolve());

@@ -33,7 +33,11 @@ function balance(store: AccountStore): StripeObject {
     totals.set(cur, (totals.get(cur) ?? 0) + net);
   }
   if (totals.size === 0) totals.set('usd', 0);
-  const entries = [...totals].map(([currency, amount]) => ({ amount, currency, source_types: { card: amount } }));
+  const entries = [...totals].map(([currency, amount]) => ({
+    amount,
+    currency,
+    source_types: { card: amount },
+  }));
   return {
     object: 'balance',
     available: entries,

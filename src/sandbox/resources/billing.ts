@@ -28,7 +28,12 @@ interface Line {
   parent: Record<string, unknown>;
 }
 
-function lineObject(store: AccountStore, invoiceId: string, l: Line, subscription: string | null): Record<string, unknown> {
+function lineObject(
+  store: AccountStore,
+  invoiceId: string,
+  l: Line,
+  subscription: string | null,
+): Record<string, unknown> {
   return {
     id: `il_${invoiceId.slice(3)}_${Math.random().toString(36).slice(2, 8)}`,
     object: 'line_item',
@@ -45,7 +50,11 @@ function lineObject(store: AccountStore, invoiceId: string, l: Line, subscriptio
     period: l.period,
     pretax_credit_amounts: [],
     pricing: l.price
-      ? { price_details: { price: l.price.id, product: l.price.product }, type: 'price_details', unit_amount_decimal: String(l.price.unit_amount) }
+      ? {
+          price_details: { price: l.price.id, product: l.price.product },
+          type: 'price_details',
+          unit_amount_decimal: String(l.price.unit_amount),
+        }
       : null,
     quantity: l.quantity,
     subscription,
@@ -54,14 +63,26 @@ function lineObject(store: AccountStore, invoiceId: string, l: Line, subscriptio
   };
 }
 
-function discountAmount(store: AccountStore, couponId: string | undefined, subtotal: number, cur: string, param: string): number {
+function discountAmount(
+  store: AccountStore,
+  couponId: string | undefined,
+  subtotal: number,
+  cur: string,
+  param: string,
+): number {
   if (!couponId) return 0;
   const coupon = store.require('coupon', couponId, param);
   if (coupon.amount_off !== null && coupon.currency !== cur) {
-    throw invalid(`The coupon ${couponId} is in ${String(coupon.currency)} but the invoice is in ${cur}.`, param);
+    throw invalid(
+      `The coupon ${couponId} is in ${String(coupon.currency)} but the invoice is in ${cur}.`,
+      param,
+    );
   }
   coupon.times_redeemed = (coupon.times_redeemed as number) + 1;
-  const off = coupon.percent_off !== null ? Math.round((subtotal * (coupon.percent_off as number)) / 100) : (coupon.amount_off as number);
+  const off =
+    coupon.percent_off !== null
+      ? Math.round((subtotal * (coupon.percent_off as number)) / 100)
+      : (coupon.amount_off as number);
   return Math.min(subtotal, off);
 }
 
@@ -110,7 +131,11 @@ function createInvoice(store: AccountStore, spec: InvoiceSpec): StripeObject {
     metadata: spec.metadata,
     number: null,
     parent: spec.subscription
-      ? { quote_details: null, subscription_details: { metadata: {}, subscription: spec.subscription }, type: 'subscription_details' }
+      ? {
+          quote_details: null,
+          subscription_details: { metadata: {}, subscription: spec.subscription },
+          type: 'subscription_details',
+        }
       : null,
     period_end: now,
     period_start: now,
@@ -130,7 +155,7 @@ function createInvoice(store: AccountStore, spec: InvoiceSpec): StripeObject {
 function recompute(inv: StripeObject): void {
   const data = (inv.lines as { data: { amount: number }[] }).data;
   const subtotal = data.reduce((s, l) => s + l.amount, 0);
-  const discount = ((inv.total_discount_amounts as { amount: number }[])[0]?.amount ?? 0);
+  const discount = (inv.total_discount_amounts as { amount: number }[])[0]?.amount ?? 0;
   inv.subtotal = subtotal;
   inv.total = Math.max(0, subtotal - discount);
   inv.amount_due = inv.total;
@@ -139,7 +164,11 @@ function recompute(inv: StripeObject): void {
 
 function finalize(store: AccountStore, inv: StripeObject): void {
   if (inv.status !== 'draft') {
-    throw invalid(`This invoice is already finalized, you can't re-finalize a non-draft invoice.`, undefined, 'invoice_not_editable');
+    throw invalid(
+      `This invoice is already finalized, you can't re-finalize a non-draft invoice.`,
+      undefined,
+      'invoice_not_editable',
+    );
   }
   const customer = store.require('customer', inv.customer as string);
   const seq = (customer.next_invoice_sequence as number) ?? 1;
@@ -149,7 +178,7 @@ function finalize(store: AccountStore, inv: StripeObject): void {
   inv.status = 'open';
   inv.effective_at = now;
   inv.hosted_invoice_url = `https://invoice.stripe.com/i/acct_sandbox/test_${inv.id.slice(3)}`;
-  inv.invoice_pdf = `${inv.hosted_invoice_url}/pdf`;
+  inv.invoice_pdf = `${inv.hosted_invoice_url as string}/pdf`;
   (inv.status_transitions as Record<string, unknown>).finalized_at = now;
   store.emit('invoice.finalized', inv);
   if (inv.amount_due === 0) markPaid(store, inv);
@@ -165,15 +194,30 @@ function markPaid(store: AccountStore, inv: StripeObject): void {
 }
 
 /** Charges an open invoice. Returns the card error on decline (the invoice stays open). */
-function pay(store: AccountStore, inv: StripeObject, paymentMethod: string | null, offSession: boolean): SandboxError | 'requires_action' | null {
+function pay(
+  store: AccountStore,
+  inv: StripeObject,
+  paymentMethod: string | null,
+  offSession: boolean,
+): SandboxError | 'requires_action' | null {
   inv.attempted = true;
   inv.attempt_count = (inv.attempt_count as number) + 1;
   if (!paymentMethod) {
-    throw invalid('This customer has no attached payment source or default payment method. Please consider adding a default payment method.', undefined, 'invoice_no_customer_line_items');
+    throw invalid(
+      'This customer has no attached payment source or default payment method. Please consider adding a default payment method.',
+      undefined,
+      'invoice_no_customer_line_items',
+    );
   }
   const pi = createPaymentIntent(
     store,
-    { amount: String(inv.amount_due), currency: inv.currency, customer: inv.customer, payment_method: paymentMethod, description: `Payment for Invoice ${String(inv.number)}` },
+    {
+      amount: String(inv.amount_due),
+      currency: inv.currency,
+      customer: inv.customer,
+      payment_method: paymentMethod,
+      description: `Payment for Invoice ${String(inv.number)}`,
+    },
     true,
   );
   try {
@@ -194,12 +238,15 @@ function pay(store: AccountStore, inv: StripeObject, paymentMethod: string | nul
 }
 
 function customerDefaultPm(customer: StripeObject): string | null {
-  return ((customer.invoice_settings as Record<string, unknown>)?.default_payment_method as string | null) ?? null;
+  return (
+    ((customer.invoice_settings as Record<string, unknown>)?.default_payment_method as string | null) ?? null
+  );
 }
 
 function subscriptionItems(store: AccountStore, params: Params): { price: StripeObject; quantity: number }[] {
   const items = arr(params, 'items');
-  if (!items || items.length === 0) throw invalid('Missing required param: items.', 'items', 'parameter_missing');
+  if (!items || items.length === 0)
+    throw invalid('Missing required param: items.', 'items', 'parameter_missing');
   const out = items.map((raw, i) => {
     const it = (raw ?? {}) as Params;
     const param = `items[${i}][price]`;
@@ -207,7 +254,10 @@ function subscriptionItems(store: AccountStore, params: Params): { price: Stripe
     if (!priceId) throw invalid(`Missing required param: ${param}.`, param, 'parameter_missing');
     const price = requireActivePrice(store, priceId, param);
     if (price.type !== 'recurring') {
-      throw invalid(`The price specified is set to \`type=one_time\` but this field only accepts prices with \`type=recurring\`.`, param);
+      throw invalid(
+        `The price specified is set to \`type=one_time\` but this field only accepts prices with \`type=recurring\`.`,
+        param,
+      );
     }
     return { price, quantity: int(it, 'quantity', { min: 0 }) ?? 1 };
   });
@@ -215,15 +265,26 @@ function subscriptionItems(store: AccountStore, params: Params): { price: Stripe
   for (const { price } of out) {
     const a = first.recurring as Recurring;
     const b = price.recurring as Recurring;
-    if (price.currency !== first.currency) throw invalid('All prices on a subscription must have the same currency.', 'items');
+    if (price.currency !== first.currency)
+      throw invalid('All prices on a subscription must have the same currency.', 'items');
     if (a.interval !== b.interval || a.interval_count !== b.interval_count) {
-      throw invalid('All prices on a subscription must have the same `recurring.interval` and `recurring.interval_count`.', 'items');
+      throw invalid(
+        'All prices on a subscription must have the same `recurring.interval` and `recurring.interval_count`.',
+        'items',
+      );
     }
   }
   return out;
 }
 
-function itemObject(store: AccountStore, subId: string, price: StripeObject, quantity: number, start: number, end: number): Record<string, unknown> {
+function itemObject(
+  store: AccountStore,
+  subId: string,
+  price: StripeObject,
+  quantity: number,
+  start: number,
+  end: number,
+): Record<string, unknown> {
   return {
     id: `si_${Math.random().toString(36).slice(2, 16)}`,
     object: 'subscription_item',
@@ -250,7 +311,10 @@ function subscriptionLines(sub: StripeObject): Line[] {
       price,
       quantity,
       period: { start: it.current_period_start as number, end: it.current_period_end as number },
-      parent: { subscription_item_details: { subscription: sub.id, subscription_item: it.id, proration: false }, type: 'subscription_item_details' },
+      parent: {
+        subscription_item_details: { subscription: sub.id, subscription_item: it.id, proration: false },
+        type: 'subscription_item_details',
+      },
     };
   });
 }
@@ -259,18 +323,31 @@ function createSubscription(store: AccountStore, params: Params): StripeObject {
   const customerId = str(params, 'customer', { required: true });
   const customer = store.require('customer', customerId, 'customer');
   const items = subscriptionItems(store, params);
-  const behavior = str(params, 'payment_behavior', { oneOf: ['allow_incomplete', 'default_incomplete', 'error_if_incomplete', 'pending_if_incomplete'] }) ?? 'allow_incomplete';
-  const collection = str(params, 'collection_method', { oneOf: ['charge_automatically', 'send_invoice'] }) ?? 'charge_automatically';
+  const behavior =
+    str(params, 'payment_behavior', {
+      oneOf: ['allow_incomplete', 'default_incomplete', 'error_if_incomplete', 'pending_if_incomplete'],
+    }) ?? 'allow_incomplete';
+  const collection =
+    str(params, 'collection_method', { oneOf: ['charge_automatically', 'send_invoice'] }) ??
+    'charge_automatically';
   const daysUntilDue = int(params, 'days_until_due', { min: 0 });
   if (collection === 'send_invoice' && daysUntilDue === undefined) {
-    throw invalid('Missing required param: days_until_due (required when collection_method is send_invoice).', 'days_until_due', 'parameter_missing');
+    throw invalid(
+      'Missing required param: days_until_due (required when collection_method is send_invoice).',
+      'days_until_due',
+      'parameter_missing',
+    );
   }
   const dpm = str(params, 'default_payment_method');
   if (dpm) {
     const pm = store.require('payment_method', dpm, 'default_payment_method');
-    if (pm.customer !== customer.id) throw invalid(`The payment method ${dpm} is not attached to customer ${customer.id}.`, 'default_payment_method');
+    if (pm.customer !== customer.id)
+      throw invalid(
+        `The payment method ${dpm} is not attached to customer ${customer.id}.`,
+        'default_payment_method',
+      );
   }
-  const coupon = str(((arr(params, 'discounts')?.[0] ?? {}) as Params), 'coupon');
+  const coupon = str((arr(params, 'discounts')?.[0] ?? {}) as Params, 'coupon');
   if (coupon) store.require('coupon', coupon, 'discounts[0][coupon]');
   const now = store.now();
   const trialDays = int(params, 'trial_period_days', { min: 0, max: 730 });
@@ -279,7 +356,12 @@ function createSubscription(store: AccountStore, params: Params): StripeObject {
   const recurring = items[0]!.price.recurring as Recurring;
   const periodEnd = trialEnd && trialEnd > now ? trialEnd : addInterval(now, recurring);
   const paymentMethod = dpm ?? customerDefaultPm(customer);
-  if (collection === 'charge_automatically' && !trialEnd && !paymentMethod && behavior !== 'default_incomplete') {
+  if (
+    collection === 'charge_automatically' &&
+    !trialEnd &&
+    !paymentMethod &&
+    behavior !== 'default_incomplete'
+  ) {
     throw invalid(
       'This customer has no attached payment source or default payment method. Please consider adding a default payment method, or pass payment_behavior=default_incomplete and collect payment with the returned invoice.',
       'default_payment_method',
@@ -311,17 +393,29 @@ function createSubscription(store: AccountStore, params: Params): StripeObject {
     trial_start: trialEnd ? now : null,
   });
   const itemList = sub.items as Record<string, unknown>;
-  itemList.data = items.map(({ price, quantity }) => itemObject(store, sub.id, price, quantity, now, periodEnd));
+  itemList.data = items.map(({ price, quantity }) =>
+    itemObject(store, sub.id, price, quantity, now, periodEnd),
+  );
   itemList.total_count = items.length;
   itemList.url = `/v1/subscription_items?subscription=${sub.id}`;
   if (sub.cancel_at_period_end) sub.cancel_at = periodEnd;
 
   const trialing = trialEnd !== undefined && trialEnd > now;
-  const lines = subscriptionLines(sub).map((l) => (trialing ? { ...l, amount: 0, description: `Trial period for ${l.description ?? ''}` } : l));
+  const lines = subscriptionLines(sub).map((l) =>
+    trialing ? { ...l, amount: 0, description: `Trial period for ${l.description ?? ''}` } : l,
+  );
   const subtotal = lines.reduce((s, l) => s + l.amount, 0);
   const inv = createInvoice(store, {
-    customer, currency: sub.currency as string, lines, subscription: sub.id, billingReason: 'subscription_create',
-    collectionMethod: collection, daysUntilDue: daysUntilDue ?? null, description: null, metadata: {}, autoAdvance: true,
+    customer,
+    currency: sub.currency as string,
+    lines,
+    subscription: sub.id,
+    billingReason: 'subscription_create',
+    collectionMethod: collection,
+    daysUntilDue: daysUntilDue ?? null,
+    description: null,
+    metadata: {},
+    autoAdvance: true,
     discount: discountAmount(store, coupon, subtotal, sub.currency as string, 'discounts[0][coupon]'),
     defaultPaymentMethod: null,
   });
@@ -346,7 +440,11 @@ function createSubscription(store: AccountStore, params: Params): StripeObject {
 
 function updateSubscription(store: AccountStore, sub: StripeObject, params: Params): StripeObject {
   if (sub.status === 'canceled' || sub.status === 'incomplete_expired') {
-    throw invalid(`A canceled subscription can only update its cancellation_details and metadata.`, undefined, 'subscription_canceled');
+    throw invalid(
+      `A canceled subscription can only update its cancellation_details and metadata.`,
+      undefined,
+      'subscription_canceled',
+    );
   }
   const previous: Record<string, unknown> = {};
   const items = arr(params, 'items');
@@ -360,16 +458,35 @@ function updateSubscription(store: AccountStore, sub: StripeObject, params: Para
       const priceId = str(it, 'price');
       const quantity = int(it, 'quantity', { min: 0 });
       const price = priceId ? requireActivePrice(store, priceId, `items[${i}][price]`) : undefined;
-      if (price && price.type !== 'recurring') throw invalid('The price specified is set to `type=one_time` but this field only accepts prices with `type=recurring`.', `items[${i}][price]`);
+      if (price && price.type !== 'recurring')
+        throw invalid(
+          'The price specified is set to `type=one_time` but this field only accepts prices with `type=recurring`.',
+          `items[${i}][price]`,
+        );
       if (id) {
         const existing = list.find((x) => x.id === id);
-        if (!existing) throw invalid(`No such subscription item: '${id}'`, `items[${i}][id]`, 'resource_missing');
+        if (!existing)
+          throw invalid(`No such subscription item: '${id}'`, `items[${i}][id]`, 'resource_missing');
         if (bool(it, 'deleted')) list.splice(list.indexOf(existing), 1);
         if (price) existing.price = structuredClone(price);
         if (quantity !== undefined) existing.quantity = quantity;
       } else {
-        if (!price) throw invalid(`Missing required param: items[${i}][price] (or items[${i}][id] to change an existing item).`, `items[${i}][price]`, 'parameter_missing');
-        list.push(itemObject(store, sub.id, price, quantity ?? 1, first.current_period_start as number, first.current_period_end as number));
+        if (!price)
+          throw invalid(
+            `Missing required param: items[${i}][price] (or items[${i}][id] to change an existing item).`,
+            `items[${i}][price]`,
+            'parameter_missing',
+          );
+        list.push(
+          itemObject(
+            store,
+            sub.id,
+            price,
+            quantity ?? 1,
+            first.current_period_start as number,
+            first.current_period_end as number,
+          ),
+        );
       }
     });
     if (list.length === 0) throw invalid('A subscription must have at least one item.', 'items');
@@ -383,7 +500,12 @@ function updateSubscription(store: AccountStore, sub: StripeObject, params: Para
     sub.canceled_at = cape ? store.now() : null;
   }
   const cd = obj(params, 'cancellation_details');
-  if (cd) sub.cancellation_details = { ...(sub.cancellation_details as object), comment: str(cd, 'comment') ?? null, feedback: str(cd, 'feedback') ?? null };
+  if (cd)
+    sub.cancellation_details = {
+      ...(sub.cancellation_details as object),
+      comment: str(cd, 'comment') ?? null,
+      feedback: str(cd, 'feedback') ?? null,
+    };
   if (params.trial_end === 'now' && sub.status === 'trialing') {
     previous.status = sub.status;
     sub.trial_end = store.now();
@@ -392,7 +514,11 @@ function updateSubscription(store: AccountStore, sub: StripeObject, params: Para
   const dpm = str(params, 'default_payment_method');
   if (dpm) {
     const pm = store.require('payment_method', dpm, 'default_payment_method');
-    if (pm.customer !== sub.customer) throw invalid(`The payment method ${dpm} is not attached to customer ${String(sub.customer)}.`, 'default_payment_method');
+    if (pm.customer !== sub.customer)
+      throw invalid(
+        `The payment method ${dpm} is not attached to customer ${String(sub.customer)}.`,
+        'default_payment_method',
+      );
     sub.default_payment_method = dpm;
   }
   if ('description' in params) sub.description = str(params, 'description') ?? null;
@@ -429,37 +555,79 @@ export function billingRoutes(routes: RouteTable): void {
     sub.canceled_at = now;
     sub.ended_at = now;
     sub.cancel_at_period_end = false;
-    sub.cancellation_details = { comment: cd ? (str(cd, 'comment') ?? null) : null, feedback: cd ? (str(cd, 'feedback') ?? null) : null, reason: 'cancellation_requested' };
+    sub.cancellation_details = {
+      comment: cd ? (str(cd, 'comment') ?? null) : null,
+      feedback: cd ? (str(cd, 'feedback') ?? null) : null,
+      reason: 'cancellation_requested',
+    };
     store.emit('customer.subscription.deleted', sub);
     return sub;
   });
   listRoute(routes, '/v1/subscriptions', 'subscription', ['customer', 'collection_method'], (s, params) => {
-    const status = str(params, 'status', { oneOf: ['active', 'all', 'canceled', 'ended', 'incomplete', 'incomplete_expired', 'past_due', 'paused', 'trialing', 'unpaid'] });
+    const status = str(params, 'status', {
+      oneOf: [
+        'active',
+        'all',
+        'canceled',
+        'ended',
+        'incomplete',
+        'incomplete_expired',
+        'past_due',
+        'paused',
+        'trialing',
+        'unpaid',
+      ],
+    });
     const price = str(params, 'price');
-    const statusOk = status === 'all' || (status === undefined ? s.status !== 'canceled' : status === 'ended' ? s.status === 'canceled' : s.status === status);
-    const priceOk = !price || (s.items as { data: { price: { id: string } }[] }).data.some((i) => i.price.id === price);
+    const statusOk =
+      status === 'all' ||
+      (status === undefined
+        ? s.status !== 'canceled'
+        : status === 'ended'
+          ? s.status === 'canceled'
+          : s.status === status);
+    const priceOk =
+      !price || (s.items as { data: { price: { id: string } }[] }).data.some((i) => i.price.id === price);
     return statusOk && priceOk;
   });
 
   routes.add('POST', '/v1/invoices', ({ store, params }) => {
     const customer = store.require('customer', str(params, 'customer', { required: true }), 'customer');
-    const collection = str(params, 'collection_method', { oneOf: ['charge_automatically', 'send_invoice'] }) ?? 'charge_automatically';
+    const collection =
+      str(params, 'collection_method', { oneOf: ['charge_automatically', 'send_invoice'] }) ??
+      'charge_automatically';
     const daysUntilDue = int(params, 'days_until_due', { min: 0 });
     if (collection === 'send_invoice' && daysUntilDue === undefined && !('due_date' in params)) {
-      throw invalid('Missing required param: days_until_due (or due_date) when collection_method is send_invoice.', 'days_until_due', 'parameter_missing');
+      throw invalid(
+        'Missing required param: days_until_due (or due_date) when collection_method is send_invoice.',
+        'days_until_due',
+        'parameter_missing',
+      );
     }
-    const include = (str(params, 'pending_invoice_items_behavior', { oneOf: ['exclude', 'include'] }) ?? 'exclude') === 'include';
+    const include =
+      (str(params, 'pending_invoice_items_behavior', { oneOf: ['exclude', 'include'] }) ?? 'exclude') ===
+      'include';
     const subscription = str(params, 'subscription');
     if (subscription) store.require('subscription', subscription, 'subscription');
     const cur = str(params, 'currency')?.toLowerCase() ?? (customer.currency as string | null) ?? 'usd';
     const inv = createInvoice(store, {
-      customer, currency: cur, lines: [], subscription: subscription ?? null, billingReason: 'manual', collectionMethod: collection,
-      daysUntilDue: daysUntilDue ?? null, description: str(params, 'description') ?? null, metadata: metadata(params),
-      autoAdvance: bool(params, 'auto_advance') ?? false, discount: 0, defaultPaymentMethod: str(params, 'default_payment_method') ?? null,
+      customer,
+      currency: cur,
+      lines: [],
+      subscription: subscription ?? null,
+      billingReason: 'manual',
+      collectionMethod: collection,
+      daysUntilDue: daysUntilDue ?? null,
+      description: str(params, 'description') ?? null,
+      metadata: metadata(params),
+      autoAdvance: bool(params, 'auto_advance') ?? false,
+      discount: 0,
+      defaultPaymentMethod: str(params, 'default_payment_method') ?? null,
     });
     if (include) {
       for (const ii of store.all('invoiceitem')) {
-        if (ii.customer === customer.id && ii.invoice === null && ii.currency === cur) attachItem(store, inv, ii);
+        if (ii.customer === customer.id && ii.invoice === null && ii.currency === cur)
+          attachItem(store, inv, ii);
       }
     }
     return inv;
@@ -467,7 +635,11 @@ export function billingRoutes(routes: RouteTable): void {
   retrieveRoute(routes, '/v1/invoices/:id', 'invoice');
   listRoute(routes, '/v1/invoices', 'invoice', ['customer', 'status', 'collection_method'], (inv, params) => {
     const sub = str(params, 'subscription');
-    return !sub || (inv.parent as { subscription_details?: { subscription: string } } | null)?.subscription_details?.subscription === sub;
+    return (
+      !sub ||
+      (inv.parent as { subscription_details?: { subscription: string } } | null)?.subscription_details
+        ?.subscription === sub
+    );
   });
   routes.add('GET', '/v1/invoices/:id/lines', ({ store, path, params }) => {
     const inv = store.require('invoice', path.id!);
@@ -477,7 +649,11 @@ export function billingRoutes(routes: RouteTable): void {
   routes.add('POST', '/v1/invoices/:id', ({ store, path, params }) => {
     const inv = store.require('invoice', path.id!);
     if (inv.status !== 'draft' && Object.keys(params).some((k) => k !== 'metadata')) {
-      throw invalid('You can only update metadata on a finalized invoice.', undefined, 'invoice_not_editable');
+      throw invalid(
+        'You can only update metadata on a finalized invoice.',
+        undefined,
+        'invoice_not_editable',
+      );
     }
     if ('description' in params) inv.description = str(params, 'description') ?? null;
     const aa = bool(params, 'auto_advance');
@@ -494,15 +670,21 @@ export function billingRoutes(routes: RouteTable): void {
   routes.add('POST', '/v1/invoices/:id/pay', ({ store, path, params }) => {
     const inv = store.require('invoice', path.id!);
     if (inv.status === 'draft') finalize(store, inv);
-    if (inv.status !== 'open') throw invalid(`Invoice is already ${String(inv.status)}.`, undefined, 'invoice_not_open');
+    if (inv.status !== 'open')
+      throw invalid(`Invoice is already ${String(inv.status)}.`, undefined, 'invoice_not_open');
     if (bool(params, 'paid_out_of_band')) {
       markPaid(store, inv);
       return inv;
     }
     const customer = store.require('customer', inv.customer as string);
-    const sub = (inv.parent as { subscription_details?: { subscription: string } } | null)?.subscription_details?.subscription;
+    const sub = (inv.parent as { subscription_details?: { subscription: string } } | null)
+      ?.subscription_details?.subscription;
     const subPm = sub ? (store.get(sub)?.default_payment_method as string | null) : null;
-    const pm = str(params, 'payment_method') ?? (inv.default_payment_method as string | null) ?? subPm ?? customerDefaultPm(customer);
+    const pm =
+      str(params, 'payment_method') ??
+      (inv.default_payment_method as string | null) ??
+      subPm ??
+      customerDefaultPm(customer);
     const outcome = pay(store, inv, pm, bool(params, 'off_session') ?? true);
     if (outcome instanceof SandboxError) throw outcome;
     if (sub && (inv.status as string) === 'paid') {
@@ -517,7 +699,12 @@ export function billingRoutes(routes: RouteTable): void {
   });
   routes.add('POST', '/v1/invoices/:id/void', ({ store, path }) => {
     const inv = store.require('invoice', path.id!);
-    if (inv.status !== 'open') throw invalid(`You can only void an open invoice; this one is ${String(inv.status)}.`, undefined, 'invoice_not_open');
+    if (inv.status !== 'open')
+      throw invalid(
+        `You can only void an open invoice; this one is ${String(inv.status)}.`,
+        undefined,
+        'invoice_not_open',
+      );
     inv.status = 'void';
     (inv.status_transitions as Record<string, unknown>).voided_at = store.now();
     store.emit('invoice.voided', inv);
@@ -532,16 +719,31 @@ export function billingRoutes(routes: RouteTable): void {
     const quantity = int(params, 'quantity', { min: 1 }) ?? 1;
     const amountParam = int(params, 'amount');
     if (!price && amountParam === undefined) {
-      throw invalid('You must pass either `amount` (with `currency`) or `pricing[price]`.', 'amount', 'parameter_missing');
+      throw invalid(
+        'You must pass either `amount` (with `currency`) or `pricing[price]`.',
+        'amount',
+        'parameter_missing',
+      );
     }
-    if (price && amountParam !== undefined) throw invalid('You may only specify one of these parameters: amount, pricing[price].', 'amount');
+    if (price && amountParam !== undefined)
+      throw invalid('You may only specify one of these parameters: amount, pricing[price].', 'amount');
     const cur = price ? (price.currency as string) : currency(params);
     const amount = price ? (price.unit_amount as number) * quantity : amountParam!;
     const invoiceId = str(params, 'invoice');
     const inv = invoiceId ? store.require('invoice', invoiceId, 'invoice') : null;
-    if (inv && inv.status !== 'draft') throw invalid(`Invoice ${inv.id} is not a draft; items can only be added to draft invoices.`, 'invoice', 'invoice_not_editable');
-    if (inv && inv.customer !== customer.id) throw invalid(`Invoice ${inv.id} belongs to another customer.`, 'invoice');
-    if (inv && inv.currency !== cur) throw invalid(`The currency of this item (${cur}) does not match the invoice currency (${String(inv.currency)}).`, 'currency');
+    if (inv && inv.status !== 'draft')
+      throw invalid(
+        `Invoice ${inv.id} is not a draft; items can only be added to draft invoices.`,
+        'invoice',
+        'invoice_not_editable',
+      );
+    if (inv && inv.customer !== customer.id)
+      throw invalid(`Invoice ${inv.id} belongs to another customer.`, 'invoice');
+    if (inv && inv.currency !== cur)
+      throw invalid(
+        `The currency of this item (${cur}) does not match the invoice currency (${String(inv.currency)}).`,
+        'currency',
+      );
     const now = store.now();
     const ii = store.create<StripeObject>('ii', 'invoiceitem', {
       amount,
@@ -554,7 +756,13 @@ export function billingRoutes(routes: RouteTable): void {
       metadata: metadata(params),
       parent: null,
       period: { start: now, end: now },
-      pricing: price ? { price_details: { price: price.id, product: price.product }, type: 'price_details', unit_amount_decimal: String(price.unit_amount) } : null,
+      pricing: price
+        ? {
+            price_details: { price: price.id, product: price.product },
+            type: 'price_details',
+            unit_amount_decimal: String(price.unit_amount),
+          }
+        : null,
       proration: false,
       quantity,
     });
@@ -568,13 +776,27 @@ export function billingRoutes(routes: RouteTable): void {
 
 function attachItem(store: AccountStore, inv: StripeObject, ii: StripeObject): void {
   ii.invoice = inv.id;
-  const price = ii.pricing ? store.get((ii.pricing as { price_details: { price: string } }).price_details.price) ?? null : null;
+  const price = ii.pricing
+    ? (store.get((ii.pricing as { price_details: { price: string } }).price_details.price) ?? null)
+    : null;
   (inv.lines as { data: unknown[] }).data.push(
-    lineObject(store, inv.id, {
-      amount: ii.amount as number, currency: ii.currency as string, description: ii.description as string | null, price,
-      quantity: ii.quantity as number, period: ii.period as Line['period'],
-      parent: { invoice_item_details: { invoice_item: ii.id, proration: false }, type: 'invoice_item_details' },
-    }, null),
+    lineObject(
+      store,
+      inv.id,
+      {
+        amount: ii.amount as number,
+        currency: ii.currency as string,
+        description: ii.description as string | null,
+        price,
+        quantity: ii.quantity as number,
+        period: ii.period as Line['period'],
+        parent: {
+          invoice_item_details: { invoice_item: ii.id, proration: false },
+          type: 'invoice_item_details',
+        },
+      },
+      null,
+    ),
   );
   recompute(inv);
 }

@@ -32,15 +32,26 @@ function createPrice(store: AccountStore, params: Params, productId?: string): S
   const unitAmount = int(params, 'unit_amount', { min: 0 });
   const unitAmountDecimal = num(params, 'unit_amount_decimal');
   if (unitAmount === undefined && unitAmountDecimal === undefined && !obj(params, 'custom_unit_amount')) {
-    throw invalid('You must pass either `unit_amount`, `unit_amount_decimal`, or `custom_unit_amount`.', 'unit_amount', 'parameter_missing');
+    throw invalid(
+      'You must pass either `unit_amount`, `unit_amount_decimal`, or `custom_unit_amount`.',
+      'unit_amount',
+      'parameter_missing',
+    );
   }
   const recurringParams = obj(params, 'recurring');
   let recurring: Record<string, unknown> | null = null;
   if (recurringParams) {
-    const interval = str(recurringParams, 'interval', { required: true, oneOf: ['day', 'week', 'month', 'year'] });
+    const interval = str(recurringParams, 'interval', {
+      required: true,
+      oneOf: ['day', 'week', 'month', 'year'],
+    });
     const count = int(recurringParams, 'interval_count', { min: 1 }) ?? 1;
     const maxYears = { day: 1095, week: 156, month: 36, year: 3 }[interval as 'day'];
-    if (count > maxYears) throw invalid(`Invalid recurring[interval_count]: must be at most ${maxYears} for ${interval}.`, 'recurring[interval_count]');
+    if (count > maxYears)
+      throw invalid(
+        `Invalid recurring[interval_count]: must be at most ${maxYears} for ${interval}.`,
+        'recurring[interval_count]',
+      );
     recurring = {
       interval,
       interval_count: count,
@@ -52,7 +63,11 @@ function createPrice(store: AccountStore, params: Params, productId?: string): S
   let product = productId ?? str(params, 'product');
   const productData = obj(params, 'product_data');
   if (!product && !productData) {
-    throw invalid('You must specify either `product` or `product_data` when creating a price.', 'product', 'parameter_missing');
+    throw invalid(
+      'You must specify either `product` or `product_data` when creating a price.',
+      'product',
+      'parameter_missing',
+    );
   }
   if (product) store.require('product', product, 'product');
   else product = createProduct(store, productData!, 'product_data[name]').id;
@@ -67,7 +82,8 @@ function createPrice(store: AccountStore, params: Params, productId?: string): S
     nickname: str(params, 'nickname') ?? null,
     product,
     recurring,
-    tax_behavior: str(params, 'tax_behavior', { oneOf: ['exclusive', 'inclusive', 'unspecified'] }) ?? 'unspecified',
+    tax_behavior:
+      str(params, 'tax_behavior', { oneOf: ['exclusive', 'inclusive', 'unspecified'] }) ?? 'unspecified',
     tiers_mode: null,
     transform_quantity: null,
     type: recurring ? 'recurring' : 'one_time',
@@ -80,7 +96,8 @@ function createPrice(store: AccountStore, params: Params, productId?: string): S
 
 export function requireActivePrice(store: AccountStore, id: string, param: string): StripeObject {
   const price = store.require('price', id, param);
-  if (price.active !== true) throw invalid(`The price specified (${id}) is inactive. This field only accepts active prices.`, param);
+  if (price.active !== true)
+    throw invalid(`The price specified (${id}) is inactive. This field only accepts active prices.`, param);
   return price;
 }
 
@@ -88,20 +105,32 @@ function createCoupon(store: AccountStore, params: Params): StripeObject {
   const percentOff = num(params, 'percent_off');
   const amountOff = int(params, 'amount_off', { min: 1 });
   if ((percentOff === undefined) === (amountOff === undefined)) {
-    throw invalid('You must pass exactly one of percent_off or amount_off.', percentOff === undefined ? 'percent_off' : 'amount_off');
+    throw invalid(
+      'You must pass exactly one of percent_off or amount_off.',
+      percentOff === undefined ? 'percent_off' : 'amount_off',
+    );
   }
   if (percentOff !== undefined && (percentOff <= 0 || percentOff > 100)) {
     throw invalid('Invalid percent_off: must be greater than 0 and at most 100.', 'percent_off');
   }
   const cur = amountOff !== undefined ? str(params, 'currency') : undefined;
-  if (amountOff !== undefined && !cur) throw invalid('You must pass currency when passing amount_off.', 'currency', 'parameter_missing');
+  if (amountOff !== undefined && !cur)
+    throw invalid('You must pass currency when passing amount_off.', 'currency', 'parameter_missing');
   const duration = str(params, 'duration', { oneOf: ['forever', 'once', 'repeating'] }) ?? 'once';
   const months = int(params, 'duration_in_months', { min: 1 });
   if (duration === 'repeating' && months === undefined) {
-    throw invalid('You must pass duration_in_months when duration is repeating.', 'duration_in_months', 'parameter_missing');
+    throw invalid(
+      'You must pass duration_in_months when duration is repeating.',
+      'duration_in_months',
+      'parameter_missing',
+    );
   }
   const id = str(params, 'id');
-  if (id && store.get(id)) throw new SandboxError(400, 'invalid_request_error', 'Coupon already exists.', { code: 'resource_already_exists', param: 'id' });
+  if (id && store.get(id))
+    throw new SandboxError(400, 'invalid_request_error', 'Coupon already exists.', {
+      code: 'resource_already_exists',
+      param: 'id',
+    });
   const coupon: StripeObject = {
     id: id ?? newId('x', 8).slice(2),
     object: 'coupon',
@@ -125,7 +154,11 @@ function createCoupon(store: AccountStore, params: Params): StripeObject {
 }
 
 /** `line_items[i][price]` + `[quantity]`, validated against stored prices. */
-export function lineItems(store: AccountStore, params: Params, required: boolean): { price: StripeObject; quantity: number }[] {
+export function lineItems(
+  store: AccountStore,
+  params: Params,
+  required: boolean,
+): { price: StripeObject; quantity: number }[] {
   const items = arr(params, 'line_items');
   if (!items || items.length === 0) {
     if (required) throw invalid('Missing required param: line_items.', 'line_items', 'parameter_missing');
@@ -154,7 +187,8 @@ export function catalogRoutes(routes: RouteTable): void {
     const p = store.require('product', path.id!);
     const name = str(params, 'name');
     if (name !== undefined) p.name = name;
-    for (const f of ['description', 'url', 'unit_label', 'statement_descriptor']) if (f in params) p[f] = str(params, f) ?? null;
+    for (const f of ['description', 'url', 'unit_label', 'statement_descriptor'])
+      if (f in params) p[f] = str(params, f) ?? null;
     const active = bool(params, 'active');
     if (active !== undefined) p.active = active;
     const dp = str(params, 'default_price');
@@ -199,7 +233,8 @@ export function catalogRoutes(routes: RouteTable): void {
   routes.add('POST', '/v1/payment_links', ({ store, params }) => {
     const items = lineItems(store, params, true);
     const currencies = new Set(items.map((i) => i.price.currency));
-    if (currencies.size > 1) throw invalid('All prices on a payment link must have the same currency.', 'line_items');
+    if (currencies.size > 1)
+      throw invalid('All prices on a payment link must have the same currency.', 'line_items');
     const link = store.create<StripeObject>('plink', 'payment_link', {
       active: true,
       after_completion: { hosted_confirmation: { custom_message: null }, type: 'hosted_confirmation' },
@@ -210,8 +245,14 @@ export function catalogRoutes(routes: RouteTable): void {
     });
     link.url = `https://buy.stripe.com/test_${link.id.slice(6, 20)}`;
     const lines = items.map(({ price, quantity }) => ({
-      id: newId('li'), object: 'item', amount_subtotal: (price.unit_amount as number) * quantity,
-      amount_total: (price.unit_amount as number) * quantity, currency: price.currency, description: null, price, quantity,
+      id: newId('li'),
+      object: 'item',
+      amount_subtotal: (price.unit_amount as number) * quantity,
+      amount_total: (price.unit_amount as number) * quantity,
+      currency: price.currency,
+      description: null,
+      price,
+      quantity,
     }));
     store.lineItems.set(link.id, lines);
     store.emit('payment_link.created', link);
@@ -224,6 +265,10 @@ export function catalogRoutes(routes: RouteTable): void {
   });
   routes.add('GET', '/v1/payment_links/:id/line_items', ({ store, path, params }) => {
     store.require('payment_link', path.id!);
-    return paginate([...(store.lineItems.get(path.id!) ?? [])].reverse() as StripeObject[], params, `/v1/payment_links/${path.id}/line_items`);
+    return paginate(
+      [...(store.lineItems.get(path.id!) ?? [])].reverse() as StripeObject[],
+      params,
+      `/v1/payment_links/${path.id}/line_items`,
+    );
   });
 }

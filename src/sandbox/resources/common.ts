@@ -26,11 +26,15 @@ export function retrieveRoute(routes: RouteTable, path: string, object: string):
 }
 
 export function idOf(v: unknown): unknown {
-  return v && typeof v === 'object' && 'id' in v ? (v as { id: unknown }).id : v;
+  return v && typeof v === 'object' && 'id' in v ? v.id : v;
 }
 
 /** Applies plain scalar fields present in `params` to `target`; `''` clears a field to null. */
-export function assignStrings(target: StripeObject, params: Params, fields: string[]): Record<string, unknown> {
+export function assignStrings(
+  target: StripeObject,
+  params: Params,
+  fields: string[],
+): Record<string, unknown> {
   const previous: Record<string, unknown> = {};
   for (const f of fields) {
     if (!(f in params)) continue;
@@ -41,7 +45,11 @@ export function assignStrings(target: StripeObject, params: Params, fields: stri
   return previous;
 }
 
-export function requireCustomer(store: AccountStore, id: string | undefined, param = 'customer'): StripeObject | null {
+export function requireCustomer(
+  store: AccountStore,
+  id: string | undefined,
+  param = 'customer',
+): StripeObject | null {
   if (!id) return null;
   return store.require('customer', id, param);
 }

@@ -19,7 +19,16 @@ function applyCustomer(store: AccountStore, c: StripeObject, params: Params): Re
     c.metadata = metadata(params, c.metadata as Record<string, string>);
   }
   const address = obj(params, 'address');
-  if (address) c.address = { city: null, country: null, line1: null, line2: null, postal_code: null, state: null, ...address };
+  if (address)
+    c.address = {
+      city: null,
+      country: null,
+      line1: null,
+      line2: null,
+      postal_code: null,
+      state: null,
+      ...address,
+    };
   const pm = str(params, 'payment_method');
   if (pm) attachPaymentMethod(store, pm, c.id);
   const settings = obj(params, 'invoice_settings');
@@ -52,7 +61,12 @@ export function customerRoutes(routes: RouteTable): void {
       discount: null,
       email: null,
       invoice_prefix: newId('x', 8).slice(2).toUpperCase(),
-      invoice_settings: { custom_fields: null, default_payment_method: null, footer: null, rendering_options: null },
+      invoice_settings: {
+        custom_fields: null,
+        default_payment_method: null,
+        footer: null,
+        rendering_options: null,
+      },
       metadata: {},
       name: null,
       next_invoice_sequence: 1,
@@ -73,7 +87,8 @@ export function customerRoutes(routes: RouteTable): void {
   });
   routes.add('GET', '/v1/customers/:id', ({ store, path }) => {
     const c = store.get(path.id!);
-    if (c?.object === 'customer' && c.deleted === true) return { id: c.id, object: 'customer', deleted: true };
+    if (c?.object === 'customer' && c.deleted === true)
+      return { id: c.id, object: 'customer', deleted: true };
     return store.require('customer', path.id!);
   });
   routes.add('POST', '/v1/customers/:id', ({ store, path, params }) => {

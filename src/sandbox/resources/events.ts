@@ -7,7 +7,8 @@ export function eventRoutes(routes: RouteTable): void {
   listRoute(routes, '/v1/events', 'event', [], (e, params) => {
     const type = str(params, 'type');
     const types = arr(params, 'types')?.map(String);
-    const matches = (pattern: string) => (pattern.endsWith('*') ? (e.type as string).startsWith(pattern.slice(0, -1)) : e.type === pattern);
+    const matches = (pattern: string) =>
+      pattern.endsWith('*') ? (e.type as string).startsWith(pattern.slice(0, -1)) : e.type === pattern;
     return (!type || matches(type)) && (!types || types.some(matches));
   });
 }

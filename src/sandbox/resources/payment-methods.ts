@@ -22,34 +22,65 @@ export const TEST_CARDS: Record<string, TestCard> = {
   pm_card_mastercard: { brand: 'mastercard', last4: '4444', funding: 'credit' },
   pm_card_amex: { brand: 'amex', last4: '8431', funding: 'credit' },
   pm_card_chargeDeclined: {
-    brand: 'visa', last4: '0002', funding: 'credit',
+    brand: 'visa',
+    last4: '0002',
+    funding: 'credit',
     decline: { code: 'card_declined', decline_code: 'generic_decline', message: 'Your card was declined.' },
   },
   pm_card_chargeDeclinedInsufficientFunds: {
-    brand: 'visa', last4: '9995', funding: 'credit',
-    decline: { code: 'card_declined', decline_code: 'insufficient_funds', message: 'Your card has insufficient funds.' },
+    brand: 'visa',
+    last4: '9995',
+    funding: 'credit',
+    decline: {
+      code: 'card_declined',
+      decline_code: 'insufficient_funds',
+      message: 'Your card has insufficient funds.',
+    },
   },
   pm_card_chargeDeclinedLostCard: {
-    brand: 'visa', last4: '9987', funding: 'credit',
+    brand: 'visa',
+    last4: '9987',
+    funding: 'credit',
     decline: { code: 'card_declined', decline_code: 'lost_card', message: 'Your card was declined.' },
   },
   pm_card_chargeDeclinedStolenCard: {
-    brand: 'visa', last4: '9979', funding: 'credit',
+    brand: 'visa',
+    last4: '9979',
+    funding: 'credit',
     decline: { code: 'card_declined', decline_code: 'stolen_card', message: 'Your card was declined.' },
   },
   pm_card_chargeDeclinedExpiredCard: {
-    brand: 'visa', last4: '0069', funding: 'credit',
+    brand: 'visa',
+    last4: '0069',
+    funding: 'credit',
     decline: { code: 'expired_card', decline_code: 'expired_card', message: 'Your card has expired.' },
   },
   pm_card_chargeDeclinedIncorrectCvc: {
-    brand: 'visa', last4: '0127', funding: 'credit',
-    decline: { code: 'incorrect_cvc', decline_code: 'incorrect_cvc', message: "Your card's security code is incorrect." },
+    brand: 'visa',
+    last4: '0127',
+    funding: 'credit',
+    decline: {
+      code: 'incorrect_cvc',
+      decline_code: 'incorrect_cvc',
+      message: "Your card's security code is incorrect.",
+    },
   },
   pm_card_chargeDeclinedProcessingError: {
-    brand: 'visa', last4: '0119', funding: 'credit',
-    decline: { code: 'processing_error', decline_code: 'processing_error', message: 'An error occurred while processing your card. Try again in a little bit.' },
+    brand: 'visa',
+    last4: '0119',
+    funding: 'credit',
+    decline: {
+      code: 'processing_error',
+      decline_code: 'processing_error',
+      message: 'An error occurred while processing your card. Try again in a little bit.',
+    },
   },
-  pm_card_authenticationRequired: { brand: 'visa', last4: '3184', funding: 'credit', authenticationRequired: true },
+  pm_card_authenticationRequired: {
+    brand: 'visa',
+    last4: '3184',
+    funding: 'credit',
+    authenticationRequired: true,
+  },
   pm_card_createDispute: { brand: 'visa', last4: '0259', funding: 'credit', dispute: true },
 };
 
@@ -62,7 +93,11 @@ export function cardOf(store: AccountStore, pmId: string): TestCard {
  * Resolves a `payment_method` parameter: a stored `pm_…`, or one of Stripe's test tokens, which
  * (as on Stripe) creates a new payment method each time it is used.
  */
-export function resolvePaymentMethod(store: AccountStore, id: string, param = 'payment_method'): StripeObject {
+export function resolvePaymentMethod(
+  store: AccountStore,
+  id: string,
+  param = 'payment_method',
+): StripeObject {
   const template = TEST_CARDS[id];
   if (!template) return store.require('payment_method', id, param);
   const pm = store.create<StripeObject>('pm', 'payment_method', {
@@ -112,7 +147,11 @@ export function paymentMethodRoutes(routes: RouteTable): void {
   routes.add('POST', '/v1/payment_methods/:id/detach', ({ store, path }) => {
     const pm = store.require('payment_method', path.id!);
     if (!pm.customer) {
-      throw invalid('The payment method you provided is not attached to a customer so detachment is impossible.', undefined, 'payment_method_unexpected_state');
+      throw invalid(
+        'The payment method you provided is not attached to a customer so detachment is impossible.',
+        undefined,
+        'payment_method_unexpected_state',
+      );
     }
     pm.customer = null;
     store.emit('payment_method.detached', pm);
@@ -123,9 +162,17 @@ export function paymentMethodRoutes(routes: RouteTable): void {
     if (template) throw notFound('PaymentMethod', path.id!);
     return store.require('payment_method', path.id!);
   });
-  const list = (customer: string | undefined, type: string | undefined, params: Record<string, unknown>, store: AccountStore, url: string) =>
+  const list = (
+    customer: string | undefined,
+    type: string | undefined,
+    params: Record<string, unknown>,
+    store: AccountStore,
+    url: string,
+  ) =>
     paginate(
-      store.all('payment_method').filter((pm) => (!customer || pm.customer === customer) && (!type || pm.type === type)),
+      store
+        .all('payment_method')
+        .filter((pm) => (!customer || pm.customer === customer) && (!type || pm.type === type)),
       params,
       url,
     );

@@ -5,8 +5,34 @@ import type { AccountStore, StripeObject } from '../store.js';
 import { listRoute, retrieveRoute } from './common.js';
 import { cardOf, resolvePaymentMethod } from './payment-methods.js';
 
-const MINIMUM_CHARGE: Record<string, number> = { usd: 50, eur: 50, gbp: 30, cad: 50, aud: 50, jpy: 50, chf: 50 };
-const ZERO_DECIMAL = new Set(['jpy', 'krw', 'vnd', 'clp', 'isk', 'ugx', 'xaf', 'xof', 'bif', 'djf', 'gnf', 'kmf', 'mga', 'pyg', 'rwf', 'vuv', 'xpf']);
+const MINIMUM_CHARGE: Record<string, number> = {
+  usd: 50,
+  eur: 50,
+  gbp: 30,
+  cad: 50,
+  aud: 50,
+  jpy: 50,
+  chf: 50,
+};
+const ZERO_DECIMAL = new Set([
+  'jpy',
+  'krw',
+  'vnd',
+  'clp',
+  'isk',
+  'ugx',
+  'xaf',
+  'xof',
+  'bif',
+  'djf',
+  'gnf',
+  'kmf',
+  'mga',
+  'pyg',
+  'rwf',
+  'vuv',
+  'xpf',
+]);
 
 export function formatAmount(amount: number, cur: string): string {
   const v = ZERO_DECIMAL.has(cur) ? String(amount) : (amount / 100).toFixed(2);
@@ -15,19 +41,37 @@ export function formatAmount(amount: number, cur: string): string {
 
 export type ChargeOutcome =
   | { kind: 'succeeded'; charge: StripeObject }
-  | { kind: 'declined'; charge: StripeObject; decline: { code: string; decline_code?: string; message: string } }
+  | {
+      kind: 'declined';
+      charge: StripeObject;
+      decline: { code: string; decline_code?: string; message: string };
+    }
   | { kind: 'requires_action' };
 
 /** One attempt to charge a payment method: creates the charge Stripe would, succeeded or failed. */
 export function attemptCharge(
   store: AccountStore,
-  a: { amount: number; currency: string; customer: unknown; pm: StripeObject; capture: boolean; paymentIntent: string | null; description: unknown; offSession: boolean },
+  a: {
+    amount: number;
+    currency: string;
+    customer: unknown;
+    pm: StripeObject;
+    capture: boolean;
+    paymentIntent: string | null;
+    description: unknown;
+    offSession: boolean;
+  },
 ): ChargeOutcome {
   const card = cardOf(store, a.pm.id);
   if (card.authenticationRequired && !a.offSession) return { kind: 'requires_action' };
-  const decline = card.decline ??
+  const decline =
+    card.decline ??
     (card.authenticationRequired
-      ? { code: 'authentication_required', decline_code: 'authentication_required', message: 'Your card was declined. This transaction requires authentication.' }
+      ? {
+          code: 'authentication_required',
+          decline_code: 'authentication_required',
+          message: 'Your card was declined. This transaction requires authentication.',
+        }
       : undefined);
   const pmCard = a.pm.card as Record<string, unknown>;
   const charge = store.create<StripeObject>('ch', 'charge', {
@@ -45,12 +89,34 @@ export function attemptCharge(
     failure_message: decline?.message ?? null,
     metadata: {},
     outcome: decline
-      ? { network_status: 'declined_by_network', reason: decline.decline_code ?? null, risk_level: 'normal', seller_message: 'The bank did not return any further details with this decline.', type: 'issuer_declined' }
-      : { network_status: 'approved_by_network', reason: null, risk_level: 'normal', seller_message: 'Payment complete.', type: 'authorized' },
+      ? {
+          network_status: 'declined_by_network',
+          reason: decline.decline_code ?? null,
+          risk_level: 'normal',
+          seller_message: 'The bank did not return any further details with this decline.',
+          type: 'issuer_declined',
+        }
+      : {
+          network_status: 'approved_by_network',
+          reason: null,
+          risk_level: 'normal',
+          seller_message: 'Payment complete.',
+          type: 'authorized',
+        },
     paid: !decline,
     payment_intent: a.paymentIntent,
     payment_method: a.pm.id,
-    payment_method_details: { card: { brand: pmCard.brand, last4: pmCard.last4, exp_month: pmCard.exp_month, exp_year: pmCard.exp_year, funding: pmCard.funding, country: 'US' }, type: 'card' },
+    payment_method_details: {
+      card: {
+        brand: pmCard.brand,
+        last4: pmCard.last4,
+        exp_month: pmCard.exp_month,
+        exp_year: pmCard.exp_year,
+        funding: pmCard.funding,
+        country: 'US',
+      },
+      type: 'card',
+    },
     receipt_email: null,
     receipt_url: null,
     refunded: false,
@@ -74,7 +140,12 @@ function createDispute(store: AccountStore, charge: StripeObject): void {
     charge: charge.id,
     currency: charge.currency,
     evidence: Object.fromEntries(EVIDENCE_FIELDS.map((f) => [f, null])),
-    evidence_details: { due_by: store.now() + 7 * 86400, has_evidence: false, past_due: false, submission_count: 0 },
+    evidence_details: {
+      due_by: store.now() + 7 * 86400,
+      has_evidence: false,
+      past_due: false,
+      submission_count: 0,
+    },
     is_charge_refundable: false,
     metadata: {},
     payment_intent: charge.payment_intent,
@@ -85,15 +156,39 @@ function createDispute(store: AccountStore, charge: StripeObject): void {
 }
 
 const EVIDENCE_FIELDS = [
-  'access_activity_log', 'billing_address', 'cancellation_policy', 'cancellation_policy_disclosure', 'cancellation_rebuttal',
-  'customer_communication', 'customer_email_address', 'customer_name', 'customer_purchase_ip', 'customer_signature',
-  'duplicate_charge_documentation', 'duplicate_charge_explanation', 'duplicate_charge_id', 'product_description', 'receipt',
-  'refund_policy', 'refund_policy_disclosure', 'refund_refusal_explanation', 'service_date', 'service_documentation',
-  'shipping_address', 'shipping_carrier', 'shipping_date', 'shipping_documentation', 'shipping_tracking_number',
-  'uncategorized_file', 'uncategorized_text',
+  'access_activity_log',
+  'billing_address',
+  'cancellation_policy',
+  'cancellation_policy_disclosure',
+  'cancellation_rebuttal',
+  'customer_communication',
+  'customer_email_address',
+  'customer_name',
+  'customer_purchase_ip',
+  'customer_signature',
+  'duplicate_charge_documentation',
+  'duplicate_charge_explanation',
+  'duplicate_charge_id',
+  'product_description',
+  'receipt',
+  'refund_policy',
+  'refund_policy_disclosure',
+  'refund_refusal_explanation',
+  'service_date',
+  'service_documentation',
+  'shipping_address',
+  'shipping_carrier',
+  'shipping_date',
+  'shipping_documentation',
+  'shipping_tracking_number',
+  'uncategorized_file',
+  'uncategorized_text',
 ];
 
-function cardError(decline: { code: string; decline_code?: string; message: string }, extra: { charge?: string; payment_intent?: StripeObject; param?: string }): SandboxError {
+function cardError(
+  decline: { code: string; decline_code?: string; message: string },
+  extra: { charge?: string; payment_intent?: StripeObject; param?: string },
+): SandboxError {
   return new SandboxError(402, 'card_error', decline.message, {
     code: decline.code,
     decline_code: decline.decline_code,
@@ -104,7 +199,12 @@ function cardError(decline: { code: string; decline_code?: string; message: stri
 }
 
 const CONFIRMABLE = ['requires_payment_method', 'requires_confirmation', 'requires_action'];
-const CANCELABLE = ['requires_payment_method', 'requires_capture', 'requires_confirmation', 'requires_action'];
+const CANCELABLE = [
+  'requires_payment_method',
+  'requires_capture',
+  'requires_confirmation',
+  'requires_action',
+];
 
 export function confirm(store: AccountStore, pi: StripeObject, params: Params): StripeObject {
   if (!CONFIRMABLE.includes(pi.status as string)) {
@@ -130,12 +230,24 @@ export function confirm(store: AccountStore, pi: StripeObject, params: Params): 
   const offSession = bool(params, 'off_session') ?? false;
   const manual = pi.capture_method === 'manual';
   const outcome = attemptCharge(store, {
-    amount: pi.amount as number, currency: pi.currency as string, customer: pi.customer, pm,
-    capture: !manual, paymentIntent: pi.id, description: pi.description, offSession,
+    amount: pi.amount as number,
+    currency: pi.currency as string,
+    customer: pi.customer,
+    pm,
+    capture: !manual,
+    paymentIntent: pi.id,
+    description: pi.description,
+    offSession,
   });
   if (outcome.kind === 'requires_action') {
     pi.status = 'requires_action';
-    pi.next_action = { type: 'use_stripe_sdk', use_stripe_sdk: { type: 'three_d_secure_redirect', stripe_js: 'https://hooks.stripe.com/3d_secure_2/hosted' } };
+    pi.next_action = {
+      type: 'use_stripe_sdk',
+      use_stripe_sdk: {
+        type: 'three_d_secure_redirect',
+        stripe_js: 'https://hooks.stripe.com/3d_secure_2/hosted',
+      },
+    };
     store.emit('payment_intent.requires_action', pi);
     return pi;
   }
@@ -144,8 +256,12 @@ export function confirm(store: AccountStore, pi: StripeObject, params: Params): 
   if (outcome.kind === 'declined') {
     pi.status = 'requires_payment_method';
     pi.last_payment_error = {
-      charge: outcome.charge.id, code: outcome.decline.code, decline_code: outcome.decline.decline_code,
-      message: outcome.decline.message, payment_method: structuredClone(pm), type: 'card_error',
+      charge: outcome.charge.id,
+      code: outcome.decline.code,
+      decline_code: outcome.decline.decline_code,
+      message: outcome.decline.message,
+      payment_method: structuredClone(pm),
+      type: 'card_error',
     };
     pi.payment_method = null;
     store.emit('payment_intent.payment_failed', pi);
@@ -169,11 +285,16 @@ export function createPaymentIntent(store: AccountStore, params: Params, interna
   const cur = currency(params);
   const minimum = MINIMUM_CHARGE[cur];
   if (!internal && minimum !== undefined && amount < minimum) {
-    throw invalid(`Amount must be at least ${formatAmount(minimum, cur)} ${cur}`, 'amount', 'amount_too_small');
+    throw invalid(
+      `Amount must be at least ${formatAmount(minimum, cur)} ${cur}`,
+      'amount',
+      'amount_too_small',
+    );
   }
   const customer = str(params, 'customer');
   if (customer) store.require('customer', customer, 'customer');
-  const captureMethod = str(params, 'capture_method', { oneOf: ['automatic', 'automatic_async', 'manual'] }) ?? 'automatic_async';
+  const captureMethod =
+    str(params, 'capture_method', { oneOf: ['automatic', 'automatic_async', 'manual'] }) ?? 'automatic_async';
   const pmParam = str(params, 'payment_method');
   const types = arr(params, 'payment_method_types')?.map(String) ?? ['card'];
   const pi = store.create<StripeObject>('pi', 'payment_intent', {
@@ -181,12 +302,15 @@ export function createPaymentIntent(store: AccountStore, params: Params, interna
     amount_capturable: 0,
     amount_details: { tip: {} },
     amount_received: 0,
-    automatic_payment_methods: obj(params, 'automatic_payment_methods') ? { enabled: true, allow_redirects: 'always' } : null,
+    automatic_payment_methods: obj(params, 'automatic_payment_methods')
+      ? { enabled: true, allow_redirects: 'always' }
+      : null,
     canceled_at: null,
     cancellation_reason: null,
     capture_method: captureMethod,
     client_secret: '',
-    confirmation_method: str(params, 'confirmation_method', { oneOf: ['automatic', 'manual'] }) ?? 'automatic',
+    confirmation_method:
+      str(params, 'confirmation_method', { oneOf: ['automatic', 'manual'] }) ?? 'automatic',
     currency: cur,
     customer: customer ?? null,
     description: str(params, 'description') ?? null,
@@ -232,8 +356,13 @@ export function paymentRoutes(routes: RouteTable): void {
   listRoute(routes, '/v1/payment_intents', 'payment_intent', ['customer']);
   routes.add('POST', '/v1/payment_intents/:id', ({ store, path, params }) => {
     const pi = store.require('payment_intent', path.id!);
-    if (['succeeded', 'canceled', 'processing'].includes(pi.status as string) && ('amount' in params || 'currency' in params)) {
-      throw unexpectedState(`You cannot update the amount of a PaymentIntent with status ${String(pi.status)}.`);
+    if (
+      ['succeeded', 'canceled', 'processing'].includes(pi.status as string) &&
+      ('amount' in params || 'currency' in params)
+    ) {
+      throw unexpectedState(
+        `You cannot update the amount of a PaymentIntent with status ${String(pi.status)}.`,
+      );
     }
     const amount = int(params, 'amount', { min: 1 });
     if (amount !== undefined) pi.amount = amount;
@@ -289,7 +418,9 @@ export function paymentRoutes(routes: RouteTable): void {
       );
     }
     pi.cancellation_reason =
-      str(params, 'cancellation_reason', { oneOf: ['abandoned', 'duplicate', 'fraudulent', 'requested_by_customer'] }) ?? null;
+      str(params, 'cancellation_reason', {
+        oneOf: ['abandoned', 'duplicate', 'fraudulent', 'requested_by_customer'],
+      }) ?? null;
     pi.status = 'canceled';
     pi.canceled_at = store.now();
     pi.amount_capturable = 0;
@@ -304,7 +435,12 @@ export function paymentRoutes(routes: RouteTable): void {
   routes.add('POST', '/v1/refunds', ({ store, params }) => {
     const piId = str(params, 'payment_intent');
     const chId = str(params, 'charge');
-    if (!piId && !chId) throw invalid('One of the following params should be provided for this request: payment_intent or charge.', 'payment_intent', 'parameter_missing');
+    if (!piId && !chId)
+      throw invalid(
+        'One of the following params should be provided for this request: payment_intent or charge.',
+        'payment_intent',
+        'parameter_missing',
+      );
     let charge: StripeObject;
     if (piId) {
       const pi = store.require('payment_intent', piId, 'payment_intent');
@@ -357,13 +493,22 @@ export function paymentRoutes(routes: RouteTable): void {
   listRoute(routes, '/v1/disputes', 'dispute', ['charge', 'payment_intent']);
   routes.add('POST', '/v1/disputes/:id', ({ store, path, params }) => {
     const d = store.require('dispute', path.id!);
-    if (!['needs_response', 'warning_needs_response', 'under_review', 'warning_under_review'].includes(d.status as string)) {
-      throw invalid(`This dispute is already closed (status: ${String(d.status)}); its evidence can no longer be updated.`, undefined, 'dispute_already_closed');
+    if (
+      !['needs_response', 'warning_needs_response', 'under_review', 'warning_under_review'].includes(
+        d.status as string,
+      )
+    ) {
+      throw invalid(
+        `This dispute is already closed (status: ${String(d.status)}); its evidence can no longer be updated.`,
+        undefined,
+        'dispute_already_closed',
+      );
     }
     const evidence = obj(params, 'evidence');
     if (evidence) {
       for (const [k, v] of Object.entries(evidence)) {
-        if (!EVIDENCE_FIELDS.includes(k)) throw invalid(`Received unknown parameter: evidence[${k}]`, `evidence[${k}]`);
+        if (!EVIDENCE_FIELDS.includes(k))
+          throw invalid(`Received unknown parameter: evidence[${k}]`, `evidence[${k}]`);
         if (typeof v !== 'string') throw invalid(`Invalid string: evidence[${k}]`, `evidence[${k}]`);
       }
       d.evidence = { ...(d.evidence as object), ...evidence };

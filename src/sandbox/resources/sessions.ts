@@ -10,21 +10,33 @@ export function sessionRoutes(routes: RouteTable): void {
     const mode = str(params, 'mode', { required: true, oneOf: ['payment', 'setup', 'subscription'] });
     const items = lineItems(store, params, mode !== 'setup');
     if (mode === 'subscription' && !items.some((i) => i.price.type === 'recurring')) {
-      throw invalid('You must provide at least one recurring price in `subscription` mode when using prices.', 'line_items');
+      throw invalid(
+        'You must provide at least one recurring price in `subscription` mode when using prices.',
+        'line_items',
+      );
     }
     if (mode === 'payment' && items.some((i) => i.price.type === 'recurring')) {
-      throw invalid('You specified `payment` mode but passed a recurring price. Either switch to `subscription` mode or use only one-time prices.', 'line_items');
+      throw invalid(
+        'You specified `payment` mode but passed a recurring price. Either switch to `subscription` mode or use only one-time prices.',
+        'line_items',
+      );
     }
     const customer = str(params, 'customer');
     if (customer) store.require('customer', customer, 'customer');
     const customerEmail = str(params, 'customer_email');
-    if (customer && customerEmail) throw invalid('You may only specify one of these parameters: customer, customer_email.', 'customer_email');
+    if (customer && customerEmail)
+      throw invalid(
+        'You may only specify one of these parameters: customer, customer_email.',
+        'customer_email',
+      );
     const clientRef = str(params, 'client_reference_id');
-    if (clientRef && clientRef.length > 200) throw invalid('client_reference_id can be at most 200 characters.', 'client_reference_id');
+    if (clientRef && clientRef.length > 200)
+      throw invalid('client_reference_id can be at most 200 characters.', 'client_reference_id');
     const currencies = new Set(items.map((i) => i.price.currency));
-    if (currencies.size > 1) throw invalid('All prices in a Checkout Session must have the same currency.', 'line_items');
+    if (currencies.size > 1)
+      throw invalid('All prices in a Checkout Session must have the same currency.', 'line_items');
     const subtotal = items.reduce((s, i) => s + (i.price.unit_amount as number) * i.quantity, 0);
-    const coupon = str(((arr(params, 'discounts')?.[0] ?? {}) as Record<string, unknown>), 'coupon');
+    const coupon = str((arr(params, 'discounts')?.[0] ?? {}) as Record<string, unknown>, 'coupon');
     if (coupon) store.require('coupon', coupon, 'discounts[0][coupon]');
     const now = store.now();
     const session = store.create<StripeObject>('cs_test', 'checkout.session', {
@@ -33,7 +45,7 @@ export function sessionRoutes(routes: RouteTable): void {
       amount_total: subtotal,
       cancel_url: str(params, 'cancel_url') ?? null,
       client_reference_id: clientRef ?? null,
-      currency: items[0]?.price.currency ?? (str(params, 'currency') ?? null),
+      currency: items[0]?.price.currency ?? str(params, 'currency') ?? null,
       customer: customer ?? null,
       customer_creation: customer ? null : 'if_required',
       customer_details: customerEmail ? { email: customerEmail } : null,
@@ -59,21 +71,41 @@ export function sessionRoutes(routes: RouteTable): void {
     store.lineItems.set(
       session.id,
       items.map(({ price, quantity }) => ({
-        id: newId('li'), object: 'item', amount_subtotal: (price.unit_amount as number) * quantity,
-        amount_total: (price.unit_amount as number) * quantity, currency: price.currency, description: null, price, quantity,
+        id: newId('li'),
+        object: 'item',
+        amount_subtotal: (price.unit_amount as number) * quantity,
+        amount_total: (price.unit_amount as number) * quantity,
+        currency: price.currency,
+        description: null,
+        price,
+        quantity,
       })),
     );
     return session;
   });
   retrieveRoute(routes, '/v1/checkout/sessions/:id', 'checkout.session');
-  listRoute(routes, '/v1/checkout/sessions', 'checkout.session', ['customer', 'payment_intent', 'subscription', 'status']);
+  listRoute(routes, '/v1/checkout/sessions', 'checkout.session', [
+    'customer',
+    'payment_intent',
+    'subscription',
+    'status',
+  ]);
   routes.add('GET', '/v1/checkout/sessions/:id/line_items', ({ store, path, params }) => {
     store.require('checkout.session', path.id!);
-    return paginate([...(store.lineItems.get(path.id!) ?? [])].reverse() as StripeObject[], params, `/v1/checkout/sessions/${path.id}/line_items`);
+    return paginate(
+      [...(store.lineItems.get(path.id!) ?? [])].reverse() as StripeObject[],
+      params,
+      `/v1/checkout/sessions/${path.id}/line_items`,
+    );
   });
   routes.add('POST', '/v1/checkout/sessions/:id/expire', ({ store, path }) => {
     const s = store.require('checkout.session', path.id!);
-    if (s.status !== 'open') throw invalid(`Only open Checkout Sessions can be expired; this one is ${String(s.status)}.`, undefined, 'checkout_session_unexpected_state');
+    if (s.status !== 'open')
+      throw invalid(
+        `Only open Checkout Sessions can be expired; this one is ${String(s.status)}.`,
+        undefined,
+        'checkout_session_unexpected_state',
+      );
     s.status = 'expired';
     store.emit('checkout.session.expired', s);
     return s;
@@ -82,7 +114,8 @@ export function sessionRoutes(routes: RouteTable): void {
   routes.add('POST', '/v1/billing_portal/sessions', ({ store, params }) => {
     const customer = store.require('customer', str(params, 'customer', { required: true }), 'customer');
     const returnUrl = str(params, 'return_url');
-    if (returnUrl && !/^https?:\/\//.test(returnUrl)) throw invalid('Not a valid URL', 'return_url', 'url_invalid');
+    if (returnUrl && !/^https?:\/\//.test(returnUrl))
+      throw invalid('Not a valid URL', 'return_url', 'url_invalid');
     const session = store.create<StripeObject>('bps', 'billing_portal.session', {
       configuration: 'bpc_sandbox_default',
       customer: customer.id,

@@ -7,7 +7,8 @@ export const accountTools = [
   defineTool({
     name: 'get_stripe_account_info',
     title: 'Get Stripe account info',
-    description: 'The Stripe account this server acts for: id, name, country, default currency, whether it can take charges and payouts, and the mode (sandbox, test or live).',
+    description:
+      'The Stripe account this server acts for: id, name, country, default currency, whether it can take charges and payouts, and the mode (sandbox, test or live).',
     toolset: 'account',
     access: { write: false, moneyMoving: false },
     annotations: READ,
@@ -49,7 +50,8 @@ export const accountTools = [
     output: z.object({ available: amounts, pending: amounts }),
     async handler(_args, ctx) {
       const b = await ctx.stripe.balance.retrieve();
-      const pick = (xs: { amount: number; currency: string }[]) => xs.map(({ amount, currency }) => ({ amount, currency }));
+      const pick = (xs: { amount: number; currency: string }[]) =>
+        xs.map(({ amount, currency }) => ({ amount, currency }));
       return { available: pick(b.available), pending: pick(b.pending) };
     },
   }),

@@ -1,8 +1,20 @@
 import { z } from 'zod';
 import { CREATE, defineTool, DESTRUCTIVE, READ, ToolInputError, UPDATE } from '../define-tool.js';
 import {
-  amountInput, currencyInput, dispute, disputeShape, invoice, invoiceItem, invoiceItemShape, invoiceShape, listInput,
-  listOutput, metadataInput, subscription, subscriptionShape, toList,
+  amountInput,
+  currencyInput,
+  dispute,
+  disputeShape,
+  invoice,
+  invoiceItem,
+  invoiceItemShape,
+  invoiceShape,
+  listInput,
+  listOutput,
+  metadataInput,
+  subscription,
+  subscriptionShape,
+  toList,
 } from '../shapes.js';
 
 const subId = z.string().describe('sub_…');
@@ -19,7 +31,14 @@ export const subscriptionTools = [
     annotations: CREATE,
     input: {
       customer: z.string().describe('cus_…'),
-      items: z.array(z.object({ price: z.string().describe('recurring price_…'), quantity: z.number().int().positive().optional() })).min(1),
+      items: z
+        .array(
+          z.object({
+            price: z.string().describe('recurring price_…'),
+            quantity: z.number().int().positive().optional(),
+          }),
+        )
+        .min(1),
       default_payment_method: z.string().optional(),
       trial_period_days: z.number().int().min(1).max(730).optional(),
       payment_behavior: z.enum(['allow_incomplete', 'default_incomplete', 'error_if_incomplete']).optional(),
@@ -78,7 +97,9 @@ export const subscriptionTools = [
     },
     output: subscriptionShape,
     async handler({ subscription: id, ...args }, ctx) {
-      return subscription(await ctx.stripe.subscriptions.update(id, { ...args, expand: expandInvoice }, ctx.request));
+      return subscription(
+        await ctx.stripe.subscriptions.update(id, { ...args, expand: expandInvoice }, ctx.request),
+      );
     },
   }),
   defineTool({
@@ -101,12 +122,23 @@ export const subscriptionTools = [
       const details = comment ? { cancellation_details: { comment } } : {};
       if (!immediately) {
         if (invoice_now !== undefined || prorate !== undefined) {
-          throw new ToolInputError('immediately', 'invoice_now and prorate apply only with immediately=true.');
+          throw new ToolInputError(
+            'immediately',
+            'invoice_now and prorate apply only with immediately=true.',
+          );
         }
-        const s = await ctx.stripe.subscriptions.update(id, { cancel_at_period_end: true, ...details, expand: expandInvoice }, ctx.request);
+        const s = await ctx.stripe.subscriptions.update(
+          id,
+          { cancel_at_period_end: true, ...details, expand: expandInvoice },
+          ctx.request,
+        );
         return subscription(s);
       }
-      const s = await ctx.stripe.subscriptions.cancel(id, { invoice_now, prorate, ...details, expand: expandInvoice }, ctx.request);
+      const s = await ctx.stripe.subscriptions.cancel(
+        id,
+        { invoice_now, prorate, ...details, expand: expandInvoice },
+        ctx.request,
+      );
       return subscription(s);
     },
   }),
@@ -120,7 +152,20 @@ export const subscriptionTools = [
     input: {
       customer: z.string().optional(),
       price: z.string().optional(),
-      status: z.enum(['active', 'all', 'canceled', 'ended', 'incomplete', 'incomplete_expired', 'past_due', 'paused', 'trialing', 'unpaid']).optional(),
+      status: z
+        .enum([
+          'active',
+          'all',
+          'canceled',
+          'ended',
+          'incomplete',
+          'incomplete_expired',
+          'past_due',
+          'paused',
+          'trialing',
+          'unpaid',
+        ])
+        .optional(),
       ...listInput,
     },
     output: listOutput(subscriptionShape),
@@ -137,7 +182,7 @@ export const invoiceTools = [
     name: 'create_invoice',
     title: 'Create invoice',
     description:
-      "Create a draft invoice for a customer; pending invoice items are included. Add items with create_invoice_item, then finalize_invoice.",
+      'Create a draft invoice for a customer; pending invoice items are included. Add items with create_invoice_item, then finalize_invoice.',
     toolset: 'invoices',
     access: { write: true, moneyMoving: false },
     annotations: CREATE,
@@ -145,7 +190,10 @@ export const invoiceTools = [
       customer: z.string().describe('cus_…'),
       collection_method: z.enum(['charge_automatically', 'send_invoice']).optional(),
       days_until_due: z.number().int().min(0).optional().describe('With send_invoice'),
-      auto_advance: z.boolean().optional().describe('Let Stripe finalize and collect automatically; default false'),
+      auto_advance: z
+        .boolean()
+        .optional()
+        .describe('Let Stripe finalize and collect automatically; default false'),
       pending_invoice_items_behavior: z.enum(['include', 'exclude']).optional().describe('Default include'),
       currency: currencyInput,
       description: z.string().optional(),
@@ -160,7 +208,8 @@ export const invoiceTools = [
   defineTool({
     name: 'create_invoice_item',
     title: 'Create invoice item',
-    description: 'Add a line to a draft invoice (invoice) or to the customer\'s next invoice: amount+currency, or a price.',
+    description:
+      "Add a line to a draft invoice (invoice) or to the customer's next invoice: amount+currency, or a price.",
     toolset: 'invoices',
     access: { write: true, moneyMoving: false },
     annotations: CREATE,
@@ -176,7 +225,8 @@ export const invoiceTools = [
     },
     output: invoiceItemShape,
     async handler({ price, currency, ...args }, ctx) {
-      if ((price === undefined) === (args.amount === undefined)) throw new ToolInputError('amount', 'pass exactly one of amount (with currency) or price.');
+      if ((price === undefined) === (args.amount === undefined))
+        throw new ToolInputError('amount', 'pass exactly one of amount (with currency) or price.');
       const params = price ? { ...args, pricing: { price } } : { ...args, currency: ctx.currency(currency) };
       return invoiceItem(await ctx.stripe.invoiceItems.create(params, ctx.request));
     },
@@ -184,7 +234,8 @@ export const invoiceTools = [
   defineTool({
     name: 'finalize_invoice',
     title: 'Finalize invoice',
-    description: 'Finalize a draft invoice: it gets a number and a payment page (hosted_invoice_url) and can be paid.',
+    description:
+      'Finalize a draft invoice: it gets a number and a payment page (hosted_invoice_url) and can be paid.',
     toolset: 'invoices',
     access: { write: true, moneyMoving: true },
     annotations: { ...CREATE, idempotentHint: true },
@@ -249,15 +300,20 @@ export const disputeTools = [
   defineTool({
     name: 'update_dispute',
     title: 'Update dispute',
-    description: 'Add evidence to a dispute. submit=true sends it to the bank, which is final; default saves without submitting.',
+    description:
+      'Add evidence to a dispute. submit=true sends it to the bank, which is final; default saves without submitting.',
     toolset: 'disputes',
     access: { write: true, moneyMoving: false },
     annotations: { ...DESTRUCTIVE, idempotentHint: true },
-    input: { dispute: z.string().describe('dp_…'), evidence, submit: z.boolean().optional(), metadata: metadataInput },
+    input: {
+      dispute: z.string().describe('dp_…'),
+      evidence,
+      submit: z.boolean().optional(),
+      metadata: metadataInput,
+    },
     output: disputeShape,
     async handler({ dispute: id, submit, ...args }, ctx) {
       return dispute(await ctx.stripe.disputes.update(id, { ...args, submit: submit ?? false }, ctx.request));
     },
   }),
 ];
-

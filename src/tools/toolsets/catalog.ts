@@ -1,8 +1,18 @@
 import { z } from 'zod';
 import { CREATE, defineTool, READ, ToolInputError } from '../define-tool.js';
 import {
-  amountInput, coupon, couponShape, currencyInput, listInput, listOutput, metadataInput, price, priceShape, product,
-  productShape, toList,
+  amountInput,
+  coupon,
+  couponShape,
+  currencyInput,
+  listInput,
+  listOutput,
+  metadataInput,
+  price,
+  priceShape,
+  product,
+  productShape,
+  toList,
 } from '../shapes.js';
 
 const recurring = z
@@ -14,7 +24,9 @@ const recurring = z
   .describe('Omit for a one-time price');
 
 export const lineItemsInput = z
-  .array(z.object({ price: z.string().describe('price_…'), quantity: z.number().int().positive().optional() }))
+  .array(
+    z.object({ price: z.string().describe('price_…'), quantity: z.number().int().positive().optional() }),
+  )
   .min(1);
 
 export const catalogTools = [
@@ -36,8 +48,16 @@ export const catalogTools = [
     },
     output: productShape,
     async handler({ default_price_data, ...args }, ctx) {
-      const dpd = default_price_data && { ...default_price_data, currency: ctx.currency(default_price_data.currency) };
-      return product(await ctx.stripe.products.create({ ...args, ...(dpd ? { default_price_data: dpd } : {}) }, ctx.request));
+      const dpd = default_price_data && {
+        ...default_price_data,
+        currency: ctx.currency(default_price_data.currency),
+      };
+      return product(
+        await ctx.stripe.products.create(
+          { ...args, ...(dpd ? { default_price_data: dpd } : {}) },
+          ctx.request,
+        ),
+      );
     },
   }),
   defineTool({
@@ -72,8 +92,11 @@ export const catalogTools = [
     },
     output: priceShape,
     async handler({ currency, ...args }, ctx) {
-      if (!args.product && !args.product_data) throw new ToolInputError('product', 'pass product (prod_…) or product_data.name.');
-      return price(await ctx.stripe.prices.create({ ...args, currency: ctx.currency(currency) }, ctx.request));
+      if (!args.product && !args.product_data)
+        throw new ToolInputError('product', 'pass product (prod_…) or product_data.name.');
+      return price(
+        await ctx.stripe.prices.create({ ...args, currency: ctx.currency(currency) }, ctx.request),
+      );
     },
   }),
   defineTool({
@@ -116,7 +139,10 @@ export const catalogTools = [
     output: couponShape,
     async handler({ currency, ...args }, ctx) {
       if ((args.percent_off === undefined) === (args.amount_off === undefined)) {
-        throw new ToolInputError('percent_off', 'pass exactly one of percent_off or amount_off (with currency).');
+        throw new ToolInputError(
+          'percent_off',
+          'pass exactly one of percent_off or amount_off (with currency).',
+        );
       }
       if (args.duration === 'repeating' && args.duration_in_months === undefined) {
         throw new ToolInputError('duration_in_months', 'required when duration is repeating.');

@@ -36,26 +36,42 @@ export const customerTools = [
     async handler({ customer: id }, ctx) {
       const c = await ctx.stripe.customers.retrieve(id);
       if ('deleted' in c && c.deleted) {
-        return { ...customer({ ...c, email: null, name: null, phone: null, description: null, balance: 0, metadata: {} } as never), deleted: true };
+        return {
+          ...customer({
+            ...c,
+            email: null,
+            name: null,
+            phone: null,
+            description: null,
+            balance: 0,
+            metadata: {},
+          } as never),
+          deleted: true,
+        };
       }
-      return { ...customer(c as never), deleted: false };
+      return { ...customer(c), deleted: false };
     },
   }),
   defineTool({
     name: 'update_customer',
     title: 'Update customer',
-    description: 'Change a customer\'s fields; metadata merges (an empty value deletes a key).',
+    description: "Change a customer's fields; metadata merges (an empty value deletes a key).",
     toolset: 'customers',
     access: { write: true, moneyMoving: false },
     annotations: UPDATE,
     input: {
       customer: z.string().describe('cus_…'),
       ...fields,
-      default_payment_method: z.string().optional().describe('pm_… already attached; used for invoices and subscriptions'),
+      default_payment_method: z
+        .string()
+        .optional()
+        .describe('pm_… already attached; used for invoices and subscriptions'),
     },
     output: customerShape,
     async handler({ customer: id, default_payment_method, ...rest }, ctx) {
-      const params = default_payment_method ? { ...rest, invoice_settings: { default_payment_method } } : rest;
+      const params = default_payment_method
+        ? { ...rest, invoice_settings: { default_payment_method } }
+        : rest;
       return customer(await ctx.stripe.customers.update(id, params, ctx.request));
     },
   }),

@@ -1,8 +1,18 @@
 import { z } from 'zod';
 import { CREATE, defineTool, DESTRUCTIVE, READ, ToolInputError, UPDATE } from '../define-tool.js';
 import {
-  amountInput, currencyInput, listInput, listOutput, metadataInput, paymentIntent, paymentIntentShape, paymentMethod,
-  paymentMethodShape, refund, refundShape, toList,
+  amountInput,
+  currencyInput,
+  listInput,
+  listOutput,
+  metadataInput,
+  paymentIntent,
+  paymentIntentShape,
+  paymentMethod,
+  paymentMethodShape,
+  refund,
+  refundShape,
+  toList,
 } from '../shapes.js';
 
 const piId = z.string().describe('pi_…');
@@ -33,8 +43,16 @@ export const paymentIntentTools = [
     output: paymentIntentShape,
     async handler({ currency, ...args }, ctx) {
       // Confirming without a return URL: card-only flows that never redirect, as Stripe requires.
-      const apm = args.confirm && !args.return_url ? { automatic_payment_methods: { enabled: true, allow_redirects: 'never' as const } } : {};
-      return paymentIntent(await ctx.stripe.paymentIntents.create({ ...args, ...apm, currency: ctx.currency(currency) }, ctx.request));
+      const apm =
+        args.confirm && !args.return_url
+          ? { automatic_payment_methods: { enabled: true, allow_redirects: 'never' as const } }
+          : {};
+      return paymentIntent(
+        await ctx.stripe.paymentIntents.create(
+          { ...args, ...apm, currency: ctx.currency(currency) },
+          ctx.request,
+        ),
+      );
     },
   }),
   defineTool({
@@ -90,7 +108,9 @@ export const paymentIntentTools = [
     annotations: { ...DESTRUCTIVE, idempotentHint: true },
     input: {
       payment_intent: piId,
-      cancellation_reason: z.enum(['duplicate', 'fraudulent', 'requested_by_customer', 'abandoned']).optional(),
+      cancellation_reason: z
+        .enum(['duplicate', 'fraudulent', 'requested_by_customer', 'abandoned'])
+        .optional(),
     },
     output: paymentIntentShape,
     async handler({ payment_intent, ...args }, ctx) {
@@ -116,7 +136,8 @@ export const paymentMethodTools = [
   defineTool({
     name: 'attach_payment_method',
     title: 'Attach payment method',
-    description: 'Attach a payment method (pm_…) to a customer; set_as_default makes it the default for invoices and subscriptions.',
+    description:
+      'Attach a payment method (pm_…) to a customer; set_as_default makes it the default for invoices and subscriptions.',
     toolset: 'payment_methods',
     access: { write: true, moneyMoving: false },
     annotations: UPDATE,
@@ -129,7 +150,11 @@ export const paymentMethodTools = [
     async handler({ payment_method, customer, set_as_default }, ctx) {
       const pm = await ctx.stripe.paymentMethods.attach(payment_method, { customer }, ctx.request);
       if (set_as_default) {
-        await ctx.stripe.customers.update(customer, { invoice_settings: { default_payment_method: pm.id } }, ctx.step('default'));
+        await ctx.stripe.customers.update(
+          customer,
+          { invoice_settings: { default_payment_method: pm.id } },
+          ctx.step('default'),
+        );
       }
       return { ...paymentMethod(pm), is_default: set_as_default ?? false };
     },
@@ -141,10 +166,20 @@ export const paymentMethodTools = [
     toolset: 'payment_methods',
     access: { write: false, moneyMoving: false },
     annotations: READ,
-    input: { customer: z.string().describe('cus_…'), type: z.string().optional().describe('Default card'), ...listInput },
+    input: {
+      customer: z.string().describe('cus_…'),
+      type: z.string().optional().describe('Default card'),
+      ...listInput,
+    },
     output: listOutput(paymentMethodShape),
     async handler({ customer, type, ...page }, ctx) {
-      return toList(await ctx.stripe.customers.listPaymentMethods(customer, { type: (type ?? 'card') as 'card', ...page }), paymentMethod);
+      return toList(
+        await ctx.stripe.customers.listPaymentMethods(customer, {
+          type: (type ?? 'card') as 'card',
+          ...page,
+        }),
+        paymentMethod,
+      );
     },
   }),
 ];
@@ -166,7 +201,11 @@ export const refundTools = [
     },
     output: refundShape,
     async handler(args, ctx) {
-      if (!args.payment_intent === !args.charge) throw new ToolInputError('payment_intent', 'pass exactly one of payment_intent (pi_…) or charge (ch_…).');
+      if (!args.payment_intent === !args.charge)
+        throw new ToolInputError(
+          'payment_intent',
+          'pass exactly one of payment_intent (pi_…) or charge (ch_…).',
+        );
       return refund(await ctx.stripe.refunds.create(args, ctx.request));
     },
   }),

@@ -64,12 +64,18 @@ export const sessionTools = [
   defineTool({
     name: 'create_customer_portal_session',
     title: 'Create customer portal session',
-    description: 'A short-lived Stripe customer portal URL where the customer manages subscriptions, payment methods and invoices.',
+    description:
+      'A short-lived Stripe customer portal URL where the customer manages subscriptions, payment methods and invoices.',
     toolset: 'billing_portal',
     access: { write: true, moneyMoving: false },
     annotations: CREATE,
     input: { customer: z.string().describe('cus_…'), return_url: z.string().url().optional() },
-    output: z.object({ id: z.string(), url: z.string(), customer: z.string(), return_url: z.string().nullable() }),
+    output: z.object({
+      id: z.string(),
+      url: z.string(),
+      customer: z.string(),
+      return_url: z.string().nullable(),
+    }),
     async handler(args, ctx) {
       const s = await ctx.stripe.billingPortal.sessions.create(args, ctx.request);
       return { id: s.id, url: s.url, customer: s.customer, return_url: s.return_url };

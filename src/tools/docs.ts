@@ -1,0 +1,51 @@
+import { z } from 'zod';
+import type { Tool } from './define-tool.js';
+import { ALL_TOOLS } from './registry.js';
+
+/** The tool reference (docs/tools.md), generated from the registry so it cannot drift. */
+export function renderToolsMarkdown(tools: readonly Tool[] = ALL_TOOLS): string {
+  const lines: string[] = [
+    '# Tool reference',
+    '',
+    '<!-- Generated from src/tools/registry.ts by `npm run docs:tools`. Do not edit by hand. -->',
+    '',
+    `${tools.length} tools. Amounts are integers in the currency's minor unit (cents). Every write tool also takes`,
+    '`idempotency_key` (see [security.md](security.md#idempotency)); every list tool takes `limit`, `starting_after`,',
+    '`ending_before` and returns `data`, `has_more`, `next_starting_after`.',
+    '',
+    '| tool | toolset | access | hints |',
+    '| --- | --- | --- | --- |',
+  ];
+  for (const t of tools) {
+    const access = t.access.moneyMoving ? 'write, moves money' : t.access.write ? 'write' : 'read';
+    const hints = [
+      t.annotations.readOnlyHint && 'read-only',
+      t.annotations.destructiveHint && 'destructive',
+      t.annotations.idempotentHint && 'idempotent',
+    ].filter(Boolean);
+    lines.push(`| [\`${t.name}\`](#${t.name}) | ${t.toolset} | ${access} | ${hints.join(', ') || '-'} |`);
+  }
+  for (const t of tools) {
+    lines.push('', `## ${t.name}`, '', t.description, '', '| argument | type | required | description |', '| --- | --- | --- | --- |');
+    const schema = z.toJSONSchema(t.input, { io: 'input', unrepresentable: 'any' }) as {
+      properties?: Record<string, { description?: string }>;
+      required?: string[];
+    };
+    const required = new Set(schema.required ?? []);
+    for (const [name, prop] of Object.entries(schema.properties ?? {})) {
+      lines.push(`| \`${name}\` | ${typeOf(prop)} | ${required.has(name) ? 'yes' : ''} | ${(prop.description ?? '').replace(/\|/g, '\\|')} |`);
+    }
+    if (!schema.properties || Object.keys(schema.properties).length === 0) lines.push('| (none) | | | |');
+    lines.push('', `Returns: ${Object.keys(t.output.shape).map((k) => `\`${k}\``).join(', ')}.`);
+  }
+  return `${lines.join('\n')}\n`;
+}
+
+function typeOf(prop: Record<string, unknown>): string {
+  if (Array.isArray(prop.enum)) return (prop.enum as unknown[]).map((v) => `\`${String(v)}\``).join(' \\| ');
+  if (Array.isArray(prop.anyOf)) return (prop.anyOf as Record<string, unknown>[]).map(typeOf).join(' \\| ');
+  if (prop.const !== undefined) return `\`${String(prop.const)}\``;
+  if (prop.type === 'array') return `array of ${typeOf((prop.items as Record<string, unknown>) ?? {})}`;
+  if (prop.type === 'object') return 'object';
+  return typeof prop.type === 'string' ? prop.type : 'any';
+}
