@@ -20,6 +20,7 @@ describe('docs', () => {
     const readme = readFileSync(join(root, 'README.md'), 'utf8');
     expect(readme).toContain('npm start');
     expect(readme).toContain('npm test');
-    for (const f of ['architecture.md', 'configuration.md', 'tools.md', 'security.md']) expect(existsSync(join(root, 'docs', f)), f).toBe(true);
+    for (const f of ['architecture.md', 'configuration.md', 'tools.md', 'security.md'])
+      expect(existsSync(join(root, 'docs', f)), f).toBe(true);
   });
 });

@@ -26,17 +26,32 @@ export function renderToolsMarkdown(tools: readonly Tool[] = ALL_TOOLS): string 
     lines.push(`| [\`${t.name}\`](#${t.name}) | ${t.toolset} | ${access} | ${hints.join(', ') || '-'} |`);
   }
   for (const t of tools) {
-    lines.push('', `## ${t.name}`, '', t.description, '', '| argument | type | required | description |', '| --- | --- | --- | --- |');
+    lines.push(
+      '',
+      `## ${t.name}`,
+      '',
+      t.description,
+      '',
+      '| argument | type | required | description |',
+      '| --- | --- | --- | --- |',
+    );
     const schema = z.toJSONSchema(t.input, { io: 'input', unrepresentable: 'any' }) as {
       properties?: Record<string, { description?: string }>;
       required?: string[];
     };
     const required = new Set(schema.required ?? []);
     for (const [name, prop] of Object.entries(schema.properties ?? {})) {
-      lines.push(`| \`${name}\` | ${typeOf(prop)} | ${required.has(name) ? 'yes' : ''} | ${(prop.description ?? '').replace(/\|/g, '\\|')} |`);
+      lines.push(
+        `| \`${name}\` | ${typeOf(prop)} | ${required.has(name) ? 'yes' : ''} | ${(prop.description ?? '').replace(/\|/g, '\\|')} |`,
+      );
     }
     if (!schema.properties || Object.keys(schema.properties).length === 0) lines.push('| (none) | | | |');
-    lines.push('', `Returns: ${Object.keys(t.output.shape).map((k) => `\`${k}\``).join(', ')}.`);
+    lines.push(
+      '',
+      `Returns: ${Object.keys(t.output.shape)
+        .map((k) => `\`${k}\``)
+        .join(', ')}.`,
+    );
   }
   return `${lines.join('\n')}\n`;
 }
@@ -44,7 +59,7 @@ export function renderToolsMarkdown(tools: readonly Tool[] = ALL_TOOLS): string 
 function typeOf(prop: Record<string, unknown>): string {
   if (Array.isArray(prop.enum)) return (prop.enum as unknown[]).map((v) => `\`${String(v)}\``).join(' \\| ');
   if (Array.isArray(prop.anyOf)) return (prop.anyOf as Record<string, unknown>[]).map(typeOf).join(' \\| ');
-  if (prop.const !== undefined) return `\`${String(prop.const)}\``;
+  if (prop.const !== undefined) return `\`${JSON.stringify(prop.const)}\``;
   if (prop.type === 'array') return `array of ${typeOf((prop.items as Record<string, unknown>) ?? {})}`;
   if (prop.type === 'object') return 'object';
   return typeof prop.type === 'string' ? prop.type : 'any';
