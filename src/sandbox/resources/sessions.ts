@@ -41,6 +41,15 @@ export function sessionRoutes(routes: RouteTable): void {
     const now = store.now();
     const session = store.create<StripeObject>('cs_test', 'checkout.session', {
       allow_promotion_codes: null,
+      automatic_tax: { enabled: false, liability: null, status: null },
+      custom_fields: [],
+      custom_text: {
+        after_submit: null,
+        shipping_address: null,
+        submit: null,
+        terms_of_service_acceptance: null,
+      },
+      shipping_options: [],
       amount_subtotal: subtotal,
       amount_total: subtotal,
       cancel_url: str(params, 'cancel_url') ?? null,
