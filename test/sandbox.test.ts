@@ -182,7 +182,7 @@ describe('state machines', () => {
     ).rejects.toBeInstanceOf(Stripe.errors.StripeCardError);
     expect((await stripe.subscriptions.list({ customer: c.id, status: 'all' })).data.length).toBe(before);
     const good = await stripe.paymentMethods.attach('pm_card_visa', { customer: c.id });
-    const paid = await stripe.invoices.pay((incomplete.latest_invoice as Stripe.Invoice).id!, {
+    const paid = await stripe.invoices.pay((incomplete.latest_invoice as Stripe.Invoice).id, {
       payment_method: good.id,
     });
     expect(paid.status).toBe('paid');
