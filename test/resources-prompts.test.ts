@@ -1,0 +1,98 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { selectTools } from '../src/tools/registry.js';
+import { startStack, type Stack } from './helpers.js';
+
+let s: Stack;
+beforeAll(async () => {
+  s = await startStack();
+});
+afterAll(async () => {
+  await s.close();
+});
+
+describe('resources', () => {
+  it('lists stripe://account and stripe://balance', async () => {
+    const uris = (await s.client.listResources()).resources.map((r) => r.uri);
+    expect(uris).toEqual(['stripe://account', 'stripe://balance']);
+  });
+
+  it('stripe://account is the account as JSON', async () => {
+    const r = await s.client.readResource({ uri: 'stripe://account' });
+    const content = r.contents[0] as { text: string; mimeType: string };
+    expect(content.mimeType).toBe('application/json');
+    expect(JSON.parse(content.text)).toMatchObject({
+      id: expect.stringMatching(/^acct_/),
+      mode: 'sandbox',
+      country: 'US',
+    });
+  });
+
+  it('stripe://balance follows payments', async () => {
+    await s.stripe.paymentIntents.create({
+      amount: 3300,
+      currency: 'usd',
+      payment_method: 'pm_card_visa',
+      confirm: true,
+    });
+    const r = await s.client.readResource({ uri: 'stripe://balance' });
+    const balance = JSON.parse((r.contents[0] as { text: string }).text) as {
+      available: { amount: number; currency: string }[];
+    };
+    expect(balance.available).toContainEqual({ amount: 3300, currency: 'usd' });
+  });
+
+  it('a Stripe failure is reported in the resource body, not as a crash', async () => {
+    s.sandbox.state.faults.push({ kind: 'status', status: 500, path: '/v1/balance', times: 3 });
+    const r = await s.client.readResource({ uri: 'stripe://balance' });
+    expect(JSON.parse((r.contents[0] as { text: string }).text).error).toMatch(/api_error/);
+    s.sandbox.state.faults.clear();
+  });
+});
+
+describe('prompts', () => {
+  it('offers the three workflows with their arguments', async () => {
+    const prompts = (await s.client.listPrompts()).prompts;
+    expect(prompts.map((p) => p.name)).toEqual(['take_payment', 'start_subscription', 'refund_payment']);
+    expect(
+      prompts.find((p) => p.name === 'refund_payment')!.arguments!.map((a) => [a.name, a.required]),
+    ).toEqual([
+      ['payment_intent', true],
+      ['amount', false],
+      ['reason', false],
+    ]);
+  });
+
+  it.each([
+    [
+      'take_payment',
+      { amount: '49.00', description: 'Consulting', customer_email: 'a@b.co' },
+      ['create_checkout_session', 'list_customers(email="a@b.co")', '49.00 USD'],
+    ],
+    [
+      'start_subscription',
+      { customer_email: 'sub@b.co', trial_period_days: '14' },
+      ['create_subscription', 'trial_period_days=14', 'list_prices'],
+    ],
+    [
+      'refund_payment',
+      { payment_intent: 'pi_123', reason: 'duplicate' },
+      ['retrieve_payment_intent(payment_intent="pi_123")', 'create_refund', 'reason="duplicate"'],
+    ],
+  ])('%s names the tools to use', async (name, args, mentions) => {
+    const p = await s.client.getPrompt({ name, arguments: args });
+    const text = (p.messages[0]!.content as { text: string }).text;
+    for (const m of mentions) expect(text).toContain(m);
+  });
+
+  it('a prompt whose tools are not enabled is not offered', async () => {
+    const narrow = await startStack({
+      reuse: s.sandbox,
+      tools: selectTools(['create_refund', 'retrieve_payment_intent']),
+    });
+    try {
+      expect((await narrow.client.listPrompts()).prompts.map((p) => p.name)).toEqual(['refund_payment']);
+    } finally {
+      await narrow.close();
+    }
+  });
+});
