@@ -175,6 +175,20 @@ export function lineItems(
   });
 }
 
+/** The `item` objects Stripe lists under a payment link's or Checkout session's `line_items`. */
+export function lineItemObjects(items: { price: StripeObject; quantity: number }[]): Record<string, unknown>[] {
+  return items.map(({ price, quantity }) => ({
+    id: newId('li'),
+    object: 'item',
+    amount_subtotal: (price.unit_amount as number) * quantity,
+    amount_total: (price.unit_amount as number) * quantity,
+    currency: price.currency,
+    description: null,
+    price,
+    quantity,
+  }));
+}
+
 export function catalogRoutes(routes: RouteTable): void {
   routes.add('POST', '/v1/products', ({ store, params }) => {
     const product = createProduct(store, params);
@@ -259,17 +273,7 @@ export function catalogRoutes(routes: RouteTable): void {
       url: '',
     });
     link.url = `https://buy.stripe.com/test_${link.id.slice(6, 20)}`;
-    const lines = items.map(({ price, quantity }) => ({
-      id: newId('li'),
-      object: 'item',
-      amount_subtotal: (price.unit_amount as number) * quantity,
-      amount_total: (price.unit_amount as number) * quantity,
-      currency: price.currency,
-      description: null,
-      price,
-      quantity,
-    }));
-    store.lineItems.set(link.id, lines);
+    store.lineItems.set(link.id, lineItemObjects(items));
     store.emit('payment_link.created', link);
     return link;
   });

@@ -3,7 +3,7 @@ import { invalid } from '../errors.js';
 import { arr, int, metadata, obj, str } from '../params.js';
 import { newId, paginate, type StripeObject } from '../store.js';
 import { listRoute, retrieveRoute } from './common.js';
-import { lineItems } from './catalog.js';
+import { lineItemObjects, lineItems } from './catalog.js';
 
 export function sessionRoutes(routes: RouteTable): void {
   routes.add('POST', '/v1/checkout/sessions', ({ store, params }) => {
@@ -77,19 +77,7 @@ export function sessionRoutes(routes: RouteTable): void {
       url: '',
     });
     session.url = `https://checkout.stripe.com/c/pay/${session.id}`;
-    store.lineItems.set(
-      session.id,
-      items.map(({ price, quantity }) => ({
-        id: newId('li'),
-        object: 'item',
-        amount_subtotal: (price.unit_amount as number) * quantity,
-        amount_total: (price.unit_amount as number) * quantity,
-        currency: price.currency,
-        description: null,
-        price,
-        quantity,
-      })),
-    );
+    store.lineItems.set(session.id, lineItemObjects(items));
     return session;
   });
   retrieveRoute(routes, '/v1/checkout/sessions/:id', 'checkout.session');
