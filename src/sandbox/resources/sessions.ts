@@ -1,7 +1,7 @@
 import type { RouteTable } from '../app.js';
 import { invalid } from '../errors.js';
 import { arr, int, metadata, obj, str } from '../params.js';
-import { newId, paginate, type StripeObject } from '../store.js';
+import { paginate, type StripeObject } from '../store.js';
 import { listRoute, retrieveRoute } from './common.js';
 import { lineItemObjects, lineItems } from './catalog.js';
 
