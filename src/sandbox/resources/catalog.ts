@@ -176,7 +176,9 @@ export function lineItems(
 }
 
 /** The `item` objects Stripe lists under a payment link's or Checkout session's `line_items`. */
-export function lineItemObjects(items: { price: StripeObject; quantity: number }[]): Record<string, unknown>[] {
+export function lineItemObjects(
+  items: { price: StripeObject; quantity: number }[],
+): Record<string, unknown>[] {
   return items.map(({ price, quantity }) => ({
     id: newId('li'),
     object: 'item',
