@@ -1,10 +1,14 @@
 #!/usr/bin/env node
+import { existsSync } from 'node:fs';
+import { homedir } from 'node:os';
+import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
+import { createSqliteStore } from './storage/sqlite/index.js';
 import { ConfigError } from './config/errors.js';
 import { loadConfig, type Flags } from './config/load.js';
 import { maskKey } from './config/keys.js';
 import { createLogger } from './log.js';
-import { createRuntime, type Runtime } from './runtime.js';
+import { createRuntime, storePath, type Runtime } from './runtime.js';
 import type { Config } from './config/schema.js';
 import { startSandbox } from './sandbox/index.js';
 import { PINNED_API_VERSION } from './stripe/client.js';
@@ -17,6 +21,8 @@ const HELP = `${PRODUCT_NAME} ${VERSION}: a Stripe MCP server for AI agents.
 Usage:
   mcp-stripe [options]                 serve MCP over stdio (default) or HTTP
   mcp-stripe sandbox [--port=N]        run only the Stripe sandbox (a Stripe-compatible API)
+  mcp-stripe audit tail [-n N]         the latest audited tool calls
+  mcp-stripe audit export [--since=24h] every audited call since then, as JSON lines
 
 Options (a flag wins over its environment variable, which wins over --config):
   --api-key=KEY          Stripe secret (sk_…) or restricted (rk_…) key   STRIPE_SECRET_KEY, STRIPE_API_KEY
@@ -28,6 +34,20 @@ Options (a flag wins over its environment variable, which wins over --config):
   --stripe-account=ID    Connect: act for acct_… (Stripe-Account header) STRIPE_ACCOUNT
   --config=FILE          JSON config with api / security / defaults / server sections
   --log-level=LEVEL      debug, info, warn or error (logs go to stderr)  MCP_STRIPE_LOG_LEVEL
+  --data-dir=DIR         durable state: daily limits, audit log          MCP_STRIPE_DATA_DIR
+                         (default ~/.mcp-stripe)
+
+Safety policy (see docs/security.md):
+  --tools=PATTERNS       allow: names, globs, toolset.read|write|money     STRIPE_TOOLS
+  --deny=PATTERNS        same grammar; deny beats allow                  STRIPE_DENY
+  --read-only            only read tools; beats everything               STRIPE_READ_ONLY
+                         resource families, e.g. payments,customers      STRIPE_ALLOWED_OPERATIONS
+  --max-amount=LIMIT     per call, minor units: 50000 or usd:50000,…     STRIPE_MAX_AMOUNT
+  --daily-limit=LIMIT    rolling 24 h per currency, durable              STRIPE_DAILY_LIMIT
+  --confirm=MODE         none|destructive|money|all: ask a human first   STRIPE_VERIFICATION_REQUIRED
+  --confirm-above=LIMIT  confirm money-moving calls above this amount    STRIPE_CONFIRM_ABOVE
+  --allow-live           accept live keys (then --confirm defaults to money) MCP_STRIPE_ALLOW_LIVE
+  --redact=FIELDS        mask email,phone,address,name in results        STRIPE_REDACT
   --help, --version
 
 Environment only:
@@ -59,6 +79,17 @@ function parse(argv: string[]) {
         'stripe-account': { type: 'string' },
         config: { type: 'string' },
         'log-level': { type: 'string' },
+        deny: { type: 'string' },
+        'read-only': { type: 'boolean' },
+        'max-amount': { type: 'string' },
+        'daily-limit': { type: 'string' },
+        confirm: { type: 'string' },
+        'confirm-above': { type: 'string' },
+        'allow-live': { type: 'boolean' },
+        redact: { type: 'string' },
+        'data-dir': { type: 'string' },
+        since: { type: 'string' },
+        n: { type: 'string', short: 'n' },
         help: { type: 'boolean', short: 'h' },
         version: { type: 'boolean', short: 'v' },
       },
@@ -81,8 +112,9 @@ async function main(): Promise<void> {
     return;
   }
   const [command, ...rest] = positionals;
-  if (rest.length > 0 || (command !== undefined && command !== 'sandbox')) {
-    fail([`unknown command "${positionals.join(' ')}" (commands: sandbox).`]);
+  const isAudit = command === 'audit' && rest.length === 1 && (rest[0] === 'tail' || rest[0] === 'export');
+  if (!isAudit && (rest.length > 0 || (command !== undefined && command !== 'sandbox'))) {
+    fail([`unknown command "${positionals.join(' ')}" (commands: sandbox, audit tail, audit export).`]);
   }
 
   const flags: Flags = {
@@ -95,9 +127,19 @@ async function main(): Promise<void> {
     stripeAccount: values['stripe-account'],
     config: values.config,
     logLevel: values['log-level'],
+    deny: values.deny,
+    readOnly: values['read-only'],
+    maxAmount: values['max-amount'],
+    dailyLimit: values['daily-limit'],
+    confirm: values.confirm,
+    confirmAbove: values['confirm-above'],
+    allowLive: values['allow-live'],
+    redact: values.redact,
+    dataDir: values['data-dir'],
   };
 
   if (command === 'sandbox') return runSandbox(flags);
+  if (isAudit) return runAudit(rest[0] as 'tail' | 'export', flags, values.since, values.n);
 
   let config: Config;
   try {
@@ -134,6 +176,7 @@ async function main(): Promise<void> {
         mode: runtime.mode,
         host: config.host,
         port: config.port,
+        approvals: runtime.approvals,
       });
     } catch (err) {
       const code = (err as NodeJS.ErrnoException).code;
@@ -162,6 +205,40 @@ async function main(): Promise<void> {
   }
   process.once('SIGINT', () => void shutdown('SIGINT'));
   process.once('SIGTERM', () => void shutdown('SIGTERM'));
+}
+
+/** `24h`, `7d`, `30m`, `90s`, or an ISO date. */
+function parseSince(since: string, now = Date.now()): Date | undefined {
+  const m = /^(\d+)\s*([smhd])$/.exec(since.trim());
+  if (m) return new Date(now - Number(m[1]) * { s: 1e3, m: 6e4, h: 36e5, d: 864e5 }[m[2] as 's']);
+  const d = new Date(since);
+  return Number.isNaN(d.getTime()) ? undefined : d;
+}
+
+async function runAudit(which: 'tail' | 'export', flags: Flags, since: string | undefined, n: string | undefined): Promise<void> {
+  const dataDir = resolve(flags.dataDir ?? process.env.MCP_STRIPE_DATA_DIR ?? join(homedir(), '.mcp-stripe'));
+  const path = storePath(dataDir);
+  if (!existsSync(path)) {
+    fail([`no audit log at ${path} yet (the server writes it; pass --data-dir=DIR if it runs with another one).`]);
+  }
+  const store = createSqliteStore(path);
+  try {
+    if (which === 'export') {
+      const from = since === undefined ? undefined : parseSince(since);
+      if (since !== undefined && !from) fail([`--since must be a duration like 24h, 7d, 30m, or a date (got "${since}").`]);
+      for (const r of await store.audit.query({ since: from })) process.stdout.write(`${JSON.stringify(r)}\n`);
+    } else {
+      const limit = n === undefined ? 20 : Number(n);
+      if (!Number.isInteger(limit) || limit < 1) fail([`-n must be a positive whole number (got "${n}").`]);
+      for (const r of await store.audit.query({ limit })) {
+        const who = r.confirmedBy ? ` by ${r.confirmedBy}` : '';
+        const err = r.error ? ` ${r.error}` : '';
+        process.stdout.write(`${r.at} ${r.tool} ${r.decision}${who} ${r.outcome}${err} ${r.durationMs}ms ${r.requestIds.join(',')}\n`);
+      }
+    }
+  } finally {
+    await store.close();
+  }
 }
 
 async function runSandbox(flags: Flags): Promise<void> {

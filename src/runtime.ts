@@ -1,8 +1,13 @@
+import { join } from 'node:path';
 import type { McpServer } from '@modelcontextprotocol/server';
 import type { Config } from './config/schema.js';
 import type { Logger } from './log.js';
 import { startSandbox, SANDBOX_API_KEY, type RunningSandbox } from './sandbox/index.js';
+import { ApprovalService } from './server/approvals.js';
 import { buildServer, type ServerDeps } from './server/build-server.js';
+import { createMemoryStore } from './storage/memory/index.js';
+import type { Store } from './storage/ports.js';
+import { createSqliteStore } from './storage/sqlite/index.js';
 import { createStripeClient, type StripeClient } from './stripe/client.js';
 import type { Tool } from './tools/define-tool.js';
 import { selectTools } from './tools/registry.js';
@@ -13,15 +18,32 @@ export interface Runtime {
   stripe: StripeClient;
   tools: Tool[];
   mode: 'sandbox' | 'test' | 'live';
+  store: Store;
+  approvals: ApprovalService;
   sandbox?: RunningSandbox;
   close(): Promise<void>;
 }
 
-/** Config → the running pieces: the sandbox (with --sandbox), the Stripe client and the server factory. */
-export async function createRuntime(config: Config, logger: Logger): Promise<Runtime> {
-  const tools = selectTools(config.tools);
+export interface RuntimeOptions {
+  /** Use this store instead of the SQLite file in the data directory. */
+  store?: Store;
+  now?: () => number;
+}
+
+/** The store file for a data directory. */
+export function storePath(dataDir: string): string {
+  return join(dataDir, 'mcp-stripe.db');
+}
+
+/**
+ * Config → the running pieces: the sandbox (with --sandbox), the Stripe client, the durable store
+ * (SQLite in the data directory; in memory for the throwaway sandbox), approvals and the server factory.
+ */
+export async function createRuntime(config: Config, logger: Logger, opts: RuntimeOptions = {}): Promise<Runtime> {
+  const tools = selectTools(config.security.permissions);
   const sandbox = config.sandbox ? await startSandbox() : undefined;
   if (sandbox) logger.info('sandbox started', { url: sandbox.url });
+  const store = opts.store ?? (sandbox ? createMemoryStore() : createSqliteStore(storePath(config.dataDir)));
   const stripe = createStripeClient({
     apiKey: sandbox ? SANDBOX_API_KEY : config.apiKey,
     apiVersion: config.apiVersion,
@@ -31,15 +53,22 @@ export async function createRuntime(config: Config, logger: Logger): Promise<Run
     stripeAccount: config.stripeAccount,
   });
   const mode = sandbox ? 'sandbox' : config.keyMode;
+  const approvals = new ApprovalService({ ttlMs: config.security.approvalTtlMs, now: opts.now });
+  const s = config.security;
   const deps: ServerDeps = {
     stripe,
     tools,
     logger,
+    approvals,
     runner: {
       idempotencyEnabled: config.idempotencyEnabled,
       defaultCurrency: config.currency,
       stripeAccount: config.stripeAccount,
       mode,
+      policy: { maxAmount: s.maxAmount, dailyLimit: s.dailyLimit, confirm: s.confirm, confirmAbove: s.confirmAbove, redact: s.redact },
+      ledger: store.ledger,
+      audit: store.audit,
+      now: opts.now,
     },
   };
   return {
@@ -47,9 +76,12 @@ export async function createRuntime(config: Config, logger: Logger): Promise<Run
     stripe,
     tools,
     mode,
+    store,
+    approvals,
     sandbox,
     close: async () => {
       await sandbox?.close();
+      await store.close();
     },
   };
 }

@@ -122,7 +122,7 @@ describe('CLI messages', () => {
       /not a loopback address/,
       'AbCdEfGh',
     ],
-    [['--sandbox', '--tools=create_charge'], {}, /unknown tool: create_charge/, ''],
+    [['--sandbox', '--tools=create_charge'], {}, /--tools pattern "create_charge" matches no tool/, ''],
     [['--bogus'], {}, /Unknown option '--bogus'/, ''],
     [['--sandbox', 'serve'], {}, /unknown command "serve"/, ''],
   ])('%j %j → exit 1 with a clear message, never the key', (args, env, why, secretPart) => {

@@ -7,6 +7,7 @@ import { createStripeClient, PINNED_API_VERSION, type StripeClient } from '../sr
 import type { Tool } from '../src/tools/define-tool.js';
 import { ALL_TOOLS } from '../src/tools/registry.js';
 import type { RunnerDeps } from '../src/tools/runner.js';
+import type { ApprovalService } from '../src/server/approvals.js';
 
 export const TEST_KEY = 'sk_test_mcpstripetests0001';
 
@@ -30,7 +31,7 @@ export interface Called {
 
 export interface StackOptions {
   tools?: readonly Tool[];
-  runner?: Partial<Omit<RunnerDeps, 'stripe' | 'logger'>>;
+  runner?: Partial<Omit<RunnerDeps, 'stripe' | 'logger' | 'policy'>> & { policy?: Partial<RunnerDeps['policy']> };
   apiKey?: string;
   timeoutMs?: number;
   maxNetworkRetries?: number;
@@ -38,6 +39,10 @@ export interface StackOptions {
   sandbox?: SandboxOptions;
   /** Reuse a running sandbox (e.g. shared across a file). */
   reuse?: RunningSandbox;
+  approvals?: ApprovalService;
+  /** Client capabilities, e.g. `{ elicitation: {} }`, and the handler answering elicitation. */
+  clientCapabilities?: Record<string, unknown>;
+  onElicit?: (message: string) => { action: 'accept' | 'decline' | 'cancel'; content?: Record<string, string | number | boolean> };
 }
 
 export function captureLogger(): { logger: Logger; lines: string[] } {
@@ -68,11 +73,17 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
       stripeAccount: opts.stripeAccount,
       mode: 'sandbox',
       ...opts.runner,
+      policy: { confirm: 'none', redact: [], ...opts.runner?.policy },
     },
+    approvals: opts.approvals,
   });
   const [clientSide, serverSide] = InMemoryTransport.createLinkedPair();
   await server.connect(serverSide);
-  const client = new Client({ name: 'mcp-stripe-tests', version: '1.0.0' });
+  const client = new Client({ name: 'mcp-stripe-tests', version: '1.0.0' }, { capabilities: opts.clientCapabilities ?? {} });
+  if (opts.onElicit) {
+    const answer = opts.onElicit;
+    client.setRequestHandler('elicitation/create', (req) => answer(req.params.message));
+  }
   await client.connect(clientSide);
   return {
     sandbox,

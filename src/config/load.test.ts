@@ -61,7 +61,6 @@ describe('loadConfig', () => {
       transport: 'stdio',
       host: '127.0.0.1',
       port: 3000,
-      tools: 'all',
       currency: undefined,
     });
   });
@@ -217,7 +216,7 @@ describe('loadConfig', () => {
     expect(c).toMatchObject({
       apiVersion: 'v',
       maxNetworkRetries: 1,
-      tools: ['list_customers'],
+      security: expect.objectContaining({ permissions: { allow: ['list_customers'], deny: [], readOnly: false } }),
       idempotencyEnabled: false,
       transport: 'http',
       port: 4000,

@@ -1,4 +1,9 @@
 import { z } from 'zod';
+import type { AmountLimit } from '../policy/amounts.js';
+import type { ConfirmMode } from '../policy/confirm.js';
+
+export type { ConfirmMode };
+import type { PermissionConfig } from '../policy/permissions.js';
 
 /** The `--config` file: JSON with `api`, `security`, `defaults` and `server` sections. Unknown keys are errors. */
 export const fileConfigSchema = z.strictObject({
@@ -16,6 +21,16 @@ export const fileConfigSchema = z.strictObject({
   security: z
     .strictObject({
       tools: z.union([z.string(), z.array(z.string())]),
+      deny: z.union([z.string(), z.array(z.string())]),
+      readOnly: z.boolean(),
+      allowedOperations: z.union([z.string(), z.array(z.string())]),
+      maxAmount: z.union([z.string(), z.number()]),
+      dailyLimit: z.union([z.string(), z.number()]),
+      confirm: z.enum(['none', 'destructive', 'money', 'all']),
+      confirmAbove: z.union([z.string(), z.number()]),
+      allowLive: z.boolean(),
+      redact: z.union([z.string(), z.array(z.string())]),
+      approvalTtlSeconds: z.number().int().positive(),
     })
     .partial()
     .optional(),
@@ -32,6 +47,7 @@ export const fileConfigSchema = z.strictObject({
       host: z.string(),
       port: z.number().int().min(0).max(65535),
       logLevel: z.enum(['debug', 'info', 'warn', 'error']),
+      dataDir: z.string(),
     })
     .partial()
     .optional(),
@@ -40,6 +56,24 @@ export const fileConfigSchema = z.strictObject({
 export type FileConfig = z.infer<typeof fileConfigSchema>;
 
 export type LogLevel = 'debug' | 'info' | 'warn' | 'error';
+
+export const REDACTABLE = ['email', 'phone', 'address', 'name'] as const;
+export type Redactable = (typeof REDACTABLE)[number];
+
+/** What an agent may do: see docs/security.md. */
+export interface SecurityConfig {
+  permissions: PermissionConfig;
+  /** Largest amount one call may move. */
+  maxAmount?: AmountLimit;
+  /** Rolling 24-hour cap per currency over money-moving calls. */
+  dailyLimit?: AmountLimit;
+  confirm: ConfirmMode;
+  /** Money-moving calls above this need confirmation (with confirm=none: only those). */
+  confirmAbove?: AmountLimit;
+  allowLive: boolean;
+  redact: Redactable[];
+  approvalTtlMs: number;
+}
 
 /** Everything the server needs, resolved from flags, environment and config file. */
 export interface Config {
@@ -53,8 +87,9 @@ export interface Config {
   /** Origin of a Stripe-compatible API; undefined means api.stripe.com. */
   apiBase: string | undefined;
   stripeAccount: string | undefined;
-  /** `all`, or the exact tool names to expose. */
-  tools: 'all' | string[];
+  security: SecurityConfig;
+  /** Where durable state lives (SQLite): the money ledger, the audit log. */
+  dataDir: string;
   currency: string | undefined;
   idempotencyEnabled: boolean;
   transport: 'stdio' | 'http';

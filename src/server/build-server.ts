@@ -4,6 +4,8 @@ import type { StripeClient } from '../stripe/client.js';
 import type { Tool } from '../tools/define-tool.js';
 import { runTool, type RunnerDeps } from '../tools/runner.js';
 import { PRODUCT_NAME, VERSION } from '../version.js';
+import type { ApprovalService } from './approvals.js';
+import { callContextFor } from './confirmation.js';
 import { advertise } from './json-schema.js';
 import { registerPrompts } from './prompts.js';
 import { registerResources } from './resources.js';
@@ -13,6 +15,8 @@ export interface ServerDeps {
   tools: readonly Tool[];
   logger: Logger;
   runner: Omit<RunnerDeps, 'stripe' | 'logger'>;
+  /** One-time approval links, when the HTTP listener can serve them. */
+  approvals?: ApprovalService;
 }
 
 const INSTRUCTIONS = [
@@ -39,7 +43,7 @@ export function buildServer(deps: ServerDeps): McpServer {
         outputSchema: advertise(tool.output, 'output'),
         annotations: { title: tool.title, ...tool.annotations },
       },
-      (args: unknown) => runTool(tool, args, runnerDeps),
+      (args: unknown, ctx) => runTool(tool, args, runnerDeps, callContextFor(ctx, server, deps.approvals)),
     );
   }
   registerResources(server, runnerDeps, deps.tools);

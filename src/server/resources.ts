@@ -1,4 +1,4 @@
-import type { McpServer } from '@modelcontextprotocol/server';
+import type { CallToolResult, McpServer } from '@modelcontextprotocol/server';
 import type { Tool } from '../tools/define-tool.js';
 import { runTool, type RunnerDeps } from '../tools/runner.js';
 import { accountTools } from '../tools/toolsets/account.js';
@@ -32,7 +32,7 @@ export function registerResources(server: McpServer, deps: RunnerDeps, _selected
       r.uri,
       { title: r.title, description: r.description, mimeType: 'application/json' },
       async (uri) => {
-        const result = await runTool(tool, {}, deps);
+        const result = (await runTool(tool, {}, deps, { caller: 'resource' })) as CallToolResult;
         const text = result.isError
           ? JSON.stringify({ error: result.content.map((c) => (c.type === 'text' ? c.text : '')).join('\n') })
           : JSON.stringify(result.structuredContent);

@@ -48,6 +48,16 @@ export interface ToolContext {
   currency(given: string | undefined): string;
 }
 
+/** The money one call moves, as policy sees it (caps, daily limit, confirmation summary). */
+export interface Money {
+  /** Minor units. */
+  amount: number;
+  currency: string;
+  /** The Stripe object the money moves through, when known before the call. */
+  objectId?: string;
+  customer?: string | null;
+}
+
 export interface ToolDefinition<I extends z.ZodRawShape, O extends z.ZodObject> {
   name: string;
   title: string;
@@ -58,6 +68,11 @@ export interface ToolDefinition<I extends z.ZodRawShape, O extends z.ZodObject> 
   input: I;
   output: O;
   handler(args: z.output<z.ZodObject<I>>, ctx: ToolContext): Promise<z.input<O>>;
+  /**
+   * Money-moving tools: what this call would move, worked out before it runs (reading from Stripe
+   * when the arguments alone do not say). `null` when this particular call moves nothing.
+   */
+  money?: (args: z.output<z.ZodObject<I>>, ctx: ToolContext) => Promise<Money | null>;
 }
 
 /** A tool as the registry and runner hold it: the input is a strict zod object. */
@@ -71,6 +86,7 @@ export interface Tool {
   input: z.ZodObject;
   output: z.ZodObject;
   handler(args: Record<string, unknown>, ctx: ToolContext): Promise<unknown>;
+  money?: (args: Record<string, unknown>, ctx: ToolContext) => Promise<Money | null>;
 }
 
 export const idempotencyKeyInput = z
@@ -92,6 +108,7 @@ export function defineTool<I extends z.ZodRawShape, O extends z.ZodObject>(def: 
     ...def,
     input: z.strictObject(shape),
     handler: (args, ctx) => def.handler(args as z.output<z.ZodObject<I>>, ctx),
+    money: def.money && ((args, ctx) => def.money!(args as z.output<z.ZodObject<I>>, ctx)),
   };
 }
 

@@ -1,4 +1,5 @@
 import { ConfigError } from '../config/errors.js';
+import { selectPermitted, type PermissionConfig } from '../policy/permissions.js';
 import type { Tool } from './define-tool.js';
 import { accountTools } from './toolsets/account.js';
 import { disputeTools, invoiceTools, subscriptionTools } from './toolsets/billing.js';
@@ -21,19 +22,19 @@ export const ALL_TOOLS: readonly Tool[] = [
   ...sessionTools,
 ];
 
-/** The tools a configuration exposes: `all`, or exact names (an unknown name is a configuration error). */
+/**
+ * The tools a configuration exposes (see policy/permissions.ts for the grammar). A pattern that
+ * matches nothing is a configuration error that names it.
+ */
 export function selectTools(
-  selection: 'all' | readonly string[],
+  permissions: Partial<PermissionConfig> | 'all' | string[] = 'all',
   tools: readonly Tool[] = ALL_TOOLS,
 ): Tool[] {
-  if (selection === 'all') return [...tools];
-  const byName = new Map(tools.map((t) => [t.name, t]));
-  const unknown = selection.filter((n) => !byName.has(n));
-  if (unknown.length > 0) {
-    throw new ConfigError([
-      `--tools names unknown tool${unknown.length > 1 ? 's' : ''}: ${unknown.join(', ')}. Known tools: ${tools.map((t) => t.name).join(', ')}.`,
-    ]);
-  }
-  const wanted = new Set(selection);
-  return tools.filter((t) => wanted.has(t.name));
+  const cfg: PermissionConfig =
+    permissions === 'all' || Array.isArray(permissions)
+      ? { allow: permissions, deny: [], readOnly: false }
+      : { allow: 'all', deny: [], readOnly: false, ...permissions };
+  const { tools: selected, problems } = selectPermitted(tools, cfg);
+  if (problems.length > 0) throw new ConfigError(problems);
+  return selected;
 }

@@ -1,12 +1,25 @@
-import { randomUUID } from 'node:crypto';
-import type { CallToolResult } from '@modelcontextprotocol/server';
+import { createHash, randomUUID } from 'node:crypto';
+import type { CallToolResult, InputRequiredResult } from '@modelcontextprotocol/server';
 import { z } from 'zod';
 import type { Logger } from '../log.js';
+import { formatMoney, limitFor, type AmountLimit } from '../policy/amounts.js';
+import { confirmationReason, summarizeCall, type ConfirmPolicy } from '../policy/confirm.js';
 import { cardDataRefusal, findCardData } from '../policy/pci.js';
+import { maskForAudit, redactPii } from '../policy/redact.js';
+import type { AuditLog, AuditRecord, MoneyLedger } from '../storage/ports.js';
 import { isStripeError, recordStripeCalls, type StripeClient } from '../stripe/client.js';
 import { describeStripeError, formatStripeFailure } from '../stripe/errors.js';
-import { canonicalize, deriveIdempotencyKey } from '../stripe/idempotency.js';
-import { ToolInputError, type Tool, type ToolContext } from './define-tool.js';
+import { canonicalize, canonicalJson, deriveIdempotencyKey } from '../stripe/idempotency.js';
+import { ToolInputError, type Money, type Tool, type ToolContext } from './define-tool.js';
+
+const DAY_MS = 86_400_000;
+
+export interface MoneyPolicy extends ConfirmPolicy {
+  maxAmount?: AmountLimit;
+  dailyLimit?: AmountLimit;
+  /** Customer PII to mask in results. */
+  redact: readonly string[];
+}
 
 export interface RunnerDeps {
   stripe: StripeClient;
@@ -15,44 +28,103 @@ export interface RunnerDeps {
   defaultCurrency: string | undefined;
   stripeAccount: string | undefined;
   mode: ToolContext['mode'];
+  policy: MoneyPolicy;
+  /** Durable counters for the daily limit (required when `policy.dailyLimit` is set). */
+  ledger?: MoneyLedger;
+  audit?: AuditLog;
+  now?: () => number;
 }
 
-/** What the runner adds to every result's `_meta`, for clients and logs (never secrets). */
-export interface CallMeta {
-  idempotency_key?: string;
-  replayed?: boolean;
-  request_ids?: string[];
+/** What a human said about one call. */
+export type ConfirmOutcome =
+  | { kind: 'approved'; by: string }
+  | { kind: 'declined'; by: string }
+  /** Not decided yet: return this to the client (an approval URL, or an elicitation round). */
+  | { kind: 'pending'; result: CallToolResult | InputRequiredResult }
+  /** No channel to a human. */
+  | { kind: 'unavailable' };
+
+export interface ConfirmRequest {
+  tool: string;
+  /** Hash of the tool and its exact canonical arguments: an approval is good for this call only. */
+  binding: string;
+  summary: string;
+  reason: string;
+}
+
+/** Per-call context from the transport: who is calling and how to reach a human. */
+export interface CallContext {
+  caller: string;
+  confirm?: (req: ConfirmRequest) => Promise<ConfirmOutcome>;
 }
 
 const META_KEY = 'mcp-stripe';
 
 /**
- * Every tool call passes here: card-data guard → input validation → idempotency key → handler
- * (Stripe) → output shaping; every failure becomes an `isError` result that says what to change.
+ * Every tool call passes here:
+ * card-data guard → validation → money (caps, confirmation, daily limit) → idempotency → Stripe → shape;
+ * every exit is audited, and every failure is an `isError` result that says what to change.
  */
-export async function runTool(tool: Tool, rawArgs: unknown, deps: RunnerDeps): Promise<CallToolResult> {
-  const started = performance.now();
-  const args = rawArgs ?? {};
+export async function runTool(
+  tool: Tool,
+  rawArgs: unknown,
+  deps: RunnerDeps,
+  call: CallContext = { caller: 'local' },
+): Promise<CallToolResult | InputRequiredResult> {
+  const started = Date.now();
+  const audit: AuditRecord = {
+    at: new Date(started).toISOString(),
+    caller: call.caller,
+    tool: tool.name,
+    args: maskForAudit(rawArgs ?? {}),
+    decision: 'allowed',
+    outcome: 'ok',
+    requestIds: [],
+    durationMs: 0,
+  };
+  try {
+    const result = await execute(tool, rawArgs ?? {}, deps, call, audit);
+    if ('isError' in result && result.isError && audit.outcome === 'ok') audit.outcome = 'error';
+    return result;
+  } finally {
+    audit.durationMs = Date.now() - started;
+    await deps.audit?.append(audit).catch((error: unknown) => deps.logger.error('audit append failed', { tool: tool.name, error }));
+  }
+}
+
+async function execute(
+  tool: Tool,
+  args: unknown,
+  deps: RunnerDeps,
+  call: CallContext,
+  audit: AuditRecord,
+): Promise<CallToolResult | InputRequiredResult> {
+  const refuse = (decision: string, text: string, details: Record<string, unknown>) => {
+    audit.decision = decision;
+    audit.outcome = 'refused';
+    audit.reason = text;
+    return failure(text, details);
+  };
 
   // 1. Card data is refused before anything else looks at it (so no error message can echo it).
   const card = findCardData(args);
   if (card) {
     deps.logger.warn('refused card data', { tool: tool.name, path: card.path });
-    return failure(cardDataRefusal(card), { error: 'card_data_refused', param: card.path });
+    return refuse('denied', cardDataRefusal(card), { error: 'card_data_refused', param: card.path });
   }
 
   // 2. Input validation, naming each bad field.
   const parsed = tool.input.safeParse(args);
-  if (!parsed.success) return failure(describeInputError(tool, parsed.error), { error: 'invalid_arguments' });
+  if (!parsed.success) return refuse('denied', describeInputError(tool, parsed.error), { error: 'invalid_arguments' });
   // Canonical key order: the same logical call sends byte-identical parameters under the same key.
-  const { idempotency_key: suppliedKey, ...input } = canonicalize(parsed.data);
+  const all = canonicalize(parsed.data as Record<string, unknown>);
+  const { idempotency_key: suppliedKey, ...input } = all;
 
-  // 3. Idempotency: the same logical call always carries the same key.
   const idempotencyKey =
     tool.access.write && deps.idempotencyEnabled
       ? ((suppliedKey as string | undefined) ?? deriveIdempotencyKey(tool.name, input, deps.stripeAccount))
       : undefined;
-
+  if (idempotencyKey) audit.idempotencyKey = idempotencyKey;
   const ctx: ToolContext = {
     stripe: deps.stripe,
     request: idempotencyKey ? { idempotencyKey } : {},
@@ -60,44 +132,124 @@ export async function runTool(tool: Tool, rawArgs: unknown, deps: RunnerDeps): P
     mode: deps.mode,
     currency(given) {
       const c = given ?? deps.defaultCurrency;
-      if (!c)
-        throw new ToolInputError(
-          'currency',
-          'currency is required: pass a three-letter code such as "usd" (or set STRIPE_CURRENCY on the server).',
-        );
+      if (!c) {
+        throw new ToolInputError('currency', 'currency is required: pass a three-letter code such as "usd" (or set STRIPE_CURRENCY on the server).');
+      }
       return c.toLowerCase();
     },
   };
 
-  // 4. Call Stripe through the handler, recording request ids and replays.
-  let value: unknown;
-  let meta: CallMeta = idempotencyKey ? { idempotency_key: idempotencyKey } : {};
   try {
-    const run = await recordStripeCalls(() => tool.handler(input, ctx));
-    value = run.value;
-    meta = { ...meta, replayed: run.record.replayed, request_ids: run.record.requestIds };
-  } catch (err) {
-    return mapError(err, tool, deps.logger, meta, started);
-  }
+    // 3. Money: what this call moves, the per-call cap, human confirmation, the daily limit.
+    const money = tool.access.moneyMoving && tool.money ? await tool.money(input, ctx) : null;
+    if (money) {
+      const cap = limitFor(deps.policy.maxAmount, money.currency);
+      if (cap !== undefined && money.amount > cap) {
+        return refuse(
+          'denied',
+          `Refused by policy: this call would move ${formatMoney(money.amount, money.currency)}, above the per-call limit of ${formatMoney(cap, money.currency)} (--max-amount / STRIPE_MAX_AMOUNT). Nothing was sent to Stripe. Split the operation, or ask the operator to raise the limit.`,
+          { error: 'max_amount_exceeded', limit: cap, amount: money.amount, currency: money.currency },
+        );
+      }
+    }
 
-  // 5. Shape the output to the declared schema.
-  const shaped = tool.output.safeParse(value);
-  if (!shaped.success)
-    return internalError(
-      tool,
-      deps.logger,
-      new Error(`output did not match schema: ${z.prettifyError(shaped.error)}`),
-    );
-  const structured = shaped.data;
-  const content: CallToolResult['content'] = [{ type: 'text', text: JSON.stringify(structured) }];
-  if (meta.replayed) {
-    content.push({
-      type: 'text',
-      text: `Stripe replayed the stored result of an identical earlier call (idempotency key ${idempotencyKey}); nothing new was created or charged. To perform the same operation again on purpose, pass a new idempotency_key.`,
-    });
+    const reason = confirmationReason(tool, money, deps.policy);
+    if (reason) {
+      const binding = createHash('sha256').update(`${tool.name}\n${canonicalJson(all)}`).digest('hex');
+      const summary = summarizeCall(tool, input, money);
+      const outcome = call.confirm ? await call.confirm({ tool: tool.name, binding, summary, reason }) : { kind: 'unavailable' as const };
+      if (outcome.kind === 'pending') {
+        audit.decision = 'approval_pending';
+        audit.outcome = 'pending';
+        return outcome.result;
+      }
+      if (outcome.kind === 'declined') {
+        audit.confirmedBy = outcome.by;
+        return refuse(
+          'declined',
+          `Not done: the person asked to confirm this call declined it (via ${outcome.by}). Nothing was sent to Stripe. Do not retry it unless they ask you to.`,
+          { error: 'confirmation_declined' },
+        );
+      }
+      if (outcome.kind === 'unavailable') {
+        return refuse(
+          'denied',
+          `Refused by policy: this call needs a human's confirmation because ${reason}, and there is no way to ask one. Nothing was sent to Stripe. To enable confirmation, use an MCP client that supports elicitation, or run the server with --transport=http so a person can approve in a browser; or ask the operator to change --confirm.`,
+          { error: 'confirmation_unavailable' },
+        );
+      }
+      audit.decision = 'confirmed';
+      audit.confirmedBy = outcome.by;
+    }
+
+    let reservation: { id: string } | undefined;
+    if (money) {
+      const limit = limitFor(deps.policy.dailyLimit, money.currency);
+      if (limit !== undefined && deps.ledger) {
+        const now = (deps.now ?? Date.now)();
+        const scope = `${deps.mode}:${deps.stripeAccount ?? 'platform'}`;
+        const counted = money.objectId ? await deps.ledger.countedFor(scope, money.objectId, now, DAY_MS) : 0;
+        const amount = Math.max(0, money.amount - counted);
+        const r = await deps.ledger.reserve({ scope, currency: money.currency, amount, tool: tool.name, objectId: money.objectId, limit, windowMs: DAY_MS, now });
+        if (!r.ok) {
+          const remaining = Math.max(0, limit - r.used);
+          return refuse(
+            'denied',
+            `Refused by policy: the daily limit for ${money.currency.toUpperCase()} is ${formatMoney(limit, money.currency)} per rolling 24 hours; ${formatMoney(r.used, money.currency)} has been used, ${formatMoney(remaining, money.currency)} remains, and this call would move ${formatMoney(amount, money.currency)}. Nothing was sent to Stripe. Wait for earlier payments to leave the 24-hour window, or ask the operator to raise --daily-limit.`,
+            { error: 'daily_limit_exceeded', limit, used: r.used, remaining, currency: money.currency },
+          );
+        }
+        reservation = r;
+      }
+    }
+
+    // 4. Call Stripe through the handler, recording request ids and replays.
+    let value: unknown;
+    let replayed = false;
+    try {
+      const run = await recordStripeCalls(() => tool.handler(input, ctx));
+      value = run.value;
+      replayed = run.record.replayed;
+      audit.requestIds = run.record.requestIds;
+    } catch (err) {
+      if (reservation) await settleFailed(deps.ledger!, reservation.id, err);
+      throw err;
+    }
+    if (reservation) await deps.ledger!.settle(reservation.id, settledMoney(money!, value));
+
+    // 5. Shape the output to the declared schema.
+    const shaped = tool.output.safeParse(value);
+    if (!shaped.success) {
+      throw new Error(`output of ${tool.name} did not match its schema: ${z.prettifyError(shaped.error)}`);
+    }
+    const structured = redactPii(shaped.data as Record<string, unknown>, deps.policy.redact);
+    const content: CallToolResult['content'] = [{ type: 'text', text: JSON.stringify(structured) }];
+    if (replayed) {
+      content.push({
+        type: 'text',
+        text: `Stripe replayed the stored result of an identical earlier call (idempotency key ${idempotencyKey}); nothing new was created or charged. To perform the same operation again on purpose, pass a new idempotency_key.`,
+      });
+    }
+    const meta = { ...(idempotencyKey ? { idempotency_key: idempotencyKey } : {}), replayed, request_ids: audit.requestIds };
+    return { content, structuredContent: structured, _meta: { [META_KEY]: meta } };
+  } catch (err) {
+    return mapError(err, tool, deps.logger, audit, idempotencyKey);
   }
-  deps.logger.debug('tool call', { tool: tool.name, ms: Math.round(performance.now() - started), ...meta });
-  return { content, structuredContent: structured, _meta: { [META_KEY]: meta } };
+}
+
+/** What a successful call counts against the daily limit, and the object it moved money through. */
+function settledMoney(money: Money, value: unknown): { amount: number; objectId?: string } {
+  const id = value && typeof value === 'object' && 'id' in value && typeof value.id === 'string' ? value.id : undefined;
+  return { amount: money.amount, objectId: money.objectId ?? (id?.startsWith('pi_') ? id : undefined) };
+}
+
+/**
+ * A definite answer from Stripe means no money moved: release the reservation. A connection error
+ * may have happened after Stripe committed: keep counting it (the limit errs on the safe side).
+ */
+async function settleFailed(ledger: MoneyLedger, id: string, err: unknown): Promise<void> {
+  if (isStripeError(err) && err.statusCode) await ledger.release(id);
+  else if (!isStripeError(err)) await ledger.release(id);
 }
 
 function failure(text: string, details: Record<string, unknown>): CallToolResult {
@@ -116,42 +268,31 @@ function describeInputError(tool: Tool, error: z.ZodError): string {
   return `Invalid arguments for ${tool.name}: ${lines.join('; ')}. Nothing was sent to Stripe.`;
 }
 
-function mapError(err: unknown, tool: Tool, logger: Logger, meta: CallMeta, started: number): CallToolResult {
+function mapError(err: unknown, tool: Tool, logger: Logger, audit: AuditRecord, idempotencyKey?: string): CallToolResult {
+  audit.outcome = 'error';
   if (err instanceof ToolInputError) {
-    return failure(
-      `Invalid arguments for ${tool.name}: "${err.param}": ${err.message} Nothing was sent to Stripe.`,
-      {
-        error: 'invalid_arguments',
-        param: err.param,
-      },
-    );
+    audit.error = 'invalid_arguments';
+    return failure(`Invalid arguments for ${tool.name}: "${err.param}": ${err.message} Nothing was sent to Stripe.`, {
+      error: 'invalid_arguments',
+      param: err.param,
+    });
   }
   if (isStripeError(err)) {
     const f = describeStripeError(err);
-    logger.info('stripe error', {
-      tool: tool.name,
-      type: f.type,
-      code: f.code,
-      request_id: f.request_id,
-      ms: Math.round(performance.now() - started),
-    });
+    audit.error = `${f.type}${f.code ? `:${f.code}` : ''}`;
+    if (f.request_id && !audit.requestIds.includes(f.request_id)) audit.requestIds.push(f.request_id);
+    logger.info('stripe error', { tool: tool.name, type: f.type, code: f.code, request_id: f.request_id });
     return {
       isError: true,
       content: [{ type: 'text', text: formatStripeFailure(f) }],
-      _meta: { [META_KEY]: { ...meta, stripe_error: f } },
+      _meta: { [META_KEY]: { ...(idempotencyKey ? { idempotency_key: idempotencyKey } : {}), stripe_error: f } },
     };
   }
-  return internalError(tool, logger, err);
-}
-
-function internalError(tool: Tool, logger: Logger, err: unknown): CallToolResult {
   const ref = randomUUID().slice(0, 8);
+  audit.error = `internal (ref ${ref})`;
   logger.error('internal error in tool call', { tool: tool.name, ref, error: err });
-  return failure(
-    `internal error (ref ${ref}). Nothing more is known to the agent; the server log has the details under this reference.`,
-    {
-      error: 'internal',
-      ref,
-    },
-  );
+  return failure(`internal error (ref ${ref}). Nothing more is known to the agent; the server log has the details under this reference.`, {
+    error: 'internal',
+    ref,
+  });
 }

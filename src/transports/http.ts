@@ -10,11 +10,15 @@ import {
 } from '@modelcontextprotocol/server';
 import { Hono } from 'hono';
 import type { Logger } from '../log.js';
+import type { ApprovalService } from '../server/approvals.js';
+import { mountApprovalPages } from './approval-pages.js';
 import { PRODUCT_NAME, VERSION } from '../version.js';
 
 export interface HttpOptions {
   factory: () => McpServer;
   logger: Logger;
+  /** Serves one-time approval pages at `/approvals/:id` when given. */
+  approvals?: ApprovalService;
   /** What `/healthz` reports as the Stripe mode. */
   mode: 'sandbox' | 'test' | 'live';
 }
@@ -44,6 +48,7 @@ export function createHttpApp(opts: HttpOptions): { app: Hono; close(): Promise<
     }
     return handler.fetch(c.req.raw);
   });
+  if (opts.approvals) mountApprovalPages(app, opts.approvals);
   app.notFound((c) => c.json({ error: 'not found', endpoints: ['/mcp', '/healthz'] }, 404));
   app.onError((err, c) => {
     opts.logger.error('http handler error', { error: err });
@@ -68,6 +73,7 @@ export async function startHttp(opts: HttpOptions & { host: string; port: number
   });
   const port = (server.address() as AddressInfo).port;
   const host = opts.host.includes(':') ? `[${opts.host}]` : opts.host;
+  if (opts.approvals) opts.approvals.baseUrl = `http://${host}:${port}`;
   return {
     url: `http://${host}:${port}/mcp`,
     port,

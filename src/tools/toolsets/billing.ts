@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { CREATE, defineTool, DESTRUCTIVE, READ, ToolInputError, UPDATE } from '../define-tool.js';
 import {
+  idOf,
   amountInput,
   currencyInput,
   dispute,
@@ -54,6 +55,14 @@ export const subscriptionTools = [
       const params = { ...args, ...(coupon ? { discounts: [{ coupon }] } : {}), expand: expandInvoice };
       return subscription(await ctx.stripe.subscriptions.create(params, ctx.request));
     },
+    // The first period's charge; nothing moves now during a trial.
+    money: async (a, ctx) => {
+      const prices = await Promise.all(a.items.map((i) => ctx.stripe.prices.retrieve(i.price)));
+      const amount = a.trial_period_days
+        ? 0
+        : prices.reduce((s, p, i) => s + (p.unit_amount ?? 0) * (a.items[i]!.quantity ?? 1), 0);
+      return { amount, currency: prices[0]!.currency, customer: a.customer };
+    },
   }),
   defineTool({
     name: 'retrieve_subscription',
@@ -100,6 +109,24 @@ export const subscriptionTools = [
       return subscription(
         await ctx.stripe.subscriptions.update(id, { ...args, expand: expandInvoice }, ctx.request),
       );
+    },
+    // A change of prices or quantities, or ending a trial, bills the new per-period total.
+    money: async (a, ctx) => {
+      if (!a.items && a.trial_end === undefined) return null;
+      const sub = await ctx.stripe.subscriptions.retrieve(a.subscription);
+      const lines = new Map(
+        sub.items.data.map((it) => [it.id, { price: it.price.id, unit: it.price.unit_amount ?? 0, quantity: it.quantity ?? 1 }]),
+      );
+      for (const change of a.items ?? []) {
+        const unit = change.price ? ((await ctx.stripe.prices.retrieve(change.price)).unit_amount ?? 0) : undefined;
+        const current = change.id ? lines.get(change.id) : undefined;
+        if (change.deleted && change.id) lines.delete(change.id);
+        else if (current) {
+          lines.set(change.id!, { price: change.price ?? current.price, unit: unit ?? current.unit, quantity: change.quantity ?? current.quantity });
+        } else if (change.price) lines.set(`new:${change.price}`, { price: change.price, unit: unit ?? 0, quantity: change.quantity ?? 1 });
+      }
+      const amount = [...lines.values()].reduce((s, l) => s + l.unit * l.quantity, 0);
+      return { amount, currency: sub.currency, objectId: sub.id, customer: idOf(sub.customer) };
     },
   }),
   defineTool({
@@ -243,6 +270,10 @@ export const invoiceTools = [
     output: invoiceShape,
     async handler({ invoice: id, ...args }, ctx) {
       return invoice(await ctx.stripe.invoices.finalizeInvoice(id, args, ctx.request));
+    },
+    money: async (a, ctx) => {
+      const inv = await ctx.stripe.invoices.retrieve(a.invoice);
+      return { amount: inv.amount_due, currency: inv.currency, objectId: inv.id, customer: idOf(inv.customer) };
     },
   }),
   defineTool({

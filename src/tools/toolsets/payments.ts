@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { CREATE, defineTool, DESTRUCTIVE, READ, ToolInputError, UPDATE } from '../define-tool.js';
 import {
+  idOf,
   amountInput,
   currencyInput,
   listInput,
@@ -54,6 +55,9 @@ export const paymentIntentTools = [
         ),
       );
     },
+    // Money moves only when the intent is confirmed in the same call.
+    money: (a, ctx) =>
+      Promise.resolve(a.confirm ? { amount: a.amount, currency: ctx.currency(a.currency), customer: a.customer ?? null } : null),
   }),
   defineTool({
     name: 'retrieve_payment_intent',
@@ -85,6 +89,10 @@ export const paymentIntentTools = [
     async handler({ payment_intent, ...args }, ctx) {
       return paymentIntent(await ctx.stripe.paymentIntents.confirm(payment_intent, args, ctx.request));
     },
+    money: async (a, ctx) => {
+      const pi = await ctx.stripe.paymentIntents.retrieve(a.payment_intent);
+      return { amount: pi.amount, currency: pi.currency, objectId: pi.id, customer: idOf(pi.customer) };
+    },
   }),
   defineTool({
     name: 'capture_payment_intent',
@@ -97,6 +105,10 @@ export const paymentIntentTools = [
     output: paymentIntentShape,
     async handler({ payment_intent, ...args }, ctx) {
       return paymentIntent(await ctx.stripe.paymentIntents.capture(payment_intent, args, ctx.request));
+    },
+    money: async (a, ctx) => {
+      const pi = await ctx.stripe.paymentIntents.retrieve(a.payment_intent);
+      return { amount: a.amount_to_capture ?? pi.amount_capturable, currency: pi.currency, objectId: pi.id, customer: idOf(pi.customer) };
     },
   }),
   defineTool({
@@ -207,6 +219,17 @@ export const refundTools = [
           'pass exactly one of payment_intent (pi_…) or charge (ch_…).',
         );
       return refund(await ctx.stripe.refunds.create(args, ctx.request));
+    },
+    // A full refund returns whatever is still refundable on the charge.
+    money: async (a, ctx) => {
+      const charge = a.payment_intent
+        ? (await ctx.stripe.paymentIntents.retrieve(a.payment_intent, { expand: ['latest_charge'] })).latest_charge
+        : a.charge
+          ? await ctx.stripe.charges.retrieve(a.charge)
+          : null;
+      if (!charge || typeof charge === 'string') return null;
+      const refundable = charge.amount_captured - charge.amount_refunded;
+      return { amount: a.amount ?? refundable, currency: charge.currency, customer: idOf(charge.customer) };
     },
   }),
   defineTool({

@@ -1,0 +1,61 @@
+import { formatMoney, limitFor, type AmountLimit } from './amounts.js';
+
+export type ConfirmMode = 'none' | 'destructive' | 'money' | 'all';
+
+export interface ConfirmPolicy {
+  confirm: ConfirmMode;
+  confirmAbove?: AmountLimit;
+}
+
+interface Confirmable {
+  access: { write: boolean; moneyMoving: boolean };
+  annotations: { destructiveHint: boolean };
+}
+
+interface MoneyView {
+  amount: number;
+  currency: string;
+}
+
+/**
+ * Whether a human must confirm this call, and why (null: no). `confirmAbove` narrows `money` to
+ * amounts above the threshold; with `none` it alone asks for money-moving calls above it.
+ */
+export function confirmationReason(tool: Confirmable, money: MoneyView | null, p: ConfirmPolicy): string | null {
+  if (!tool.access.write) return null;
+  if (p.confirm === 'all') return 'every write needs confirmation (--confirm=all)';
+  if (p.confirm === 'destructive' && tool.annotations.destructiveHint) return 'destructive calls need confirmation (--confirm=destructive)';
+  const moving = tool.access.moneyMoving && money !== null;
+  if (!moving) return null;
+  const threshold = limitFor(p.confirmAbove, money.currency);
+  if (p.confirm === 'money') {
+    if (threshold === undefined) return 'money-moving calls need confirmation (--confirm=money)';
+    return money.amount > threshold ? `it moves more than ${formatMoney(threshold, money.currency)} (--confirm-above)` : null;
+  }
+  if (threshold !== undefined && money.amount > threshold) {
+    return `it moves more than ${formatMoney(threshold, money.currency)} (--confirm-above)`;
+  }
+  return null;
+}
+
+const ID = /^(?:acct|ch|cs|cus|dp|ii|in|pi|pm|price|prod|re|si|sub|plink|promo|txn)_[A-Za-z0-9_]+$/;
+
+/** A plain summary of a call for the human approving it: action, amount, customer, object ids. */
+export function summarizeCall(
+  tool: { name: string; title: string },
+  args: Record<string, unknown>,
+  money: (MoneyView & { customer?: string | null }) | null,
+): string {
+  const lines = [`Action: ${tool.title} (${tool.name})`];
+  if (money) lines.push(`Amount: ${formatMoney(money.amount, money.currency)}`);
+  const customer = money?.customer ?? (typeof args.customer === 'string' ? args.customer : undefined);
+  if (customer) lines.push(`Customer: ${customer}`);
+  const ids = Object.entries(args)
+    .filter(([k, v]) => k !== 'customer' && typeof v === 'string' && ID.test(v))
+    .map(([k, v]) => `${k}=${String(v)}`);
+  if (ids.length) lines.push(`Objects: ${ids.join(', ')}`);
+  for (const key of ['description', 'reason', 'mode']) {
+    if (typeof args[key] === 'string') lines.push(`${key[0]!.toUpperCase()}${key.slice(1)}: ${String(args[key]).slice(0, 200)}`);
+  }
+  return lines.join('\n');
+}
