@@ -215,25 +215,36 @@ function parseSince(since: string, now = Date.now()): Date | undefined {
   return Number.isNaN(d.getTime()) ? undefined : d;
 }
 
-async function runAudit(which: 'tail' | 'export', flags: Flags, since: string | undefined, n: string | undefined): Promise<void> {
+async function runAudit(
+  which: 'tail' | 'export',
+  flags: Flags,
+  since: string | undefined,
+  n: string | undefined,
+): Promise<void> {
   const dataDir = resolve(flags.dataDir ?? process.env.MCP_STRIPE_DATA_DIR ?? join(homedir(), '.mcp-stripe'));
   const path = storePath(dataDir);
   if (!existsSync(path)) {
-    fail([`no audit log at ${path} yet (the server writes it; pass --data-dir=DIR if it runs with another one).`]);
+    fail([
+      `no audit log at ${path} yet (the server writes it; pass --data-dir=DIR if it runs with another one).`,
+    ]);
   }
   const store = createSqliteStore(path);
   try {
     if (which === 'export') {
       const from = since === undefined ? undefined : parseSince(since);
-      if (since !== undefined && !from) fail([`--since must be a duration like 24h, 7d, 30m, or a date (got "${since}").`]);
-      for (const r of await store.audit.query({ since: from })) process.stdout.write(`${JSON.stringify(r)}\n`);
+      if (since !== undefined && !from)
+        fail([`--since must be a duration like 24h, 7d, 30m, or a date (got "${since}").`]);
+      for (const r of await store.audit.query({ since: from }))
+        process.stdout.write(`${JSON.stringify(r)}\n`);
     } else {
       const limit = n === undefined ? 20 : Number(n);
       if (!Number.isInteger(limit) || limit < 1) fail([`-n must be a positive whole number (got "${n}").`]);
       for (const r of await store.audit.query({ limit })) {
         const who = r.confirmedBy ? ` by ${r.confirmedBy}` : '';
         const err = r.error ? ` ${r.error}` : '';
-        process.stdout.write(`${r.at} ${r.tool} ${r.decision}${who} ${r.outcome}${err} ${r.durationMs}ms ${r.requestIds.join(',')}\n`);
+        process.stdout.write(
+          `${r.at} ${r.tool} ${r.decision}${who} ${r.outcome}${err} ${r.durationMs}ms ${r.requestIds.join(',')}\n`,
+        );
       }
     }
   } finally {

@@ -39,7 +39,11 @@ export function storePath(dataDir: string): string {
  * Config → the running pieces: the sandbox (with --sandbox), the Stripe client, the durable store
  * (SQLite in the data directory; in memory for the throwaway sandbox), approvals and the server factory.
  */
-export async function createRuntime(config: Config, logger: Logger, opts: RuntimeOptions = {}): Promise<Runtime> {
+export async function createRuntime(
+  config: Config,
+  logger: Logger,
+  opts: RuntimeOptions = {},
+): Promise<Runtime> {
   const tools = selectTools(config.security.permissions);
   const sandbox = config.sandbox ? await startSandbox() : undefined;
   if (sandbox) logger.info('sandbox started', { url: sandbox.url });
@@ -65,7 +69,13 @@ export async function createRuntime(config: Config, logger: Logger, opts: Runtim
       defaultCurrency: config.currency,
       stripeAccount: config.stripeAccount,
       mode,
-      policy: { maxAmount: s.maxAmount, dailyLimit: s.dailyLimit, confirm: s.confirm, confirmAbove: s.confirmAbove, redact: s.redact },
+      policy: {
+        maxAmount: s.maxAmount,
+        dailyLimit: s.dailyLimit,
+        confirm: s.confirm,
+        confirmAbove: s.confirmAbove,
+        redact: s.redact,
+      },
       ledger: store.ledger,
       audit: store.audit,
       now: opts.now,

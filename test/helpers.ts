@@ -31,7 +31,9 @@ export interface Called {
 
 export interface StackOptions {
   tools?: readonly Tool[];
-  runner?: Partial<Omit<RunnerDeps, 'stripe' | 'logger' | 'policy'>> & { policy?: Partial<RunnerDeps['policy']> };
+  runner?: Partial<Omit<RunnerDeps, 'stripe' | 'logger' | 'policy'>> & {
+    policy?: Partial<RunnerDeps['policy']>;
+  };
   apiKey?: string;
   timeoutMs?: number;
   maxNetworkRetries?: number;
@@ -40,9 +42,14 @@ export interface StackOptions {
   /** Reuse a running sandbox (e.g. shared across a file). */
   reuse?: RunningSandbox;
   approvals?: ApprovalService;
+  /** Protocol era the client speaks: `auto` negotiates 2026-07-28; `legacy` pins the 2025 handshake. */
+  era?: 'auto' | 'legacy';
   /** Client capabilities, e.g. `{ elicitation: {} }`, and the handler answering elicitation. */
   clientCapabilities?: Record<string, unknown>;
-  onElicit?: (message: string) => { action: 'accept' | 'decline' | 'cancel'; content?: Record<string, string | number | boolean> };
+  onElicit?: (message: string) => {
+    action: 'accept' | 'decline' | 'cancel';
+    content?: Record<string, string | number | boolean>;
+  };
 }
 
 export function captureLogger(): { logger: Logger; lines: string[] } {
@@ -79,7 +86,13 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
   });
   const [clientSide, serverSide] = InMemoryTransport.createLinkedPair();
   await server.connect(serverSide);
-  const client = new Client({ name: 'mcp-stripe-tests', version: '1.0.0' }, { capabilities: opts.clientCapabilities ?? {} });
+  const client = new Client(
+    { name: 'mcp-stripe-tests', version: '1.0.0' },
+    {
+      capabilities: opts.clientCapabilities ?? {},
+      ...(opts.era === 'legacy' ? { versionNegotiation: { mode: 'legacy' as const } } : {}),
+    },
+  );
   if (opts.onElicit) {
     const answer = opts.onElicit;
     client.setRequestHandler('elicitation/create', (req) => answer(req.params.message));

@@ -167,6 +167,67 @@ describe('loadConfig', () => {
     }
   });
 
+  it('live keys are refused without --allow-live; with it, money-moving calls need confirmation by default', () => {
+    const live = 'sk_live_51HxAbCdEfGhIjKlMnOp';
+    const msg = problems(() => load({ apiKey: live }));
+    expect(msg).toMatch(/live key: it moves real money.*--allow-live.*MCP_STRIPE_ALLOW_LIVE=1/);
+    expect(msg).not.toContain('AbCdEfGh');
+    expect(load({ apiKey: live, allowLive: true }).security.confirm).toBe('money');
+    expect(load({ apiKey: live }, { MCP_STRIPE_ALLOW_LIVE: '1' }).security.confirm).toBe('money');
+    expect(load({ apiKey: live, allowLive: true, confirm: 'none' }).security.confirm).toBe('none');
+    expect(load({ apiKey: 'rk_live_51HxAbCdEfGhIjKlMnOp', allowLive: true }).keyMode).toBe('live');
+    expect(load({ apiKey: KEY }).security.confirm).toBe('none');
+  });
+
+  it('policy options from flags, env and file', () => {
+    const c = load(
+      {
+        apiKey: KEY,
+        deny: 'refunds.write',
+        maxAmount: 'usd:5000',
+        confirm: 'destructive',
+        redact: 'email,phone',
+        dataDir: '/tmp/x',
+      },
+      {
+        STRIPE_READ_ONLY: '1',
+        STRIPE_ALLOWED_OPERATIONS: 'payments,Customers',
+        STRIPE_DAILY_LIMIT: '20000',
+        STRIPE_CONFIRM_ABOVE: '1000',
+        MCP_STRIPE_APPROVAL_TTL: '60',
+      },
+    );
+    expect(c.security).toEqual({
+      permissions: {
+        allow: 'all',
+        deny: ['refunds.write'],
+        readOnly: true,
+        operations: ['payments', 'customers'],
+      },
+      maxAmount: { byCurrency: { usd: 5000 } },
+      dailyLimit: { default: 20000, byCurrency: {} },
+      confirm: 'destructive',
+      confirmAbove: { default: 1000, byCurrency: {} },
+      allowLive: false,
+      redact: ['email', 'phone'],
+      approvalTtlMs: 60_000,
+    });
+    expect(c.dataDir).toBe('/tmp/x');
+    expect(load({ apiKey: KEY }, { STRIPE_VERIFICATION_REQUIRED: 'true' }).security.confirm).toBe('money');
+  });
+
+  it.each([
+    [{ maxAmount: '$50' }, /--max-amount \/ STRIPE_MAX_AMOUNT: "\$50" is not an amount/],
+    [{ dailyLimit: 'usd:' }, /--daily-limit/],
+    [
+      { confirm: 'sometimes' },
+      /--confirm \/ STRIPE_VERIFICATION_REQUIRED must be none, destructive, money or all/,
+    ],
+    [{ redact: 'email,ssn' }, /--redact accepts email, phone, address, name \(got "ssn"\)/],
+  ])('bad policy option %j', (flags, why) => {
+    expect(problems(() => load({ apiKey: KEY, ...flags }))).toMatch(why);
+  });
+
   it('config file: unknown keys are named', () => {
     expect(problems(() => load({}, {}, { api: { key: KEY, secret: 'x' }, extras: {} }))).toMatch(
       /unknown key "extras"/,
@@ -216,7 +277,9 @@ describe('loadConfig', () => {
     expect(c).toMatchObject({
       apiVersion: 'v',
       maxNetworkRetries: 1,
-      security: expect.objectContaining({ permissions: { allow: ['list_customers'], deny: [], readOnly: false } }),
+      security: expect.objectContaining({
+        permissions: { allow: ['list_customers'], deny: [], readOnly: false },
+      }),
       idempotencyEnabled: false,
       transport: 'http',
       port: 4000,

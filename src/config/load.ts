@@ -5,7 +5,15 @@ import { classifyKey } from './keys.js';
 import { homedir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { parseAmountLimit, type AmountLimit } from '../policy/amounts.js';
-import { fileConfigSchema, REDACTABLE, type Config, type ConfirmMode, type FileConfig, type LogLevel, type Redactable } from './schema.js';
+import {
+  fileConfigSchema,
+  REDACTABLE,
+  type Config,
+  type ConfirmMode,
+  type FileConfig,
+  type LogLevel,
+  type Redactable,
+} from './schema.js';
 
 /** Command-line options, as the CLI parsed them (all strings; flags win over env, env over file). */
 export interface Flags {
@@ -157,7 +165,10 @@ export function loadConfig(opts: LoadOptions): Config {
   const allow: 'all' | string[] = toolList.length === 0 || toolList.includes('all') ? 'all' : toolList;
   const deny = list(pick<string | string[]>(flags.deny, env.STRIPE_DENY, file.security?.deny));
   const readOnly =
-    (flags.readOnly === true ? true : bool('STRIPE_READ_ONLY', pick<string | boolean>(env.STRIPE_READ_ONLY, file.security?.readOnly))) ?? false;
+    (flags.readOnly === true
+      ? true
+      : bool('STRIPE_READ_ONLY', pick<string | boolean>(env.STRIPE_READ_ONLY, file.security?.readOnly))) ??
+    false;
   const opsRaw = pick<string | string[]>(env.STRIPE_ALLOWED_OPERATIONS, file.security?.allowedOperations);
   const operations = opsRaw === undefined ? undefined : list(opsRaw).map((o) => o.toLowerCase());
 
@@ -170,33 +181,67 @@ export function loadConfig(opts: LoadOptions): Config {
     }
     return parsed;
   };
-  const maxAmount = amount('--max-amount / STRIPE_MAX_AMOUNT', pick<string | number>(flags.maxAmount, env.STRIPE_MAX_AMOUNT, file.security?.maxAmount));
-  const dailyLimit = amount('--daily-limit / STRIPE_DAILY_LIMIT', pick<string | number>(flags.dailyLimit, env.STRIPE_DAILY_LIMIT, file.security?.dailyLimit));
-  const confirmAbove = amount('--confirm-above / STRIPE_CONFIRM_ABOVE', pick<string | number>(flags.confirmAbove, env.STRIPE_CONFIRM_ABOVE, file.security?.confirmAbove));
+  const maxAmount = amount(
+    '--max-amount / STRIPE_MAX_AMOUNT',
+    pick<string | number>(flags.maxAmount, env.STRIPE_MAX_AMOUNT, file.security?.maxAmount),
+  );
+  const dailyLimit = amount(
+    '--daily-limit / STRIPE_DAILY_LIMIT',
+    pick<string | number>(flags.dailyLimit, env.STRIPE_DAILY_LIMIT, file.security?.dailyLimit),
+  );
+  const confirmAbove = amount(
+    '--confirm-above / STRIPE_CONFIRM_ABOVE',
+    pick<string | number>(flags.confirmAbove, env.STRIPE_CONFIRM_ABOVE, file.security?.confirmAbove),
+  );
 
   const allowLive =
-    (flags.allowLive === true ? true : bool('MCP_STRIPE_ALLOW_LIVE', pick<string | boolean>(env.MCP_STRIPE_ALLOW_LIVE, file.security?.allowLive))) ?? false;
+    (flags.allowLive === true
+      ? true
+      : bool(
+          'MCP_STRIPE_ALLOW_LIVE',
+          pick<string | boolean>(env.MCP_STRIPE_ALLOW_LIVE, file.security?.allowLive),
+        )) ?? false;
   if (!sandbox && keyMode === 'live' && !allowLive) {
     problems.push(
       'The API key is a live key: it moves real money. Live keys are refused unless you pass --allow-live (or set MCP_STRIPE_ALLOW_LIVE=1); in live mode every money-moving call then needs human confirmation unless you set --confirm explicitly. For testing, use a test key (sk_test_…) or --sandbox.',
     );
   }
   const confirmRaw = pick<string>(flags.confirm, env.STRIPE_VERIFICATION_REQUIRED, file.security?.confirm);
-  const CONFIRM_ALIASES: Record<string, ConfirmMode> = { true: 'money', '1': 'money', yes: 'money', false: 'none', '0': 'none', no: 'none' };
+  const CONFIRM_ALIASES: Record<string, ConfirmMode> = {
+    true: 'money',
+    '1': 'money',
+    yes: 'money',
+    false: 'none',
+    '0': 'none',
+    no: 'none',
+  };
   let confirm: ConfirmMode = keyMode === 'live' && !sandbox ? 'money' : 'none';
   if (confirmRaw !== undefined) {
     const c = CONFIRM_ALIASES[confirmRaw.toLowerCase()] ?? confirmRaw.toLowerCase();
     if (!['none', 'destructive', 'money', 'all'].includes(c)) {
-      problems.push(`--confirm / STRIPE_VERIFICATION_REQUIRED must be none, destructive, money or all (got "${confirmRaw}").`);
+      problems.push(
+        `--confirm / STRIPE_VERIFICATION_REQUIRED must be none, destructive, money or all (got "${confirmRaw}").`,
+      );
     } else confirm = c as ConfirmMode;
   }
 
-  const redact = list(pick<string | string[]>(flags.redact, env.STRIPE_REDACT, file.security?.redact)).map((r) => r.toLowerCase());
+  const redact = list(pick<string | string[]>(flags.redact, env.STRIPE_REDACT, file.security?.redact)).map(
+    (r) => r.toLowerCase(),
+  );
   const badRedact = redact.filter((r) => !(REDACTABLE as readonly string[]).includes(r));
-  if (badRedact.length) problems.push(`--redact accepts ${REDACTABLE.join(', ')} (got "${badRedact.join(', ')}").`);
+  if (badRedact.length)
+    problems.push(`--redact accepts ${REDACTABLE.join(', ')} (got "${badRedact.join(', ')}").`);
 
-  const ttlSeconds = int('MCP_STRIPE_APPROVAL_TTL', pick<string | number>(env.MCP_STRIPE_APPROVAL_TTL, file.security?.approvalTtlSeconds), 1, 86_400) ?? 600;
-  const dataDir = resolve(pick(flags.dataDir, env.MCP_STRIPE_DATA_DIR, file.server?.dataDir) ?? join(homedir(), '.mcp-stripe'));
+  const ttlSeconds =
+    int(
+      'MCP_STRIPE_APPROVAL_TTL',
+      pick<string | number>(env.MCP_STRIPE_APPROVAL_TTL, file.security?.approvalTtlSeconds),
+      1,
+      86_400,
+    ) ?? 600;
+  const dataDir = resolve(
+    pick(flags.dataDir, env.MCP_STRIPE_DATA_DIR, file.server?.dataDir) ?? join(homedir(), '.mcp-stripe'),
+  );
 
   const logLevel = pick(flags.logLevel, env.MCP_STRIPE_LOG_LEVEL, file.server?.logLevel) ?? 'info';
   if (!['debug', 'info', 'warn', 'error'].includes(logLevel)) {

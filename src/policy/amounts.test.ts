@@ -14,7 +14,10 @@ describe('parseAmountLimit', () => {
   });
 
   it('limitFor: per-currency first, then the default, else uncovered', () => {
-    const l = parseAmountLimit('1000,eur:500') as Exclude<ReturnType<typeof parseAmountLimit>, { error: string }>;
+    const l = parseAmountLimit('1000,eur:500') as Exclude<
+      ReturnType<typeof parseAmountLimit>,
+      { error: string }
+    >;
     expect(limitFor(l, 'EUR')).toBe(500);
     expect(limitFor(l, 'usd')).toBe(1000);
     expect(limitFor(parseAmountLimit('eur:500') as never, 'usd')).toBeUndefined();

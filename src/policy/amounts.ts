@@ -8,12 +8,20 @@ export interface AmountLimit {
 }
 
 export function parseAmountLimit(spec: string | number): AmountLimit | { error: string } {
-  if (typeof spec === 'number') return validAmount(spec) ? { default: spec, byCurrency: {} } : { error: `"${spec}" is not a whole number of minor units` };
+  if (typeof spec === 'number')
+    return validAmount(spec)
+      ? { default: spec, byCurrency: {} }
+      : { error: `"${spec}" is not a whole number of minor units` };
   const out: AmountLimit = { byCurrency: {} };
-  for (const part of spec.split(',').map((p) => p.trim()).filter(Boolean)) {
+  for (const part of spec
+    .split(',')
+    .map((p) => p.trim())
+    .filter(Boolean)) {
     const m = /^(?:([A-Za-z]{3}):)?(\d+)$/.exec(part);
     if (!m || !validAmount(Number(m[2]))) {
-      return { error: `"${part}" is not an amount in minor units, optionally prefixed by a currency (e.g. 50000 or usd:50000)` };
+      return {
+        error: `"${part}" is not an amount in minor units, optionally prefixed by a currency (e.g. 50000 or usd:50000)`,
+      };
     }
     if (m[1]) out.byCurrency[m[1].toLowerCase()] = Number(m[2]);
     else out.default = Number(m[2]);
@@ -32,7 +40,24 @@ export function limitFor(limit: AmountLimit | undefined, currency: string): numb
   return limit.byCurrency[currency.toLowerCase()] ?? limit.default;
 }
 
-const ZERO_DECIMAL = new Set(['bif', 'clp', 'djf', 'gnf', 'jpy', 'kmf', 'krw', 'mga', 'pyg', 'rwf', 'ugx', 'vnd', 'vuv', 'xaf', 'xof', 'xpf']);
+const ZERO_DECIMAL = new Set([
+  'bif',
+  'clp',
+  'djf',
+  'gnf',
+  'jpy',
+  'kmf',
+  'krw',
+  'mga',
+  'pyg',
+  'rwf',
+  'ugx',
+  'vnd',
+  'vuv',
+  'xaf',
+  'xof',
+  'xpf',
+]);
 
 /** `$12.34 USD`, `1,200 JPY`: for people reading summaries and refusals. */
 export function formatMoney(amount: number, currency: string): string {

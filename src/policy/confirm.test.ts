@@ -12,7 +12,9 @@ const usd = (amount: number) => ({ amount, currency: 'usd' });
 const above = (s: string) => parseAmountLimit(s) as AmountLimit;
 
 describe('confirmationReason', () => {
-  it.each<[string, typeof read, ReturnType<typeof usd> | null, ConfirmMode, AmountLimit | undefined, RegExp | null]>([
+  it.each<
+    [string, typeof read, ReturnType<typeof usd> | null, ConfirmMode, AmountLimit | undefined, RegExp | null]
+  >([
     ['none: nothing', money, usd(100), 'none', undefined, null],
     ['reads never', read, null, 'all', undefined, null],
     ['all: any write', write, null, 'all', undefined, /every write/],
@@ -23,8 +25,22 @@ describe('confirmationReason', () => {
     ['money: a money tool that moves nothing this time', money, null, 'money', undefined, null],
     ['money: not plain writes', write, null, 'money', undefined, null],
     ['money + above: under the threshold passes', money, usd(5000), 'money', above('5000'), null],
-    ['money + above: over the threshold asks', money, usd(5001), 'money', above('5000'), /more than 50.00 USD/],
-    ['money + above per currency: uncovered currency asks', money, { amount: 1, currency: 'eur' }, 'money', above('usd:5000'), /money-moving/],
+    [
+      'money + above: over the threshold asks',
+      money,
+      usd(5001),
+      'money',
+      above('5000'),
+      /more than 50.00 USD/,
+    ],
+    [
+      'money + above per currency: uncovered currency asks',
+      money,
+      { amount: 1, currency: 'eur' },
+      'money',
+      above('usd:5000'),
+      /money-moving/,
+    ],
     ['none + above: only over the threshold', money, usd(5001), 'none', above('5000'), /more than/],
     ['none + above: under passes', money, usd(10), 'none', above('5000'), null],
   ])('%s', (_label, tool, m, mode, confirmAbove, expected) => {
@@ -36,14 +52,27 @@ describe('confirmationReason', () => {
 
 describe('summarizeCall', () => {
   it('states action, amount, customer and object ids in plain text', () => {
-    const text = summarizeCall({ name: 'create_refund', title: 'Create refund' }, { payment_intent: 'pi_123', reason: 'duplicate' }, { amount: 1250, currency: 'usd', customer: 'cus_9' });
-    expect(text).toBe('Action: Create refund (create_refund)\nAmount: 12.50 USD\nCustomer: cus_9\nObjects: payment_intent=pi_123\nReason: duplicate');
+    const text = summarizeCall(
+      { name: 'create_refund', title: 'Create refund' },
+      { payment_intent: 'pi_123', reason: 'duplicate' },
+      { amount: 1250, currency: 'usd', customer: 'cus_9' },
+    );
+    expect(text).toBe(
+      'Action: Create refund (create_refund)\nAmount: 12.50 USD\nCustomer: cus_9\nObjects: payment_intent=pi_123\nReason: duplicate',
+    );
   });
 });
 
 describe('redaction', () => {
   it('maskForAudit removes card data and secrets at any depth', () => {
-    expect(maskForAudit({ a: 'card 4242424242424242', b: ['sk_test_abcdefghijkl'], n: 4242424242424242, ok: 'pi_1' })).toEqual({
+    expect(
+      maskForAudit({
+        a: 'card 4242424242424242',
+        b: ['sk_test_abcdefghijkl'],
+        n: 4242424242424242,
+        ok: 'pi_1',
+      }),
+    ).toEqual({
       a: '[card data removed]',
       b: ['sk_test_[redacted]'],
       n: '[card data removed]',
@@ -52,9 +81,25 @@ describe('redaction', () => {
   });
 
   it('redactPii masks only the requested kinds', () => {
-    const v = { email: 'a@b.co', customer_email: 'c@d.co', phone: '+1', name: 'Ann', data: [{ receipt_email: 'x@y.z', amount: 1 }], description: null };
-    expect(redactPii(v, ['email'])).toEqual({ ...v, email: '[redacted]', customer_email: '[redacted]', data: [{ receipt_email: '[redacted]', amount: 1 }] });
-    expect(redactPii(v, ['phone', 'name'])).toMatchObject({ phone: '[redacted]', name: '[redacted]', email: 'a@b.co' });
+    const v = {
+      email: 'a@b.co',
+      customer_email: 'c@d.co',
+      phone: '+1',
+      name: 'Ann',
+      data: [{ receipt_email: 'x@y.z', amount: 1 }],
+      description: null,
+    };
+    expect(redactPii(v, ['email'])).toEqual({
+      ...v,
+      email: '[redacted]',
+      customer_email: '[redacted]',
+      data: [{ receipt_email: '[redacted]', amount: 1 }],
+    });
+    expect(redactPii(v, ['phone', 'name'])).toMatchObject({
+      phone: '[redacted]',
+      name: '[redacted]',
+      email: 'a@b.co',
+    });
     expect(redactPii(v, [])).toBe(v);
   });
 });

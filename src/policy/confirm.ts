@@ -21,16 +21,23 @@ interface MoneyView {
  * Whether a human must confirm this call, and why (null: no). `confirmAbove` narrows `money` to
  * amounts above the threshold; with `none` it alone asks for money-moving calls above it.
  */
-export function confirmationReason(tool: Confirmable, money: MoneyView | null, p: ConfirmPolicy): string | null {
+export function confirmationReason(
+  tool: Confirmable,
+  money: MoneyView | null,
+  p: ConfirmPolicy,
+): string | null {
   if (!tool.access.write) return null;
   if (p.confirm === 'all') return 'every write needs confirmation (--confirm=all)';
-  if (p.confirm === 'destructive' && tool.annotations.destructiveHint) return 'destructive calls need confirmation (--confirm=destructive)';
+  if (p.confirm === 'destructive' && tool.annotations.destructiveHint)
+    return 'destructive calls need confirmation (--confirm=destructive)';
   const moving = tool.access.moneyMoving && money !== null;
   if (!moving) return null;
   const threshold = limitFor(p.confirmAbove, money.currency);
   if (p.confirm === 'money') {
     if (threshold === undefined) return 'money-moving calls need confirmation (--confirm=money)';
-    return money.amount > threshold ? `it moves more than ${formatMoney(threshold, money.currency)} (--confirm-above)` : null;
+    return money.amount > threshold
+      ? `it moves more than ${formatMoney(threshold, money.currency)} (--confirm-above)`
+      : null;
   }
   if (threshold !== undefined && money.amount > threshold) {
     return `it moves more than ${formatMoney(threshold, money.currency)} (--confirm-above)`;
@@ -55,7 +62,8 @@ export function summarizeCall(
     .map(([k, v]) => `${k}=${String(v)}`);
   if (ids.length) lines.push(`Objects: ${ids.join(', ')}`);
   for (const key of ['description', 'reason', 'mode']) {
-    if (typeof args[key] === 'string') lines.push(`${key[0]!.toUpperCase()}${key.slice(1)}: ${String(args[key]).slice(0, 200)}`);
+    if (typeof args[key] === 'string')
+      lines.push(`${key[0]!.toUpperCase()}${key.slice(1)}: ${String(args[key]).slice(0, 200)}`);
   }
   return lines.join('\n');
 }

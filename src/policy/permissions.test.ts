@@ -1,7 +1,11 @@
 import { describe, expect, it } from 'vitest';
 import { matches, selectPermitted, type PermissionConfig } from './permissions.js';
 
-const tool = (name: string, toolset: string, write: boolean, moneyMoving = false) => ({ name, toolset, access: { write, moneyMoving } });
+const tool = (name: string, toolset: string, write: boolean, moneyMoving = false) => ({
+  name,
+  toolset,
+  access: { write, moneyMoving },
+});
 const TOOLS = [
   tool('list_customers', 'customers', false),
   tool('create_customer', 'customers', true),
@@ -32,7 +36,12 @@ describe('matches', () => {
     ['*.money', 'create_payment_intent', true],
     ['*.money', 'create_customer', false],
   ])('%s ~ %s → %s', (pattern, name, expected) => {
-    expect(matches(pattern, TOOLS.find((t) => t.name === name)!)).toBe(expected);
+    expect(
+      matches(
+        pattern,
+        TOOLS.find((t) => t.name === name)!,
+      ),
+    ).toBe(expected);
   });
 });
 
@@ -43,13 +52,25 @@ describe('selectPermitted', () => {
     ['allow by toolset glob', { allow: ['customers.*'] }, ['list_customers', 'create_customer']],
     ['allow all reads', { allow: ['*.read'] }, ['list_customers', 'list_refunds', 'retrieve_balance']],
     ['deny beats allow', { allow: ['refunds.*'], deny: ['refunds.write'] }, ['list_refunds']],
-    ['deny money everywhere', { deny: ['*.money'] }, ['list_customers', 'create_customer', 'list_refunds', 'retrieve_balance']],
+    [
+      'deny money everywhere',
+      { deny: ['*.money'] },
+      ['list_customers', 'create_customer', 'list_refunds', 'retrieve_balance'],
+    ],
     ['read-only beats allow', { allow: ['create_refund', 'list_refunds'], readOnly: true }, ['list_refunds']],
     ['read-only alone', { readOnly: true }, ['list_customers', 'list_refunds', 'retrieve_balance']],
-    ['operations map families to toolsets', { operations: ['customers', 'refunds'] }, ['list_customers', 'create_customer', 'create_refund', 'list_refunds']],
+    [
+      'operations map families to toolsets',
+      { operations: ['customers', 'refunds'] },
+      ['list_customers', 'create_customer', 'create_refund', 'list_refunds'],
+    ],
     ['payments family', { operations: ['payments'] }, ['create_payment_intent']],
     ['operations intersect with allow', { operations: ['customers'], allow: ['*.read'] }, ['list_customers']],
-    ['unknown pattern is an error', { allow: ['create_charge'] }, /--tools pattern "create_charge" matches no tool/],
+    [
+      'unknown pattern is an error',
+      { allow: ['create_charge'] },
+      /--tools pattern "create_charge" matches no tool/,
+    ],
     ['bad access word', { deny: ['refunds.delete'] }, /after the dot use read, write, money or \*/],
     ['unknown family', { operations: ['payouts'] }, /unknown family "payouts"/],
   ])('%s', (_label, cfg, expected) => {

@@ -32,7 +32,12 @@ export const FAMILIES: Record<string, string[]> = {
 const ACCESS = new Set(['read', 'write', 'money', '*']);
 
 function wildcard(pattern: string): RegExp {
-  return new RegExp(`^${pattern.split('*').map((s) => s.replace(/[.+?^${}()|[\]\\]/g, '\\$&')).join('.*')}$`);
+  return new RegExp(
+    `^${pattern
+      .split('*')
+      .map((s) => s.replace(/[.+?^${}()|[\]\\]/g, '\\$&'))
+      .join('.*')}$`,
+  );
 }
 
 /** Whether `pattern` selects `tool`; throws with a reason when the pattern is malformed. */
@@ -43,7 +48,8 @@ export function matches(pattern: string, tool: Selectable): boolean {
   if (dot < 0) return wildcard(p).test(tool.name);
   const set = p.slice(0, dot);
   const access = p.slice(dot + 1);
-  if (!ACCESS.has(access)) throw new Error(`"${pattern}": after the dot use read, write, money or * (e.g. customers.read)`);
+  if (!ACCESS.has(access))
+    throw new Error(`"${pattern}": after the dot use read, write, money or * (e.g. customers.read)`);
   if (set !== '*' && set !== tool.toolset) return false;
   if (access === 'read') return !tool.access.write;
   if (access === 'write') return tool.access.write;
@@ -56,13 +62,18 @@ export interface Selection<T> {
   problems: string[];
 }
 
-export function selectPermitted<T extends Selectable>(all: readonly T[], cfg: PermissionConfig): Selection<T> {
+export function selectPermitted<T extends Selectable>(
+  all: readonly T[],
+  cfg: PermissionConfig,
+): Selection<T> {
   const problems: string[] = [];
   const check = (flag: string, patterns: string[]) => {
     for (const p of patterns) {
       try {
         if (!all.some((t) => matches(p, t))) {
-          problems.push(`${flag} pattern "${p}" matches no tool (toolsets: ${[...new Set(all.map((t) => t.toolset))].join(', ')}).`);
+          problems.push(
+            `${flag} pattern "${p}" matches no tool (toolsets: ${[...new Set(all.map((t) => t.toolset))].join(', ')}).`,
+          );
         }
       } catch (err) {
         problems.push(`${flag} ${(err as Error).message}.`);
@@ -78,7 +89,9 @@ export function selectPermitted<T extends Selectable>(all: readonly T[], cfg: Pe
     toolsets = new Set();
     for (const op of cfg.operations) {
       if (!known.has(op)) {
-        problems.push(`STRIPE_ALLOWED_OPERATIONS names unknown family "${op}" (known: ${[...known].sort().join(', ')}).`);
+        problems.push(
+          `STRIPE_ALLOWED_OPERATIONS names unknown family "${op}" (known: ${[...known].sort().join(', ')}).`,
+        );
         continue;
       }
       for (const ts of FAMILIES[op] ?? [op]) toolsets.add(ts);

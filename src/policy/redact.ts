@@ -3,12 +3,16 @@ import { containsCardNumber } from './pci.js';
 
 /** Arguments as the audit log keeps them: no secrets, no card-like data. */
 export function maskForAudit(value: unknown): unknown {
-  if (typeof value === 'string') return containsCardNumber(value) ? '[card data removed]' : redactSecrets(value);
+  if (typeof value === 'string')
+    return containsCardNumber(value) ? '[card data removed]' : redactSecrets(value);
   if (typeof value === 'number') return containsCardNumber(String(value)) ? '[card data removed]' : value;
   if (Array.isArray(value)) return value.map(maskForAudit);
   if (value && typeof value === 'object') {
     return Object.fromEntries(
-      Object.entries(value).map(([k, v]) => [containsCardNumber(k) ? '[card data removed]' : k, maskForAudit(v)]),
+      Object.entries(value).map(([k, v]) => [
+        containsCardNumber(k) ? '[card data removed]' : k,
+        maskForAudit(v),
+      ]),
     );
   }
   return value;
@@ -29,7 +33,10 @@ export function redactPii<T>(value: T, kinds: readonly string[]): T {
     if (Array.isArray(v)) return v.map(walk);
     if (v && typeof v === 'object') {
       return Object.fromEntries(
-        Object.entries(v).map(([k, child]) => [k, child !== null && patterns.some((p) => p.test(k)) ? '[redacted]' : walk(child)]),
+        Object.entries(v).map(([k, child]) => [
+          k,
+          child !== null && patterns.some((p) => p.test(k)) ? '[redacted]' : walk(child),
+        ]),
       );
     }
     return v;

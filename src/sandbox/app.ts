@@ -33,6 +33,11 @@ export interface SandboxOptions {
   clock?: Clock;
   /** Keys the sandbox accepts. Default: any well-formed `sk_test_…` / `rk_test_…` key. */
   apiKeys?: string[];
+  /**
+   * Restricted keys and the permissions they hold, named as Stripe names them (`rak_customer_read`,
+   * `rak_refund_write`, …). A restricted key not listed here may do everything.
+   */
+  restrictedKeys?: Record<string, string[]>;
   onEvent?: (event: StripeObject) => void;
 }
 
@@ -57,10 +62,32 @@ export class SandboxState {
     return store;
   }
 
+  /** The permission a restricted key lacks for this request, if any. */
+  missingPermission(key: string, method: string, path: string): string | undefined {
+    const granted = this.options.restrictedKeys?.[key];
+    if (!granted) return undefined;
+    const needed = requiredPermission(method, path);
+    return granted.includes(needed) ? undefined : needed;
+  }
+
   acceptsKey(key: string): boolean {
     if (this.options.apiKeys) return this.options.apiKeys.includes(key);
     return /^(sk|rk)_test_[A-Za-z0-9_]{8,}$/.test(key);
   }
+}
+
+/** Stripe's permission name for an endpoint: `rak_<resource>_<read|write>`. */
+export function requiredPermission(method: string, path: string): string {
+  const parts = path.replace(/^\/v1\//, '').split('/');
+  const resource =
+    parts[0] === 'checkout' || parts[0] === 'billing_portal'
+      ? `${parts[0]}_${parts[1] ?? ''}`
+      : (parts[0] ?? '');
+  const singular = resource
+    .replace(/ies$/, 'y')
+    .replace(/(?<!s)s$/, '')
+    .replace(/sses$/, 'ss');
+  return `rak_${singular}_${method === 'GET' ? 'read' : 'write'}`;
 }
 
 const MASK = (key: string) => `${key.slice(0, 8)}${'*'.repeat(Math.max(0, key.length - 12))}${key.slice(-4)}`;
@@ -155,6 +182,17 @@ async function serve(c: Context, state: SandboxState, method: Method, handler: H
   }
   if (!state.acceptsKey(key)) {
     return fail(new SandboxError(401, 'invalid_request_error', `Invalid API Key provided: ${MASK(key)}`));
+  }
+
+  const missing = state.missingPermission(key, method, url.pathname);
+  if (missing) {
+    return fail(
+      new SandboxError(
+        403,
+        'invalid_request_error',
+        `The provided key '${MASK(key)}' does not have the required permissions for this endpoint on account '${state.platform.accountId}'. Having the '${missing}' permission would allow this request to continue.`,
+      ),
+    );
   }
 
   let store = state.platform;

@@ -42,7 +42,9 @@ export class ApprovalService {
 
   get(id: string): Approval | undefined {
     const a = this.approvals.get(id);
-    if (a && a.status === 'pending' && this.now() >= a.expiresAt) a.status = 'expired';
+    // An unused decision expires like a pending request: approval is for now, not for later.
+    if (a && ['pending', 'approved', 'denied'].includes(a.status) && this.now() >= a.expiresAt)
+      a.status = 'expired';
     return a;
   }
 
@@ -63,7 +65,9 @@ export class ApprovalService {
       if (current.status === 'approved' || current.status === 'denied') {
         const approved = current.status === 'approved';
         current.status = 'used';
-        return approved ? { kind: 'approved', by: `approval ${current.id}` } : { kind: 'declined', by: `approval page (${current.id})` };
+        return approved
+          ? { kind: 'approved', by: `approval ${current.id}` }
+          : { kind: 'declined', by: `approval page (${current.id})` };
       }
       if (current.status === 'pending') pending = current;
     }
@@ -102,7 +106,13 @@ export class ApprovalService {
             a.summary,
         },
       ],
-      _meta: { 'mcp-stripe': { error: 'approval_required', approval_url: url, expires_at: new Date(a.expiresAt).toISOString() } },
+      _meta: {
+        'mcp-stripe': {
+          error: 'approval_required',
+          approval_url: url,
+          expires_at: new Date(a.expiresAt).toISOString(),
+        },
+      },
     };
   }
 

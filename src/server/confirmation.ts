@@ -14,7 +14,9 @@ import type { ApprovalService } from './approvals.js';
 const APPROVAL_FORM = z.object({ approve: z.boolean().describe('Approve this Stripe operation') });
 const REQUESTED_SCHEMA = {
   type: 'object' as const,
-  properties: { approve: { type: 'boolean' as const, title: 'Approve', description: 'Approve this Stripe operation' } },
+  properties: {
+    approve: { type: 'boolean' as const, title: 'Approve', description: 'Approve this Stripe operation' },
+  },
   required: ['approve'],
 };
 
@@ -23,7 +25,9 @@ const STATE_KEY = randomBytes(32);
 const STATE_TTL_MS = 10 * 60_000;
 
 function mintState(binding: string): string {
-  const body = Buffer.from(JSON.stringify({ b: binding, exp: Date.now() + STATE_TTL_MS })).toString('base64url');
+  const body = Buffer.from(JSON.stringify({ b: binding, exp: Date.now() + STATE_TTL_MS })).toString(
+    'base64url',
+  );
   return `${body}.${createHmac('sha256', STATE_KEY).update(body).digest('base64url')}`;
 }
 
@@ -51,7 +55,11 @@ function message(req: ConfirmRequest): string {
  * client supports it (2026 multi-round-trip, or a 2025 server-to-client request); otherwise a
  * one-time approval link when the HTTP listener runs; otherwise nothing (the runner refuses).
  */
-export function callContextFor(ctx: ServerContext, server: McpServer, approvals?: ApprovalService): CallContext {
+export function callContextFor(
+  ctx: ServerContext,
+  server: McpServer,
+  approvals?: ApprovalService,
+): CallContext {
   const envelope = ctx.mcpReq.envelope as Record<string, unknown> | undefined;
   const caller = ctx.http?.authInfo?.clientId ?? ctx.sessionId ?? (ctx.http ? 'http' : 'stdio');
   return {
@@ -72,13 +80,23 @@ function multiRoundTrip(ctx: ServerContext, req: ConfirmRequest): ConfirmOutcome
   const answer = inputResponse(ctx.mcpReq.inputResponses, 'approval');
   if (answer.kind === 'elicit' && verifyState(ctx.mcpReq.requestState(), req.binding)) {
     const parsed = APPROVAL_FORM.safeParse(answer.content);
-    if (answer.action === 'accept' && parsed.success && parsed.data.approve) return { kind: 'approved', by: 'elicitation' };
-    return { kind: 'declined', by: `elicitation (${answer.action === 'accept' ? 'not approved' : answer.action})` };
+    if (answer.action === 'accept' && parsed.success && parsed.data.approve)
+      return { kind: 'approved', by: 'elicitation' };
+    return {
+      kind: 'declined',
+      by: `elicitation (${answer.action === 'accept' ? 'not approved' : answer.action})`,
+    };
   }
   return {
     kind: 'pending',
     result: inputRequired({
-      inputRequests: { approval: inputRequired.elicit({ mode: 'form', message: message(req), requestedSchema: REQUESTED_SCHEMA }) },
+      inputRequests: {
+        approval: inputRequired.elicit({
+          mode: 'form',
+          message: message(req),
+          requestedSchema: REQUESTED_SCHEMA,
+        }),
+      },
       requestState: mintState(req.binding),
     }),
   };
@@ -86,8 +104,16 @@ function multiRoundTrip(ctx: ServerContext, req: ConfirmRequest): ConfirmOutcome
 
 /** 2025-era connections: ask the client directly and wait for the answer. */
 async function pushElicitation(ctx: ServerContext, req: ConfirmRequest): Promise<ConfirmOutcome> {
-  const answer = await ctx.mcpReq.elicitInput({ mode: 'form', message: message(req), requestedSchema: REQUESTED_SCHEMA });
+  const answer = await ctx.mcpReq.elicitInput({
+    mode: 'form',
+    message: message(req),
+    requestedSchema: REQUESTED_SCHEMA,
+  });
   const parsed = APPROVAL_FORM.safeParse(answer.content);
-  if (answer.action === 'accept' && parsed.success && parsed.data.approve) return { kind: 'approved', by: 'elicitation' };
-  return { kind: 'declined', by: `elicitation (${answer.action === 'accept' ? 'not approved' : answer.action})` };
+  if (answer.action === 'accept' && parsed.success && parsed.data.approve)
+    return { kind: 'approved', by: 'elicitation' };
+  return {
+    kind: 'declined',
+    by: `elicitation (${answer.action === 'accept' ? 'not approved' : answer.action})`,
+  };
 }

@@ -11,6 +11,8 @@ export interface StripeFailure {
   message: string;
   request_id?: string;
   http_status?: number;
+  /** For a restricted key: the permission it lacks (`rak_refund_write`). */
+  permission?: string;
   /** Whether repeating the same call (same idempotency key) can succeed. */
   retryable: boolean;
   next_action: string;
@@ -87,12 +89,15 @@ export function describeStripeError(err: Stripe.errors.StripeError): StripeFailu
     };
   }
   if (err instanceof Stripe.errors.StripePermissionError) {
+    const permission = /'(rak_[a-z_]+)'/.exec(err.message ?? '')?.[1];
     return {
       ...base,
       type: 'permission_error',
+      ...(permission ? { permission } : {}),
       retryable: false,
-      next_action:
-        'The API key is not allowed to do this. Use a key with access, or add the missing permission to the restricted key (rk_…) in the Dashboard.',
+      next_action: permission
+        ? `The restricted API key lacks the ${permission} permission (${describePermission(permission)}). Add it to the key in the Stripe Dashboard (Developers → API keys → edit the restricted key), or run the server with a key that has it.`
+        : 'The API key is not allowed to do this. Use a key with access, or add the missing permission to the restricted key (rk_…) in the Dashboard.',
     };
   }
   if (err instanceof Stripe.errors.StripeConnectionError) {
@@ -113,6 +118,16 @@ export function describeStripeError(err: Stripe.errors.StripeError): StripeFailu
     next_action:
       'Stripe had an internal problem. Retry the same call shortly; it is safe, because the idempotency key prevents a duplicate.',
   };
+}
+
+/** `rak_payment_intent_write` → `Payment Intents: Write`, as the Dashboard lists it. */
+export function describePermission(permission: string): string {
+  const m = /^rak_(.+)_(read|write)$/.exec(permission);
+  if (!m) return permission;
+  const words = m[1]!.split('_').map((w) => w[0]!.toUpperCase() + w.slice(1));
+  const last = words.length - 1;
+  if (!words[last]!.endsWith('s')) words[last] = `${words[last]!}s`;
+  return `${words.join(' ')}: ${m[2] === 'read' ? 'Read' : 'Write'}`;
 }
 
 function typeName(err: Stripe.errors.StripeError): string {

@@ -88,7 +88,9 @@ export async function runTool(
     return result;
   } finally {
     audit.durationMs = Date.now() - started;
-    await deps.audit?.append(audit).catch((error: unknown) => deps.logger.error('audit append failed', { tool: tool.name, error }));
+    await deps.audit
+      ?.append(audit)
+      .catch((error: unknown) => deps.logger.error('audit append failed', { tool: tool.name, error }));
   }
 }
 
@@ -115,9 +117,10 @@ async function execute(
 
   // 2. Input validation, naming each bad field.
   const parsed = tool.input.safeParse(args);
-  if (!parsed.success) return refuse('denied', describeInputError(tool, parsed.error), { error: 'invalid_arguments' });
+  if (!parsed.success)
+    return refuse('denied', describeInputError(tool, parsed.error), { error: 'invalid_arguments' });
   // Canonical key order: the same logical call sends byte-identical parameters under the same key.
-  const all = canonicalize(parsed.data as Record<string, unknown>);
+  const all = canonicalize(parsed.data);
   const { idempotency_key: suppliedKey, ...input } = all;
 
   const idempotencyKey =
@@ -133,7 +136,10 @@ async function execute(
     currency(given) {
       const c = given ?? deps.defaultCurrency;
       if (!c) {
-        throw new ToolInputError('currency', 'currency is required: pass a three-letter code such as "usd" (or set STRIPE_CURRENCY on the server).');
+        throw new ToolInputError(
+          'currency',
+          'currency is required: pass a three-letter code such as "usd" (or set STRIPE_CURRENCY on the server).',
+        );
       }
       return c.toLowerCase();
     },
@@ -155,9 +161,13 @@ async function execute(
 
     const reason = confirmationReason(tool, money, deps.policy);
     if (reason) {
-      const binding = createHash('sha256').update(`${tool.name}\n${canonicalJson(all)}`).digest('hex');
+      const binding = createHash('sha256')
+        .update(`${tool.name}\n${canonicalJson(all)}`)
+        .digest('hex');
       const summary = summarizeCall(tool, input, money);
-      const outcome = call.confirm ? await call.confirm({ tool: tool.name, binding, summary, reason }) : { kind: 'unavailable' as const };
+      const outcome = call.confirm
+        ? await call.confirm({ tool: tool.name, binding, summary, reason })
+        : { kind: 'unavailable' as const };
       if (outcome.kind === 'pending') {
         audit.decision = 'approval_pending';
         audit.outcome = 'pending';
@@ -182,7 +192,7 @@ async function execute(
       audit.confirmedBy = outcome.by;
     }
 
-    let reservation: { id: string } | undefined;
+    let reservation: { id: string; amount: number } | undefined;
     if (money) {
       const limit = limitFor(deps.policy.dailyLimit, money.currency);
       if (limit !== undefined && deps.ledger) {
@@ -190,7 +200,16 @@ async function execute(
         const scope = `${deps.mode}:${deps.stripeAccount ?? 'platform'}`;
         const counted = money.objectId ? await deps.ledger.countedFor(scope, money.objectId, now, DAY_MS) : 0;
         const amount = Math.max(0, money.amount - counted);
-        const r = await deps.ledger.reserve({ scope, currency: money.currency, amount, tool: tool.name, objectId: money.objectId, limit, windowMs: DAY_MS, now });
+        const r = await deps.ledger.reserve({
+          scope,
+          currency: money.currency,
+          amount,
+          tool: tool.name,
+          objectId: money.objectId,
+          limit,
+          windowMs: DAY_MS,
+          now,
+        });
         if (!r.ok) {
           const remaining = Math.max(0, limit - r.used);
           return refuse(
@@ -199,7 +218,7 @@ async function execute(
             { error: 'daily_limit_exceeded', limit, used: r.used, remaining, currency: money.currency },
           );
         }
-        reservation = r;
+        reservation = { id: r.id, amount };
       }
     }
 
@@ -215,14 +234,18 @@ async function execute(
       if (reservation) await settleFailed(deps.ledger!, reservation.id, err);
       throw err;
     }
-    if (reservation) await deps.ledger!.settle(reservation.id, settledMoney(money!, value));
+    if (reservation)
+      await deps.ledger!.settle(reservation.id, {
+        amount: reservation.amount,
+        objectId: objectIdOf(money!, value),
+      });
 
     // 5. Shape the output to the declared schema.
     const shaped = tool.output.safeParse(value);
     if (!shaped.success) {
       throw new Error(`output of ${tool.name} did not match its schema: ${z.prettifyError(shaped.error)}`);
     }
-    const structured = redactPii(shaped.data as Record<string, unknown>, deps.policy.redact);
+    const structured = redactPii(shaped.data, deps.policy.redact);
     const content: CallToolResult['content'] = [{ type: 'text', text: JSON.stringify(structured) }];
     if (replayed) {
       content.push({
@@ -230,17 +253,24 @@ async function execute(
         text: `Stripe replayed the stored result of an identical earlier call (idempotency key ${idempotencyKey}); nothing new was created or charged. To perform the same operation again on purpose, pass a new idempotency_key.`,
       });
     }
-    const meta = { ...(idempotencyKey ? { idempotency_key: idempotencyKey } : {}), replayed, request_ids: audit.requestIds };
+    const meta = {
+      ...(idempotencyKey ? { idempotency_key: idempotencyKey } : {}),
+      replayed,
+      request_ids: audit.requestIds,
+    };
     return { content, structuredContent: structured, _meta: { [META_KEY]: meta } };
   } catch (err) {
     return mapError(err, tool, deps.logger, audit, idempotencyKey);
   }
 }
 
-/** What a successful call counts against the daily limit, and the object it moved money through. */
-function settledMoney(money: Money, value: unknown): { amount: number; objectId?: string } {
-  const id = value && typeof value === 'object' && 'id' in value && typeof value.id === 'string' ? value.id : undefined;
-  return { amount: money.amount, objectId: money.objectId ?? (id?.startsWith('pi_') ? id : undefined) };
+/** The object a successful call moved money through (a new payment intent's id when not known before). */
+function objectIdOf(money: Money, value: unknown): string | undefined {
+  const id =
+    value && typeof value === 'object' && 'id' in value && typeof value.id === 'string'
+      ? value.id
+      : undefined;
+  return money.objectId ?? (id?.startsWith('pi_') ? id : undefined);
 }
 
 /**
@@ -268,14 +298,23 @@ function describeInputError(tool: Tool, error: z.ZodError): string {
   return `Invalid arguments for ${tool.name}: ${lines.join('; ')}. Nothing was sent to Stripe.`;
 }
 
-function mapError(err: unknown, tool: Tool, logger: Logger, audit: AuditRecord, idempotencyKey?: string): CallToolResult {
+function mapError(
+  err: unknown,
+  tool: Tool,
+  logger: Logger,
+  audit: AuditRecord,
+  idempotencyKey?: string,
+): CallToolResult {
   audit.outcome = 'error';
   if (err instanceof ToolInputError) {
     audit.error = 'invalid_arguments';
-    return failure(`Invalid arguments for ${tool.name}: "${err.param}": ${err.message} Nothing was sent to Stripe.`, {
-      error: 'invalid_arguments',
-      param: err.param,
-    });
+    return failure(
+      `Invalid arguments for ${tool.name}: "${err.param}": ${err.message} Nothing was sent to Stripe.`,
+      {
+        error: 'invalid_arguments',
+        param: err.param,
+      },
+    );
   }
   if (isStripeError(err)) {
     const f = describeStripeError(err);
@@ -285,14 +324,19 @@ function mapError(err: unknown, tool: Tool, logger: Logger, audit: AuditRecord, 
     return {
       isError: true,
       content: [{ type: 'text', text: formatStripeFailure(f) }],
-      _meta: { [META_KEY]: { ...(idempotencyKey ? { idempotency_key: idempotencyKey } : {}), stripe_error: f } },
+      _meta: {
+        [META_KEY]: { ...(idempotencyKey ? { idempotency_key: idempotencyKey } : {}), stripe_error: f },
+      },
     };
   }
   const ref = randomUUID().slice(0, 8);
   audit.error = `internal (ref ${ref})`;
   logger.error('internal error in tool call', { tool: tool.name, ref, error: err });
-  return failure(`internal error (ref ${ref}). Nothing more is known to the agent; the server log has the details under this reference.`, {
-    error: 'internal',
-    ref,
-  });
+  return failure(
+    `internal error (ref ${ref}). Nothing more is known to the agent; the server log has the details under this reference.`,
+    {
+      error: 'internal',
+      ref,
+    },
+  );
 }

@@ -1,11 +1,17 @@
 import type { Context, Hono } from 'hono';
-import { hostHeaderValidationResponse, localhostAllowedHostnames, localhostAllowedOrigins, originValidationResponse } from '@modelcontextprotocol/server';
+import {
+  hostHeaderValidationResponse,
+  localhostAllowedHostnames,
+  localhostAllowedOrigins,
+  originValidationResponse,
+} from '@modelcontextprotocol/server';
 import type { Approval, ApprovalService } from '../server/approvals.js';
 
 const escape = (s: string) => s.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
 
 const SECURITY_HEADERS = {
-  'Content-Security-Policy': "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; frame-ancestors 'none'",
+  'Content-Security-Policy':
+    "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; frame-ancestors 'none'",
   'X-Frame-Options': 'DENY',
   'Cache-Control': 'no-store',
   'Referrer-Policy': 'no-referrer',
@@ -40,7 +46,8 @@ ${
 /** `GET /approvals/:id` shows the call; `POST` records the decision. Loopback Host and Origin only. */
 export function mountApprovalPages(app: Hono, approvals: ApprovalService): void {
   const guard = (c: Context) =>
-    hostHeaderValidationResponse(c.req.raw, localhostAllowedHostnames()) ?? originValidationResponse(c.req.raw, localhostAllowedOrigins());
+    hostHeaderValidationResponse(c.req.raw, localhostAllowedHostnames()) ??
+    originValidationResponse(c.req.raw, localhostAllowedOrigins());
   app.get('/approvals/:id', (c) => {
     const rejected = guard(c);
     if (rejected) return rejected;
@@ -52,7 +59,8 @@ export function mountApprovalPages(app: Hono, approvals: ApprovalService): void 
     if (rejected) return rejected;
     const form = await c.req.parseBody();
     const decision = form.decision;
-    if (decision !== 'approve' && decision !== 'deny') return c.html(page(approvals.get(c.req.param('id'))), 400, SECURITY_HEADERS);
+    if (decision !== 'approve' && decision !== 'deny')
+      return c.html(page(approvals.get(c.req.param('id'))), 400, SECURITY_HEADERS);
     const a = approvals.decide(c.req.param('id'), decision);
     return c.html(page(a), a ? 200 : 404, SECURITY_HEADERS);
   });

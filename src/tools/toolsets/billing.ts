@@ -115,15 +115,29 @@ export const subscriptionTools = [
       if (!a.items && a.trial_end === undefined) return null;
       const sub = await ctx.stripe.subscriptions.retrieve(a.subscription);
       const lines = new Map(
-        sub.items.data.map((it) => [it.id, { price: it.price.id, unit: it.price.unit_amount ?? 0, quantity: it.quantity ?? 1 }]),
+        sub.items.data.map((it) => [
+          it.id,
+          { price: it.price.id, unit: it.price.unit_amount ?? 0, quantity: it.quantity ?? 1 },
+        ]),
       );
       for (const change of a.items ?? []) {
-        const unit = change.price ? ((await ctx.stripe.prices.retrieve(change.price)).unit_amount ?? 0) : undefined;
+        const unit = change.price
+          ? ((await ctx.stripe.prices.retrieve(change.price)).unit_amount ?? 0)
+          : undefined;
         const current = change.id ? lines.get(change.id) : undefined;
         if (change.deleted && change.id) lines.delete(change.id);
         else if (current) {
-          lines.set(change.id!, { price: change.price ?? current.price, unit: unit ?? current.unit, quantity: change.quantity ?? current.quantity });
-        } else if (change.price) lines.set(`new:${change.price}`, { price: change.price, unit: unit ?? 0, quantity: change.quantity ?? 1 });
+          lines.set(change.id!, {
+            price: change.price ?? current.price,
+            unit: unit ?? current.unit,
+            quantity: change.quantity ?? current.quantity,
+          });
+        } else if (change.price)
+          lines.set(`new:${change.price}`, {
+            price: change.price,
+            unit: unit ?? 0,
+            quantity: change.quantity ?? 1,
+          });
       }
       const amount = [...lines.values()].reduce((s, l) => s + l.unit * l.quantity, 0);
       return { amount, currency: sub.currency, objectId: sub.id, customer: idOf(sub.customer) };
@@ -273,7 +287,12 @@ export const invoiceTools = [
     },
     money: async (a, ctx) => {
       const inv = await ctx.stripe.invoices.retrieve(a.invoice);
-      return { amount: inv.amount_due, currency: inv.currency, objectId: inv.id, customer: idOf(inv.customer) };
+      return {
+        amount: inv.amount_due,
+        currency: inv.currency,
+        objectId: inv.id,
+        customer: idOf(inv.customer),
+      };
     },
   }),
   defineTool({

@@ -57,7 +57,11 @@ export const paymentIntentTools = [
     },
     // Money moves only when the intent is confirmed in the same call.
     money: (a, ctx) =>
-      Promise.resolve(a.confirm ? { amount: a.amount, currency: ctx.currency(a.currency), customer: a.customer ?? null } : null),
+      Promise.resolve(
+        a.confirm
+          ? { amount: a.amount, currency: ctx.currency(a.currency), customer: a.customer ?? null }
+          : null,
+      ),
   }),
   defineTool({
     name: 'retrieve_payment_intent',
@@ -108,7 +112,12 @@ export const paymentIntentTools = [
     },
     money: async (a, ctx) => {
       const pi = await ctx.stripe.paymentIntents.retrieve(a.payment_intent);
-      return { amount: a.amount_to_capture ?? pi.amount_capturable, currency: pi.currency, objectId: pi.id, customer: idOf(pi.customer) };
+      return {
+        amount: a.amount_to_capture ?? pi.amount_capturable,
+        currency: pi.currency,
+        objectId: pi.id,
+        customer: idOf(pi.customer),
+      };
     },
   }),
   defineTool({
@@ -223,7 +232,8 @@ export const refundTools = [
     // A full refund returns whatever is still refundable on the charge.
     money: async (a, ctx) => {
       const charge = a.payment_intent
-        ? (await ctx.stripe.paymentIntents.retrieve(a.payment_intent, { expand: ['latest_charge'] })).latest_charge
+        ? (await ctx.stripe.paymentIntents.retrieve(a.payment_intent, { expand: ['latest_charge'] }))
+            .latest_charge
         : a.charge
           ? await ctx.stripe.charges.retrieve(a.charge)
           : null;
