@@ -72,6 +72,8 @@ describe('registry invariants (every tool)', () => {
     expect(a.readOnlyHint).toBe(!tool.access.write);
     if (a.readOnlyHint) expect(a.destructiveHint).toBe(false);
     if (tool.access.moneyMoving) expect(tool.access.write).toBe(true);
+    // Policy can only cap and confirm what it can measure: money-moving tools say how much they move.
+    expect(typeof tool.money === 'function').toBe(tool.access.moneyMoving);
     // Writes accept an idempotency key; reads do not.
     expect('idempotency_key' in tool.input.shape).toBe(tool.access.write);
     // List tools paginate the Stripe way.
