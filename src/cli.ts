@@ -11,7 +11,9 @@ import { createLogger } from './log.js';
 import { createRuntime, storePath, type Runtime } from './runtime.js';
 import type { Config } from './config/schema.js';
 import { startSandbox } from './sandbox/index.js';
-import { PINNED_API_VERSION } from './stripe/client.js';
+import { createStripeClient, isStripeError, PINNED_API_VERSION } from './stripe/client.js';
+import { describeStripeError, formatStripeFailure } from './stripe/errors.js';
+import { defaultSyncSince, EVENT_RETENTION_SECONDS, syncEvents } from './webhooks/sync.js';
 import { startHttp, type RunningHttp } from './transports/http.js';
 import { startStdio } from './transports/stdio.js';
 import { PRODUCT_NAME, VERSION } from './version.js';
@@ -23,6 +25,7 @@ Usage:
   mcp-stripe sandbox [--port=N]        run only the Stripe sandbox (a Stripe-compatible API)
   mcp-stripe audit tail [-n N]         the latest audited tool calls
   mcp-stripe audit export [--since=24h] every audited call since then, as JSON lines
+  mcp-stripe events sync [--since=24h] fill the event log from Stripe's /v1/events (30 days max)
 
 Options (a flag wins over its environment variable, which wins over --config):
   --api-key=KEY          Stripe secret (sk_…) or restricted (rk_…) key   STRIPE_SECRET_KEY, STRIPE_API_KEY
@@ -36,6 +39,12 @@ Options (a flag wins over its environment variable, which wins over --config):
   --log-level=LEVEL      debug, info, warn or error (logs go to stderr)  MCP_STRIPE_LOG_LEVEL
   --data-dir=DIR         durable state: daily limits, audit log          MCP_STRIPE_DATA_DIR
                          (default ~/.mcp-stripe)
+
+Webhooks and events (see docs/webhooks.md):
+  --webhook-port=N       stdio mode: listen for /webhooks/stripe on 127.0.0.1:N  MCP_STRIPE_WEBHOOK_PORT
+  --sync-on-start        catch up from /v1/events at start-up            MCP_STRIPE_SYNC_ON_START
+                         signing secrets, comma-separated                STRIPE_WEBHOOK_SECRET
+                         signature tolerance, seconds (default 300)      STRIPE_WEBHOOK_TOLERANCE
 
 Safety policy (see docs/security.md):
   --tools=PATTERNS       allow: names, globs, toolset.read|write|money     STRIPE_TOOLS
@@ -88,6 +97,8 @@ function parse(argv: string[]) {
         'allow-live': { type: 'boolean' },
         redact: { type: 'string' },
         'data-dir': { type: 'string' },
+        'webhook-port': { type: 'string' },
+        'sync-on-start': { type: 'boolean' },
         since: { type: 'string' },
         n: { type: 'string', short: 'n' },
         help: { type: 'boolean', short: 'h' },
@@ -113,8 +124,9 @@ async function main(): Promise<void> {
   }
   const [command, ...rest] = positionals;
   const isAudit = command === 'audit' && rest.length === 1 && (rest[0] === 'tail' || rest[0] === 'export');
-  if (!isAudit && (rest.length > 0 || (command !== undefined && command !== 'sandbox'))) {
-    fail([`unknown command "${positionals.join(' ')}" (commands: sandbox, audit tail, audit export).`]);
+  const isSync = command === 'events' && rest.length === 1 && rest[0] === 'sync';
+  if (!isAudit && !isSync && (rest.length > 0 || (command !== undefined && command !== 'sandbox'))) {
+    fail([`unknown command "${positionals.join(' ')}" (commands: sandbox, audit tail, audit export, events sync).`]);
   }
 
   const flags: Flags = {
@@ -136,9 +148,12 @@ async function main(): Promise<void> {
     allowLive: values['allow-live'],
     redact: values.redact,
     dataDir: values['data-dir'],
+    webhookPort: values['webhook-port'],
+    syncOnStart: values['sync-on-start'],
   };
 
   if (command === 'sandbox') return runSandbox(flags);
+  if (isSync) return runSync(flags, values.since);
   if (isAudit) return runAudit(rest[0] as 'tail' | 'export', flags, values.since, values.n);
 
   let config: Config;
@@ -166,32 +181,57 @@ async function main(): Promise<void> {
     ...(config.stripeAccount ? { stripe_account: config.stripeAccount } : {}),
   });
 
-  let closeTransport: () => Promise<void>;
-  if (config.transport === 'http') {
-    let http: RunningHttp;
+  const listen = async (opts: Parameters<typeof startHttp>[0]): Promise<RunningHttp> => {
     try {
-      http = await startHttp({
-        factory: runtime.factory,
-        logger,
-        mode: runtime.mode,
-        host: config.host,
-        port: config.port,
-        approvals: runtime.approvals,
-      });
+      return await startHttp(opts);
     } catch (err) {
-      const code = (err as NodeJS.ErrnoException).code;
-      if (code === 'EADDRINUSE')
-        fail([
-          `port ${config.port} on ${config.host} is already in use: pass --port=N (or --port=0 for any free port).`,
-        ]);
+      if ((err as NodeJS.ErrnoException).code === 'EADDRINUSE') {
+        fail([`port ${opts.port} on ${opts.host} is already in use: pass another port (0 picks any free one).`]);
+      }
       throw err;
     }
-    closeTransport = () => http.close();
+  };
+  const closers: (() => Promise<void>)[] = [];
+  if (config.transport === 'http') {
+    const http = await listen({
+      factory: runtime.factory,
+      webhooks: runtime.webhooks,
+      logger,
+      mode: runtime.mode,
+      host: config.host,
+      port: config.port,
+      approvals: runtime.approvals,
+    });
+    closers.push(() => http.close());
+    await runtime.connectSandboxWebhooks(new URL(http.url).origin);
     process.stderr.write(banner(http.url, runtime.mode));
   } else {
+    // A loopback listener for webhooks (for `stripe listen --forward-to`), and always with the sandbox.
+    if (config.webhooks.port !== undefined || runtime.sandbox) {
+      const hooks = await listen({ webhooks: runtime.webhooks, logger, mode: runtime.mode, host: '127.0.0.1', port: config.webhooks.port ?? 0 });
+      closers.push(() => hooks.close());
+      await runtime.connectSandboxWebhooks(new URL(hooks.url).origin);
+      logger.info('webhook listener', { url: hooks.url.replace(/\/mcp$/, '/webhooks/stripe') });
+    }
     const stdio = startStdio(runtime.factory, logger);
-    closeTransport = () => stdio.close();
+    closers.push(() => stdio.close());
     process.stdin.once('close', () => void shutdown('stdin closed'));
+  }
+  const closeTransport = async () => {
+    for (const close of closers.reverse()) await close();
+  };
+  if (config.webhooks.syncOnStart) {
+    void defaultSyncSince(runtime.events.log)
+      .then((since) =>
+        syncEvents({
+          stripe: runtime.stripe,
+          events: runtime.events.log,
+          since,
+          onStored: (e) => runtime.events.notify(e),
+          onProgress: (r) => logger.info('event sync', { ...r }),
+        }),
+      )
+      .catch((error: unknown) => logger.error('event sync failed', { error }));
   }
 
   let stopping = false;
@@ -247,6 +287,50 @@ async function runAudit(
         );
       }
     }
+  } finally {
+    await store.close();
+  }
+}
+
+/** `mcp-stripe events sync [--since 24h]`: fill the event log from Stripe's /v1/events. */
+async function runSync(flags: Flags, sinceArg: string | undefined): Promise<void> {
+  let config: Config;
+  try {
+    config = loadConfig({ flags, env: process.env, defaultApiVersion: PINNED_API_VERSION });
+  } catch (err) {
+    if (err instanceof ConfigError) fail(err.problems);
+    throw err;
+  }
+  if (config.sandbox) fail(['events sync reads a real Stripe account (or STRIPE_API_BASE); the --sandbox is fresh each run.']);
+  const store = createSqliteStore(storePath(config.dataDir));
+  try {
+    const nowS = Math.floor(Date.now() / 1000);
+    let since: number;
+    if (sinceArg === undefined) since = await defaultSyncSince(store.events, nowS);
+    else {
+      const d = parseSince(sinceArg);
+      if (!d) fail([`--since must be a duration like 24h, 7d, 30m, or a date (got "${sinceArg}").`]);
+      since = Math.max(nowS - EVENT_RETENTION_SECONDS, Math.floor(d.getTime() / 1000));
+    }
+    const stripe = createStripeClient({
+      apiKey: config.apiKey,
+      apiVersion: config.apiVersion,
+      timeoutMs: config.timeoutMs,
+      maxNetworkRetries: config.maxNetworkRetries,
+      apiBase: config.apiBase,
+      stripeAccount: config.stripeAccount,
+    });
+    process.stderr.write(`syncing events created since ${new Date(since * 1000).toISOString()}\n`);
+    const r = await syncEvents({
+      stripe,
+      events: store.events,
+      since,
+      onProgress: (p) => process.stderr.write(`  ${p.seen} events read, ${p.stored} new, ${p.duplicates} already stored\n`),
+    });
+    process.stdout.write(`${JSON.stringify({ seen: r.seen, stored: r.stored, duplicates: r.duplicates, since: r.since })}\n`);
+  } catch (err) {
+    if (isStripeError(err)) fail([`Stripe refused the sync: ${formatStripeFailure(describeStripeError(err))}`]);
+    throw err;
   } finally {
     await store.close();
   }

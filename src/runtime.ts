@@ -11,6 +11,8 @@ import { createSqliteStore } from './storage/sqlite/index.js';
 import { createStripeClient, type StripeClient } from './stripe/client.js';
 import type { Tool } from './tools/define-tool.js';
 import { selectTools } from './tools/registry.js';
+import { EventFeed } from './webhooks/feed.js';
+import type { WebhookDeps } from './webhooks/receiver.js';
 
 export interface Runtime {
   /** Builds a fresh MCP server over the shared Stripe client (transports call it per connection or request). */
@@ -20,7 +22,13 @@ export interface Runtime {
   mode: 'sandbox' | 'test' | 'live';
   store: Store;
   approvals: ApprovalService;
+  /** The event log with its wake-ups, read by the event tools. */
+  events: EventFeed;
+  /** What `/webhooks/stripe` needs; `secrets` grows when the sandbox endpoint is registered. */
+  webhooks: WebhookDeps;
   sandbox?: RunningSandbox;
+  /** With --sandbox: register `<origin>/webhooks/stripe` with the sandbox so it delivers events here. */
+  connectSandboxWebhooks(origin: string): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -58,6 +66,14 @@ export async function createRuntime(
   });
   const mode = sandbox ? 'sandbox' : config.keyMode;
   const approvals = new ApprovalService({ ttlMs: config.security.approvalTtlMs, now: opts.now });
+  const events = new EventFeed(store.events);
+  const webhooks: WebhookDeps = {
+    secrets: [...config.webhooks.secrets],
+    toleranceSeconds: config.webhooks.toleranceSeconds,
+    events: store.events,
+    logger,
+    onStored: (e) => events.notify(e),
+  };
   const s = config.security;
   const deps: ServerDeps = {
     stripe,
@@ -78,6 +94,7 @@ export async function createRuntime(
       },
       ledger: store.ledger,
       audit: store.audit,
+      events,
       now: opts.now,
     },
   };
@@ -88,7 +105,15 @@ export async function createRuntime(
     mode,
     store,
     approvals,
+    events,
+    webhooks,
     sandbox,
+    connectSandboxWebhooks: async (origin) => {
+      if (!sandbox) return;
+      const endpoint = await stripe.webhookEndpoints.create({ url: `${origin}/webhooks/stripe`, enabled_events: ['*'] });
+      if (endpoint.secret) webhooks.secrets.push(endpoint.secret);
+      logger.info('sandbox delivers webhooks', { url: endpoint.url });
+    },
     close: async () => {
       await sandbox?.close();
       await store.close();

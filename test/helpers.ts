@@ -8,6 +8,8 @@ import type { Tool } from '../src/tools/define-tool.js';
 import { ALL_TOOLS } from '../src/tools/registry.js';
 import type { RunnerDeps } from '../src/tools/runner.js';
 import type { ApprovalService } from '../src/server/approvals.js';
+import { MemoryEventLog } from '../src/storage/memory/index.js';
+import { EventFeed } from '../src/webhooks/feed.js';
 
 export const TEST_KEY = 'sk_test_mcpstripetests0001';
 
@@ -81,6 +83,7 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
       mode: 'sandbox',
       ...opts.runner,
       policy: { confirm: 'none', redact: [], ...opts.runner?.policy },
+      events: opts.runner?.events ?? new EventFeed(new MemoryEventLog(), 50),
     },
     approvals: opts.approvals,
   });

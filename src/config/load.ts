@@ -35,6 +35,8 @@ export interface Flags {
   allowLive?: boolean;
   redact?: string;
   dataDir?: string;
+  webhookPort?: string;
+  syncOnStart?: boolean;
 }
 
 export interface LoadOptions {
@@ -248,6 +250,15 @@ export function loadConfig(opts: LoadOptions): Config {
     problems.push(`--log-level must be debug, info, warn or error (got "${logLevel}").`);
   }
 
+  const secrets = list(pick<string | string[]>(env.STRIPE_WEBHOOK_SECRET, file.webhooks?.secret));
+  if (secrets.some((s) => !/^whsec_[A-Za-z0-9+/=_-]{8,}$/.test(s))) {
+    problems.push('STRIPE_WEBHOOK_SECRET must hold signing secrets that start with whsec_ (from `stripe listen` or the Dashboard), comma-separated during a rotation.');
+  }
+  const toleranceSeconds = int('STRIPE_WEBHOOK_TOLERANCE', pick<string | number>(env.STRIPE_WEBHOOK_TOLERANCE, file.webhooks?.tolerance), 1, 86_400) ?? 300;
+  const webhookPort = int('--webhook-port', pick<string | number>(flags.webhookPort, env.MCP_STRIPE_WEBHOOK_PORT, file.webhooks?.port), 0, 65535);
+  const syncOnStart =
+    (flags.syncOnStart === true ? true : bool('MCP_STRIPE_SYNC_ON_START', pick<string | boolean>(env.MCP_STRIPE_SYNC_ON_START, file.webhooks?.syncOnStart))) ?? false;
+
   if (problems.length > 0) throw new ConfigError(problems);
   return {
     apiKey: apiKey ?? '',
@@ -269,6 +280,7 @@ export function loadConfig(opts: LoadOptions): Config {
       approvalTtlMs: ttlSeconds * 1000,
     },
     dataDir,
+    webhooks: { secrets, toleranceSeconds, ...(webhookPort === undefined ? {} : { port: webhookPort }), syncOnStart },
     currency,
     idempotencyEnabled,
     transport: transport as Config['transport'],
@@ -312,7 +324,7 @@ function describeIssue(issue: z.core.$ZodIssue): string {
   const at = issue.path.length ? issue.path.join('.') : '(top level)';
   if (issue.code === 'unrecognized_keys') {
     const keys = issue.keys.map((k) => (issue.path.length ? `${issue.path.join('.')}.${k}` : k));
-    const hint = issue.path.length ? '' : ' (allowed sections: api, security, defaults, server)';
+    const hint = issue.path.length ? '' : ' (allowed sections: api, security, defaults, webhooks, server)';
     return `unknown key${keys.length > 1 ? 's' : ''} ${keys.map((k) => `"${k}"`).join(', ')}${hint}.`;
   }
   return `${at}: ${issue.message}.`;

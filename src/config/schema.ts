@@ -41,6 +41,15 @@ export const fileConfigSchema = z.strictObject({
     })
     .partial()
     .optional(),
+  webhooks: z
+    .strictObject({
+      secret: z.union([z.string(), z.array(z.string())]),
+      tolerance: z.number().int().positive(),
+      port: z.number().int().min(0).max(65535),
+      syncOnStart: z.boolean(),
+    })
+    .partial()
+    .optional(),
   server: z
     .strictObject({
       transport: z.enum(['stdio', 'http']),
@@ -59,6 +68,16 @@ export type LogLevel = 'debug' | 'info' | 'warn' | 'error';
 
 export const REDACTABLE = ['email', 'phone', 'address', 'name'] as const;
 export type Redactable = (typeof REDACTABLE)[number];
+
+export interface WebhookConfig {
+  /** Signing secrets (`whsec_…`); several during a rotation. Empty: webhooks are not accepted. */
+  secrets: string[];
+  toleranceSeconds: number;
+  /** stdio mode: open a loopback listener for `/webhooks/stripe` on this port. */
+  port?: number;
+  /** Catch up from `/v1/events` at start-up. */
+  syncOnStart: boolean;
+}
 
 /** What an agent may do: see docs/security.md. */
 export interface SecurityConfig {
@@ -88,8 +107,9 @@ export interface Config {
   apiBase: string | undefined;
   stripeAccount: string | undefined;
   security: SecurityConfig;
-  /** Where durable state lives (SQLite): the money ledger, the audit log. */
+  /** Where durable state lives (SQLite): the money ledger, the audit log, the event log. */
   dataDir: string;
+  webhooks: WebhookConfig;
   currency: string | undefined;
   idempotencyEnabled: boolean;
   transport: 'stdio' | 'http';

@@ -3,7 +3,8 @@ import type { IncomingMessage } from 'node:http';
 import { Hono, type Context } from 'hono';
 import qs from 'qs';
 import { SandboxError } from './errors.js';
-import { AccountStore, expand, newId, systemClock, type Clock, type StripeObject } from './store.js';
+import { AccountStore, expand, newId, systemClock, type Clock, type RequestContext, type StripeObject } from './store.js';
+import { WebhookDispatcher } from './webhooks.js';
 import type { Params } from './params.js';
 import { FaultQueue, type Fault } from './faults.js';
 import { canonicalJson } from '../util/canonical.js';
@@ -39,6 +40,8 @@ export interface SandboxOptions {
    */
   restrictedKeys?: Record<string, string[]>;
   onEvent?: (event: StripeObject) => void;
+  /** Delays between webhook delivery attempts, in ms; the length is the number of attempts. */
+  webhookRetryDelaysMs?: number[];
 }
 
 /** The whole sandbox: one platform account plus Connect accounts, idempotency records and faults. */
@@ -51,13 +54,27 @@ export class SandboxState {
   /** Count of requests served per `METHOD path`, for tests that assert what reached "Stripe". */
   readonly requestLog: { method: string; path: string; status: number; idempotencyKey?: string }[] = [];
 
+  /** The request being served, for the events it emits. */
+  currentRequest: RequestContext = { id: null, idempotencyKey: null, apiVersion: null };
+  readonly webhooks: WebhookDispatcher;
+
   constructor(private readonly options: SandboxOptions = {}) {
     this.clock = options.clock ?? systemClock;
-    this.platform = this.newAccount(newId('acct', 16));
+    this.webhooks = new WebhookDispatcher(this, options.webhookRetryDelaysMs);
+    this.platform = this.newAccount(newId('acct', 16), false);
   }
 
-  newAccount(id: string): AccountStore {
-    const store = new AccountStore(id, this.clock, this.options.onEvent);
+  newAccount(id: string, connected = true): AccountStore {
+    const store = new AccountStore(
+      id,
+      this.clock,
+      (event, from) => {
+        this.options.onEvent?.(event);
+        this.webhooks.dispatch(event, from);
+      },
+      () => this.currentRequest,
+      connected,
+    );
     this.accounts.set(id, store);
     return store;
   }
@@ -243,12 +260,14 @@ async function serve(c: Context, state: SandboxState, method: Method, handler: H
 
   let status = 200;
   let body: string;
+  state.currentRequest = { id: requestId, idempotencyKey: idempotencyKey ?? null, apiVersion: c.req.header('Stripe-Version') ?? null };
   try {
     const expandPaths = toStringArray(params.expand);
     delete params.expand;
     const result = handler({ params, path: c.req.param(), store, sandbox: state });
     body = JSON.stringify(expandPaths.length ? expand(store, result, expandPaths) : result);
   } catch (err) {
+    state.currentRequest = { id: null, idempotencyKey: null, apiVersion: null };
     if (!(err instanceof SandboxError)) throw err;
     status = err.status;
     body = JSON.stringify(err.toBody(requestId));
@@ -258,6 +277,7 @@ async function serve(c: Context, state: SandboxState, method: Method, handler: H
     log(status);
     return c.body(body, status as 402, { ...headers, 'Content-Type': 'application/json' });
   }
+  state.currentRequest = { id: null, idempotencyKey: null, apiVersion: null };
   if (idemKey) state.idempotency.set(idemKey, { fingerprint, status, body });
   log(status);
   if (fault?.kind === 'drop_after_commit') {

@@ -8,7 +8,9 @@ import { customerRoutes } from './resources/customers.js';
 import { eventRoutes } from './resources/events.js';
 import { paymentMethodRoutes } from './resources/payment-methods.js';
 import { paymentRoutes } from './resources/payments.js';
+import { customerActionRoutes } from './resources/customer-actions.js';
 import { sessionRoutes } from './resources/sessions.js';
+import { webhookEndpointRoutes } from './resources/webhook-endpoints.js';
 
 export { SandboxState, type SandboxOptions } from './app.js';
 export type { Fault } from './faults.js';
@@ -25,6 +27,8 @@ function registerAll(routes: RouteTable): void {
   billingRoutes(routes);
   sessionRoutes(routes);
   eventRoutes(routes);
+  webhookEndpointRoutes(routes);
+  customerActionRoutes(routes);
 }
 
 export interface RunningSandbox {

@@ -20,7 +20,14 @@ export interface Clock {
 
 export const systemClock: Clock = { now: () => Math.floor(Date.now() / 1000) };
 
-type Listener = (event: StripeObject) => void;
+type Listener = (event: StripeObject, store: AccountStore) => void;
+
+/** The API request an event came from (Stripe records it on the event). */
+export interface RequestContext {
+  id: string | null;
+  idempotencyKey: string | null;
+  apiVersion: string | null;
+}
 
 /**
  * All objects of one Stripe account (the platform, or a Connect account reached with `Stripe-Account`).
@@ -39,6 +46,9 @@ export class AccountStore {
     readonly accountId: string,
     readonly clock: Clock,
     private readonly onEvent: Listener = () => {},
+    private readonly request: () => RequestContext = () => ({ id: null, idempotencyKey: null, apiVersion: null }),
+    /** Connect accounts set `account` on their events; the platform does not. */
+    readonly connected = false,
   ) {}
 
   now(): number {
@@ -98,15 +108,16 @@ export class AccountStore {
   emit(type: string, object: StripeObject, previousAttributes?: Record<string, unknown>): StripeObject {
     const data: Record<string, unknown> = { object: structuredClone(object) };
     if (previousAttributes) data.previous_attributes = previousAttributes;
+    const req = this.request();
     const event = this.create<StripeObject>('evt', 'event', {
-      api_version: null,
+      api_version: req.apiVersion,
       data,
       pending_webhooks: 0,
-      request: { id: null, idempotency_key: null },
+      request: { id: req.id, idempotency_key: req.idempotencyKey },
       type,
-      account: this.accountId,
+      ...(this.connected ? { account: this.accountId } : {}),
     });
-    this.onEvent(event);
+    this.onEvent(event, this);
     return event;
   }
 }

@@ -33,7 +33,9 @@ export function buildServer(deps: ServerDeps): McpServer {
     { capabilities: { tools: {}, resources: {}, prompts: {} }, instructions: INSTRUCTIONS },
   );
   const runnerDeps: RunnerDeps = { ...deps.runner, stripe: deps.stripe, logger: deps.logger };
-  for (const tool of deps.tools) {
+  // Without an event log there is nothing for the event tools to read.
+  const tools = deps.runner.events ? deps.tools : deps.tools.filter((t) => t.toolset !== 'events');
+  for (const tool of tools) {
     server.registerTool(
       tool.name,
       {
@@ -47,6 +49,6 @@ export function buildServer(deps: ServerDeps): McpServer {
     );
   }
   registerResources(server, runnerDeps, deps.tools);
-  registerPrompts(server, new Set(deps.tools.map((t) => t.name)));
+  registerPrompts(server, new Set(tools.map((t) => t.name)));
   return server;
 }

@@ -62,8 +62,16 @@ export function callContextFor(
 ): CallContext {
   const envelope = ctx.mcpReq.envelope as Record<string, unknown> | undefined;
   const caller = ctx.http?.authInfo?.clientId ?? ctx.sessionId ?? (ctx.http ? 'http' : 'stdio');
+  const progressToken = ctx.mcpReq._meta?.progressToken;
   return {
     caller,
+    signal: ctx.mcpReq.signal,
+    progress: async (progress, total, message) => {
+      if (progressToken === undefined) return;
+      await ctx.mcpReq
+        .notify({ method: 'notifications/progress', params: { progressToken, progress, ...(total === undefined ? {} : { total }), ...(message ? { message } : {}) } })
+        .catch(() => {});
+    },
     confirm: async (req): Promise<ConfirmOutcome> => {
       const caps = envelope
         ? (envelope[CLIENT_CAPABILITIES_META_KEY] as ClientCapabilities | undefined)

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createMemoryStore } from './memory/index.js';
-import type { Store } from './ports.js';
+import type { Store, StoredEvent } from './ports.js';
 import { createSqliteStore } from './sqlite/index.js';
 
 /** One contract, every adapter. */
@@ -92,6 +92,62 @@ describe.each(adapters)('%s store', (_name, make) => {
       'tool_4',
     ]);
     expect((await store.audit.query({}))[2]).toEqual(rec(2));
+  });
+});
+
+const ev = (id: string, type: string, created: number, objectId: string | null, object: Record<string, unknown> = {}): StoredEvent => ({
+  id, type, apiVersion: '2026-10-28.endive', livemode: false, account: null, objectType: objectId ? 'subscription' : null, objectId, created,
+  receivedAt: created * 1000, payload: { id, object: 'event', type, created, data: { object: { id: objectId, ...object } } },
+});
+
+describe.each(adapters)('%s event log', (_name, make) => {
+  let store: Store;
+  afterEach(async () => {
+    await store.close();
+  });
+
+  it('stores once; a repeated id is a duplicate with no second effect', async () => {
+    store = make();
+    const e = ev('evt_1', 'customer.created', 100, 'cus_1', { email: 'a@b.co' });
+    expect(await store.events.append(e)).toBe('stored');
+    expect(await store.events.append({ ...e, payload: { ...e.payload, tampered: true } })).toBe('duplicate');
+    expect(await store.events.count()).toBe(1);
+    expect(await store.events.get('evt_1')).toEqual(e);
+  });
+
+  it('lists newest first with type globs, object, since and cursor pagination', async () => {
+    store = make();
+    for (const [i, type] of ['invoice.created', 'invoice.paid', 'charge.succeeded', 'invoice.finalized', 'customer.created'].entries()) {
+      await store.events.append(ev(`evt_${i}`, type, 100 + i, i % 2 ? 'in_1' : 'in_2'));
+    }
+    const ids = async (q: Partial<Parameters<Store['events']['list']>[0]>) => (await store.events.list({ limit: 10, ...q })).events.map((e) => e.id);
+    expect(await ids({})).toEqual(['evt_4', 'evt_3', 'evt_2', 'evt_1', 'evt_0']);
+    expect(await ids({ type: 'invoice.*' })).toEqual(['evt_3', 'evt_1', 'evt_0']);
+    expect(await ids({ type: '*.succeeded' })).toEqual(['evt_2']);
+    expect(await ids({ type: 'invoice.paid' })).toEqual(['evt_1']);
+    expect(await ids({ objectId: 'in_1' })).toEqual(['evt_3', 'evt_1']);
+    expect(await ids({ since: 103 })).toEqual(['evt_4', 'evt_3']);
+    const page1 = await store.events.list({ limit: 2 });
+    expect(page1.hasMore).toBe(true);
+    const page2 = await store.events.list({ limit: 2, startingAfter: page1.events.at(-1)!.id });
+    expect(page2.events.map((e) => e.id)).toEqual(['evt_2', 'evt_1']);
+    expect(await ids({ type: 'invoice_%' })).toEqual([]); // LIKE wildcards are literal
+  });
+
+  it('object state follows the newest event by created, whatever the arrival order', async () => {
+    store = make();
+    // Updated arrives before created; deleted before updated.
+    await store.events.append(ev('evt_b', 'customer.subscription.updated', 200, 'sub_1', { status: 'past_due' }));
+    await store.events.append(ev('evt_a', 'customer.subscription.created', 100, 'sub_1', { status: 'active' }));
+    expect((await store.events.objectState('sub_1'))!.state.status).toBe('past_due');
+    await store.events.append(ev('evt_d', 'customer.subscription.deleted', 300, 'sub_1', { status: 'canceled' }));
+    await store.events.append(ev('evt_c', 'customer.subscription.updated', 250, 'sub_1', { status: 'active' }));
+    expect(await store.events.objectState('sub_1')).toMatchObject({ eventId: 'evt_d', state: { status: 'canceled' }, created: 300 });
+    // Same second: the greater event id wins, whichever arrives first.
+    await store.events.append(ev('evt_z', 'x.updated', 400, 'sub_2', { v: 'z' }));
+    await store.events.append(ev('evt_y', 'x.updated', 400, 'sub_2', { v: 'y' }));
+    expect((await store.events.objectState('sub_2'))!.state.v).toBe('z');
+    expect(await store.events.objectState('sub_none')).toBeUndefined();
   });
 });
 

@@ -65,5 +65,60 @@ export interface AuditLog {
 export interface Store {
   ledger: MoneyLedger;
   audit: AuditLog;
+  events: EventLog;
   close(): Promise<void>;
+}
+
+/** A Stripe event as the event log keeps it. */
+export interface StoredEvent {
+  id: string;
+  type: string;
+  apiVersion: string | null;
+  livemode: boolean;
+  /** Connect account the event came from, if any. */
+  account: string | null;
+  objectType: string | null;
+  objectId: string | null;
+  /** Stripe's `created`, Unix seconds. */
+  created: number;
+  /** When this server stored it, Unix milliseconds. */
+  receivedAt: number;
+  /** The whole event as Stripe sent it. */
+  payload: Record<string, unknown>;
+}
+
+export interface EventQuery {
+  /** Exact type, or a glob such as `invoice.*` or `*.succeeded`. */
+  type?: string;
+  objectId?: string;
+  /** Only events with `created >= since` (Unix seconds). */
+  since?: number;
+  /** Only events stored after this moment (Unix milliseconds). */
+  receivedAfter?: number;
+  limit: number;
+  /** Cursor: an event id from a previous page. */
+  startingAfter?: string;
+}
+
+export interface ObjectState {
+  objectId: string;
+  objectType: string | null;
+  /** The object as of the newest event seen for it. */
+  state: Record<string, unknown>;
+  eventId: string;
+  created: number;
+}
+
+/**
+ * Stripe's events, kept durably. `append` returns only once the event is stored; an id seen before
+ * is a duplicate with no second effect. Per object, the latest state is the one from the newest event
+ * by `created` (ties: the greater event id), so an event arriving late never rolls state back.
+ */
+export interface EventLog {
+  append(event: StoredEvent): Promise<'stored' | 'duplicate'>;
+  get(id: string): Promise<StoredEvent | undefined>;
+  /** Newest first (by `created`, then id). */
+  list(q: EventQuery): Promise<{ events: StoredEvent[]; hasMore: boolean }>;
+  objectState(objectId: string): Promise<ObjectState | undefined>;
+  count(): Promise<number>;
 }

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import type { Stripe, StripeClient } from '../stripe/client.js';
+import type { EventFeed } from '../webhooks/feed.js';
 
 /** Resource families: `--tools` (and later policy globs) select by these. */
 export type Toolset =
@@ -17,7 +18,8 @@ export type Toolset =
   | 'invoices'
   | 'disputes'
   | 'checkout'
-  | 'billing_portal';
+  | 'billing_portal'
+  | 'events';
 
 export interface ToolAccess {
   /** Reads only, or changes something at Stripe. */
@@ -44,6 +46,12 @@ export interface ToolContext {
   step(name: string): Stripe.RequestOptions;
   /** `sandbox` (the built-in sandbox), `test` or `live`, from the API key. */
   mode: 'sandbox' | 'test' | 'live';
+  /** Stripe's events as received by webhook or sync (absent when the server keeps no event log). */
+  events?: EventFeed;
+  /** Reports progress to the client while a call waits (no-op when the client did not ask). */
+  progress(progress: number, total?: number, message?: string): Promise<void>;
+  /** Cancelled by the client. */
+  signal?: AbortSignal;
   /** `given`, else the configured default currency, else an input error naming `currency`. */
   currency(given: string | undefined): string;
 }

@@ -6,6 +6,7 @@ import { disputeTools, invoiceTools, subscriptionTools } from './toolsets/billin
 import { catalogTools } from './toolsets/catalog.js';
 import { customerTools } from './toolsets/customers.js';
 import { paymentIntentTools, paymentMethodTools, refundTools } from './toolsets/payments.js';
+import { eventTools } from './toolsets/events.js';
 import { sessionTools } from './toolsets/sessions.js';
 
 /** Every tool, in the order `tools/list` shows them. */
@@ -20,6 +21,7 @@ export const ALL_TOOLS: readonly Tool[] = [
   ...invoiceTools,
   ...disputeTools,
   ...sessionTools,
+  ...eventTools,
 ];
 
 /**

@@ -7,6 +7,7 @@ import { confirmationReason, summarizeCall, type ConfirmPolicy } from '../policy
 import { cardDataRefusal, findCardData } from '../policy/pci.js';
 import { maskForAudit, redactPii } from '../policy/redact.js';
 import type { AuditLog, AuditRecord, MoneyLedger } from '../storage/ports.js';
+import type { EventFeed } from '../webhooks/feed.js';
 import { isStripeError, recordStripeCalls, type StripeClient } from '../stripe/client.js';
 import { describeStripeError, formatStripeFailure } from '../stripe/errors.js';
 import { canonicalize, canonicalJson, deriveIdempotencyKey } from '../stripe/idempotency.js';
@@ -32,6 +33,7 @@ export interface RunnerDeps {
   /** Durable counters for the daily limit (required when `policy.dailyLimit` is set). */
   ledger?: MoneyLedger;
   audit?: AuditLog;
+  events?: EventFeed;
   now?: () => number;
 }
 
@@ -56,6 +58,8 @@ export interface ConfirmRequest {
 export interface CallContext {
   caller: string;
   confirm?: (req: ConfirmRequest) => Promise<ConfirmOutcome>;
+  progress?: ToolContext['progress'];
+  signal?: AbortSignal;
 }
 
 const META_KEY = 'mcp-stripe';
@@ -133,6 +137,9 @@ async function execute(
     request: idempotencyKey ? { idempotencyKey } : {},
     step: (name) => (idempotencyKey ? { idempotencyKey: `${idempotencyKey}:${name}` } : {}),
     mode: deps.mode,
+    events: deps.events,
+    progress: call.progress ?? (() => Promise.resolve()),
+    signal: call.signal,
     currency(given) {
       const c = given ?? deps.defaultCurrency;
       if (!c) {

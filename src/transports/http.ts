@@ -12,10 +12,15 @@ import { Hono } from 'hono';
 import type { Logger } from '../log.js';
 import type { ApprovalService } from '../server/approvals.js';
 import { mountApprovalPages } from './approval-pages.js';
+import { MAX_WEBHOOK_BYTES, receiveWebhook, type WebhookDeps } from '../webhooks/receiver.js';
+import { bodyLimit } from 'hono/body-limit';
 import { PRODUCT_NAME, VERSION } from '../version.js';
 
 export interface HttpOptions {
-  factory: () => McpServer;
+  /** Serves MCP at `/mcp` when given (a webhook-only listener has none). */
+  factory?: () => McpServer;
+  /** Receives Stripe webhooks at `POST /webhooks/stripe` when given. */
+  webhooks?: WebhookDeps;
   logger: Logger;
   /** Serves one-time approval pages at `/approvals/:id` when given. */
   approvals?: ApprovalService;
@@ -28,15 +33,19 @@ export interface HttpOptions {
  * rebinding), and `GET /healthz`.
  */
 export function createHttpApp(opts: HttpOptions): { app: Hono; close(): Promise<void> } {
-  const handler = createMcpHandler(opts.factory, {
-    onerror: (error) => opts.logger.warn('mcp request rejected or failed', { error: error.message }),
-  });
+  const factory = opts.factory;
+  const handler =
+    factory &&
+    createMcpHandler(factory, {
+      onerror: (error) => opts.logger.warn('mcp request rejected or failed', { error: error.message }),
+    });
   const hostnames = localhostAllowedHostnames();
   const origins = localhostAllowedOrigins();
   const app = new Hono();
 
   app.get('/healthz', (c) => c.json({ status: 'ok', name: PRODUCT_NAME, version: VERSION, mode: opts.mode }));
-  app.all('/mcp', (c) => {
+  if (opts.webhooks) mountWebhookRoute(app, opts.webhooks);
+  if (handler) app.all('/mcp', (c) => {
     const rejected =
       hostHeaderValidationResponse(c.req.raw, hostnames) ?? originValidationResponse(c.req.raw, origins);
     if (rejected) {
@@ -49,12 +58,13 @@ export function createHttpApp(opts: HttpOptions): { app: Hono; close(): Promise<
     return handler.fetch(c.req.raw);
   });
   if (opts.approvals) mountApprovalPages(app, opts.approvals);
-  app.notFound((c) => c.json({ error: 'not found', endpoints: ['/mcp', '/healthz'] }, 404));
+  const endpoints = [...(handler ? ['/mcp'] : []), '/healthz', ...(opts.webhooks ? ['/webhooks/stripe'] : [])];
+  app.notFound((c) => c.json({ error: 'not found', endpoints }, 404));
   app.onError((err, c) => {
     opts.logger.error('http handler error', { error: err });
     return c.json({ error: 'internal error' }, 500);
   });
-  return { app, close: () => handler.close() };
+  return { app, close: () => handler?.close() ?? Promise.resolve() };
 }
 
 export interface RunningHttp {
@@ -85,4 +95,20 @@ export async function startHttp(opts: HttpOptions & { host: string; port: number
       });
     },
   };
+}
+
+/** `POST /webhooks/stripe`: the exact raw bytes go to verification; over 1 MiB is refused unread. */
+function mountWebhookRoute(app: Hono, deps: WebhookDeps): void {
+  app.post(
+    '/webhooks/stripe',
+    bodyLimit({ maxSize: MAX_WEBHOOK_BYTES, onError: (c) => c.json({ error: `body larger than ${MAX_WEBHOOK_BYTES} bytes` }, 413) }),
+    async (c) => {
+      if (deps.secrets.length === 0) {
+        return c.json({ error: 'webhooks are not configured on this server (set STRIPE_WEBHOOK_SECRET)' }, 503);
+      }
+      const raw = Buffer.from(await c.req.arrayBuffer());
+      const { status, body } = await receiveWebhook(raw, c.req.header('stripe-signature'), deps);
+      return c.json(body, status as 200);
+    },
+  );
 }

@@ -101,7 +101,7 @@ interface InvoiceSpec {
   defaultPaymentMethod: string | null;
 }
 
-function createInvoice(store: AccountStore, spec: InvoiceSpec): StripeObject {
+export function createInvoice(store: AccountStore, spec: InvoiceSpec): StripeObject {
   const subtotal = spec.lines.reduce((s, l) => s + l.amount, 0);
   const total = subtotal - spec.discount;
   const now = store.now();
@@ -162,7 +162,7 @@ function recompute(inv: StripeObject): void {
   inv.amount_remaining = (inv.total as number) - (inv.amount_paid as number);
 }
 
-function finalize(store: AccountStore, inv: StripeObject): void {
+export function finalize(store: AccountStore, inv: StripeObject): void {
   if (inv.status !== 'draft') {
     throw invalid(
       `This invoice is already finalized, you can't re-finalize a non-draft invoice.`,
@@ -194,7 +194,7 @@ function markPaid(store: AccountStore, inv: StripeObject): void {
 }
 
 /** Charges an open invoice. Returns the card error on decline (the invoice stays open). */
-function pay(
+export function pay(
   store: AccountStore,
   inv: StripeObject,
   paymentMethod: string | null,
@@ -237,7 +237,7 @@ function pay(
   return null;
 }
 
-function customerDefaultPm(customer: StripeObject): string | null {
+export function customerDefaultPm(customer: StripeObject): string | null {
   return (
     ((customer.invoice_settings as Record<string, unknown>)?.default_payment_method as string | null) ?? null
   );
@@ -300,7 +300,7 @@ function itemObject(
   };
 }
 
-function subscriptionLines(sub: StripeObject): Line[] {
+export function subscriptionLines(sub: StripeObject): Line[] {
   return (sub.items as { data: Record<string, unknown>[] }).data.map((it) => {
     const price = it.price as StripeObject;
     const quantity = it.quantity as number;
@@ -319,7 +319,7 @@ function subscriptionLines(sub: StripeObject): Line[] {
   });
 }
 
-function createSubscription(store: AccountStore, params: Params): StripeObject {
+export function createSubscription(store: AccountStore, params: Params): StripeObject {
   const customerId = str(params, 'customer', { required: true });
   const customer = store.require('customer', customerId, 'customer');
   const items = subscriptionItems(store, params);
@@ -531,6 +531,31 @@ function updateSubscription(store: AccountStore, sub: StripeObject, params: Para
   return sub;
 }
 
+/** `POST /v1/invoices/:id/pay`: charge the invoice's, subscription's or customer's payment method. */
+export function payInvoice(store: AccountStore, inv: StripeObject, params: Params): StripeObject {
+  if (inv.status === 'draft') finalize(store, inv);
+  if (inv.status !== 'open') throw invalid(`Invoice is already ${String(inv.status)}.`, undefined, 'invoice_not_open');
+  if (bool(params, 'paid_out_of_band')) {
+    markPaid(store, inv);
+    return inv;
+  }
+  const customer = store.require('customer', inv.customer as string);
+  const sub = (inv.parent as { subscription_details?: { subscription: string } } | null)?.subscription_details?.subscription;
+  const subPm = sub ? (store.get(sub)?.default_payment_method as string | null) : null;
+  const pm = str(params, 'payment_method') ?? (inv.default_payment_method as string | null) ?? subPm ?? customerDefaultPm(customer);
+  const outcome = pay(store, inv, pm, bool(params, 'off_session') ?? true);
+  if (outcome instanceof SandboxError) throw outcome;
+  if (sub && (inv.status as string) === 'paid') {
+    const s = store.get(sub);
+    if (s && ['incomplete', 'past_due', 'unpaid'].includes(s.status as string)) {
+      const previous = { status: s.status };
+      s.status = 'active';
+      store.emit('customer.subscription.updated', s, previous);
+    }
+  }
+  return inv;
+}
+
 export function billingRoutes(routes: RouteTable): void {
   routes.add('POST', '/v1/subscriptions', ({ store, params }) => createSubscription(store, params));
   retrieveRoute(routes, '/v1/subscriptions/:id', 'subscription');
@@ -667,36 +692,9 @@ export function billingRoutes(routes: RouteTable): void {
     finalize(store, inv);
     return inv;
   });
-  routes.add('POST', '/v1/invoices/:id/pay', ({ store, path, params }) => {
-    const inv = store.require('invoice', path.id!);
-    if (inv.status === 'draft') finalize(store, inv);
-    if (inv.status !== 'open')
-      throw invalid(`Invoice is already ${String(inv.status)}.`, undefined, 'invoice_not_open');
-    if (bool(params, 'paid_out_of_band')) {
-      markPaid(store, inv);
-      return inv;
-    }
-    const customer = store.require('customer', inv.customer as string);
-    const sub = (inv.parent as { subscription_details?: { subscription: string } } | null)
-      ?.subscription_details?.subscription;
-    const subPm = sub ? (store.get(sub)?.default_payment_method as string | null) : null;
-    const pm =
-      str(params, 'payment_method') ??
-      (inv.default_payment_method as string | null) ??
-      subPm ??
-      customerDefaultPm(customer);
-    const outcome = pay(store, inv, pm, bool(params, 'off_session') ?? true);
-    if (outcome instanceof SandboxError) throw outcome;
-    if (sub && (inv.status as string) === 'paid') {
-      const s = store.get(sub);
-      if (s && ['incomplete', 'past_due', 'unpaid'].includes(s.status as string)) {
-        const previous = { status: s.status };
-        s.status = 'active';
-        store.emit('customer.subscription.updated', s, previous);
-      }
-    }
-    return inv;
-  });
+  routes.add('POST', '/v1/invoices/:id/pay', ({ store, path, params }) =>
+    payInvoice(store, store.require('invoice', path.id!), params),
+  );
   routes.add('POST', '/v1/invoices/:id/void', ({ store, path }) => {
     const inv = store.require('invoice', path.id!);
     if (inv.status !== 'open')

@@ -49,42 +49,45 @@ function applyCustomer(store: AccountStore, c: StripeObject, params: Params): Re
   return previous;
 }
 
-export function customerRoutes(routes: RouteTable): void {
-  routes.add('POST', '/v1/customers', ({ store, params }) => {
-    const c = store.create<StripeObject>('cus', 'customer', {
-      address: null,
-      balance: 0,
-      currency: null,
-      default_source: null,
-      delinquent: false,
-      description: null,
-      discount: null,
-      email: null,
-      invoice_prefix: newId('x', 8).slice(2).toUpperCase(),
-      invoice_settings: {
-        custom_fields: null,
-        default_payment_method: null,
-        footer: null,
-        rendering_options: null,
-      },
-      metadata: {},
-      name: null,
-      next_invoice_sequence: 1,
-      phone: null,
-      preferred_locales: [],
-      shipping: null,
-      tax_exempt: 'none',
-      test_clock: null,
-    });
-    try {
-      applyCustomer(store, c, params);
-    } catch (err) {
-      store.remove(c.id); // nothing half-written
-      throw err;
-    }
-    store.emit('customer.created', c);
-    return c;
+/** Creates a customer as `POST /v1/customers` does (also used when the sandbox plays a customer). */
+export function createCustomer(store: AccountStore, params: Params): StripeObject {
+  const c = store.create<StripeObject>('cus', 'customer', {
+    address: null,
+    balance: 0,
+    currency: null,
+    default_source: null,
+    delinquent: false,
+    description: null,
+    discount: null,
+    email: null,
+    invoice_prefix: newId('x', 8).slice(2).toUpperCase(),
+    invoice_settings: {
+      custom_fields: null,
+      default_payment_method: null,
+      footer: null,
+      rendering_options: null,
+    },
+    metadata: {},
+    name: null,
+    next_invoice_sequence: 1,
+    phone: null,
+    preferred_locales: [],
+    shipping: null,
+    tax_exempt: 'none',
+    test_clock: null,
   });
+  try {
+    applyCustomer(store, c, params);
+  } catch (err) {
+    store.remove(c.id); // nothing half-written
+    throw err;
+  }
+  store.emit('customer.created', c);
+  return c;
+}
+
+export function customerRoutes(routes: RouteTable): void {
+  routes.add('POST', '/v1/customers', ({ store, params }) => createCustomer(store, params));
   routes.add('GET', '/v1/customers/:id', ({ store, path }) => {
     const c = store.get(path.id!);
     if (c?.object === 'customer' && c.deleted === true)

@@ -1,5 +1,16 @@
 import { randomUUID } from 'node:crypto';
-import type { AuditRecord, LedgerReservation, MoneyLedger, ReserveOutcome, Store } from '../ports.js';
+import { newer, typeMatcher } from '../glob.js';
+import type {
+  AuditRecord,
+  EventLog,
+  EventQuery,
+  LedgerReservation,
+  MoneyLedger,
+  ObjectState,
+  ReserveOutcome,
+  Store,
+  StoredEvent,
+} from '../ports.js';
 
 interface Row {
   id: string;
@@ -59,10 +70,56 @@ class MemoryLedger implements MoneyLedger {
   }
 }
 
+export class MemoryEventLog implements EventLog {
+  private readonly events = new Map<string, StoredEvent>();
+  private readonly states = new Map<string, ObjectState>();
+
+  append(event: StoredEvent): Promise<'stored' | 'duplicate'> {
+    if (this.events.has(event.id)) return Promise.resolve('duplicate');
+    this.events.set(event.id, structuredClone(event));
+    const object = (event.payload.data as { object?: Record<string, unknown> } | undefined)?.object;
+    if (event.objectId && object) {
+      const current = this.states.get(event.objectId);
+      if (!current || newer({ created: event.created, id: event.id }, { created: current.created, id: current.eventId })) {
+        this.states.set(event.objectId, { objectId: event.objectId, objectType: event.objectType, state: structuredClone(object), eventId: event.id, created: event.created });
+      }
+    }
+    return Promise.resolve('stored');
+  }
+
+  get(id: string): Promise<StoredEvent | undefined> {
+    const e = this.events.get(id);
+    return Promise.resolve(e && structuredClone(e));
+  }
+
+  list(q: EventQuery): Promise<{ events: StoredEvent[]; hasMore: boolean }> {
+    const match = typeMatcher(q.type);
+    let all = [...this.events.values()]
+      .filter((e) => match(e.type) && (!q.objectId || e.objectId === q.objectId))
+      .filter((e) => (q.since === undefined || e.created >= q.since) && (q.receivedAfter === undefined || e.receivedAt > q.receivedAfter))
+      .sort((a, b) => (newer(a, b) ? -1 : 1));
+    if (q.startingAfter) {
+      const cursor = this.events.get(q.startingAfter);
+      all = cursor ? all.filter((e) => newer(cursor, e)) : [];
+    }
+    return Promise.resolve({ events: structuredClone(all.slice(0, q.limit)), hasMore: all.length > q.limit });
+  }
+
+  objectState(objectId: string): Promise<ObjectState | undefined> {
+    const s = this.states.get(objectId);
+    return Promise.resolve(s && structuredClone(s));
+  }
+
+  count(): Promise<number> {
+    return Promise.resolve(this.events.size);
+  }
+}
+
 export function createMemoryStore(): Store {
   const records: AuditRecord[] = [];
   return {
     ledger: new MemoryLedger(),
+    events: new MemoryEventLog(),
     audit: {
       append: (r) => {
         records.push(structuredClone(r));

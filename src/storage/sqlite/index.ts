@@ -2,13 +2,18 @@ import { randomUUID } from 'node:crypto';
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
+import { typeLike } from '../glob.js';
 import type {
   AuditLog,
   AuditRecord,
+  EventLog,
+  EventQuery,
   LedgerReservation,
   MoneyLedger,
+  ObjectState,
   ReserveOutcome,
   Store,
+  StoredEvent,
 } from '../ports.js';
 
 /** Schema migrations, applied in order; `user_version` records how many have run. */
@@ -30,6 +35,28 @@ const MIGRATIONS = [
      record TEXT NOT NULL
    );
    CREATE INDEX audit_log_at ON audit_log (at);`,
+  `CREATE TABLE events (
+     id TEXT PRIMARY KEY,
+     type TEXT NOT NULL,
+     api_version TEXT,
+     livemode INTEGER NOT NULL,
+     account TEXT,
+     object_type TEXT,
+     object_id TEXT,
+     created INTEGER NOT NULL,
+     received_at INTEGER NOT NULL,
+     payload TEXT NOT NULL
+   );
+   CREATE INDEX events_order ON events (created DESC, id DESC);
+   CREATE INDEX events_object ON events (object_id, created DESC, id DESC);
+   CREATE INDEX events_type ON events (type, created DESC);
+   CREATE TABLE object_state (
+     object_id TEXT PRIMARY KEY,
+     object_type TEXT,
+     created INTEGER NOT NULL,
+     event_id TEXT NOT NULL,
+     state TEXT NOT NULL
+   );`,
 ];
 
 export function openSqlite(path: string): Database.Database {
@@ -129,12 +156,135 @@ class SqliteAudit implements AuditLog {
   }
 }
 
+interface EventRow {
+  id: string;
+  type: string;
+  api_version: string | null;
+  livemode: number;
+  account: string | null;
+  object_type: string | null;
+  object_id: string | null;
+  created: number;
+  received_at: number;
+  payload: string;
+}
+
+const toEvent = (r: EventRow): StoredEvent => ({
+  id: r.id,
+  type: r.type,
+  apiVersion: r.api_version,
+  livemode: r.livemode === 1,
+  account: r.account,
+  objectType: r.object_type,
+  objectId: r.object_id,
+  created: r.created,
+  receivedAt: r.received_at,
+  payload: JSON.parse(r.payload) as Record<string, unknown>,
+});
+
+class SqliteEventLog implements EventLog {
+  private readonly insert;
+  private readonly upsertState;
+  private readonly byId;
+  private readonly stateOf;
+  private readonly total;
+  private readonly appendTx;
+
+  constructor(private readonly db: Database.Database) {
+    this.insert = db.prepare(
+      `INSERT INTO events (id, type, api_version, livemode, account, object_type, object_id, created, received_at, payload)
+       VALUES (@id, @type, @apiVersion, @livemode, @account, @objectType, @objectId, @created, @receivedAt, @payload)
+       ON CONFLICT (id) DO NOTHING`,
+    );
+    // Newer by (created, event id) wins; an older event arriving late changes nothing.
+    this.upsertState = db.prepare(
+      `INSERT INTO object_state (object_id, object_type, created, event_id, state) VALUES (?, ?, ?, ?, ?)
+       ON CONFLICT (object_id) DO UPDATE SET object_type = excluded.object_type, created = excluded.created,
+         event_id = excluded.event_id, state = excluded.state
+       WHERE excluded.created > object_state.created
+          OR (excluded.created = object_state.created AND excluded.event_id > object_state.event_id)`,
+    );
+    this.byId = db.prepare<[string], EventRow>('SELECT * FROM events WHERE id = ?');
+    this.stateOf = db.prepare<[string], { object_id: string; object_type: string | null; created: number; event_id: string; state: string }>(
+      'SELECT * FROM object_state WHERE object_id = ?',
+    );
+    this.total = db.prepare<[], { n: number }>('SELECT COUNT(*) AS n FROM events');
+    this.appendTx = db.transaction((e: StoredEvent): 'stored' | 'duplicate' => {
+      const info = this.insert.run({
+        ...e,
+        livemode: e.livemode ? 1 : 0,
+        payload: JSON.stringify(e.payload),
+      });
+      if (info.changes === 0) return 'duplicate';
+      const object = (e.payload.data as { object?: unknown } | undefined)?.object;
+      if (e.objectId && object) this.upsertState.run(e.objectId, e.objectType, e.created, e.id, JSON.stringify(object));
+      return 'stored';
+    });
+  }
+
+  append(event: StoredEvent): Promise<'stored' | 'duplicate'> {
+    return Promise.resolve(this.appendTx.immediate(event));
+  }
+
+  get(id: string): Promise<StoredEvent | undefined> {
+    const r = this.byId.get(id);
+    return Promise.resolve(r && toEvent(r));
+  }
+
+  list(q: EventQuery): Promise<{ events: StoredEvent[]; hasMore: boolean }> {
+    const where: string[] = [];
+    const args: (string | number)[] = [];
+    if (q.type && q.type !== '*') {
+      if (q.type.includes('*')) {
+        where.push("type LIKE ? ESCAPE '\\'");
+        args.push(typeLike(q.type));
+      } else {
+        where.push('type = ?');
+        args.push(q.type);
+      }
+    }
+    if (q.objectId) {
+      where.push('object_id = ?');
+      args.push(q.objectId);
+    }
+    if (q.since !== undefined) {
+      where.push('created >= ?');
+      args.push(q.since);
+    }
+    if (q.receivedAfter !== undefined) {
+      where.push('received_at > ?');
+      args.push(q.receivedAfter);
+    }
+    if (q.startingAfter) {
+      const cursor = this.byId.get(q.startingAfter);
+      if (!cursor) return Promise.resolve({ events: [], hasMore: false });
+      where.push('(created < ? OR (created = ? AND id < ?))');
+      args.push(cursor.created, cursor.created, cursor.id);
+    }
+    const sql = `SELECT * FROM events ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY created DESC, id DESC LIMIT ?`;
+    const rows = this.db.prepare<(string | number)[], EventRow>(sql).all(...args, q.limit + 1);
+    return Promise.resolve({ events: rows.slice(0, q.limit).map(toEvent), hasMore: rows.length > q.limit });
+  }
+
+  objectState(objectId: string): Promise<ObjectState | undefined> {
+    const r = this.stateOf.get(objectId);
+    return Promise.resolve(
+      r && { objectId: r.object_id, objectType: r.object_type, created: r.created, eventId: r.event_id, state: JSON.parse(r.state) as Record<string, unknown> },
+    );
+  }
+
+  count(): Promise<number> {
+    return Promise.resolve(this.total.get()?.n ?? 0);
+  }
+}
+
 /** The default durable store: one SQLite file (WAL) in the data directory. */
 export function createSqliteStore(path: string): Store {
   const db = openSqlite(path);
   return {
     ledger: new SqliteLedger(db),
     audit: new SqliteAudit(db),
+    events: new SqliteEventLog(db),
     close: () => {
       db.close();
       return Promise.resolve();

@@ -1,0 +1,112 @@
+import type { RouteTable } from '../app.js';
+import { invalid, SandboxError } from '../errors.js';
+import { str, type Params } from '../params.js';
+import type { AccountStore, StripeObject } from '../store.js';
+import {
+  addInterval,
+  createInvoice,
+  createSubscription,
+  customerDefaultPm,
+  finalize,
+  pay,
+  payInvoice,
+  subscriptionLines,
+} from './billing.js';
+import { createCustomer } from './customers.js';
+import { attachPaymentMethod, resolvePaymentMethod } from './payment-methods.js';
+import { confirm, createPaymentIntent } from './payments.js';
+
+/**
+ * Sandbox-only: tests and demos play the customer. Stripe has no such endpoints (a person pays on
+ * a hosted page); these produce the same objects and events that paying there would.
+ */
+export function customerActionRoutes(routes: RouteTable): void {
+  // The customer pays on the Checkout page.
+  routes.add('POST', '/_sandbox/checkout/sessions/:id/complete', ({ store, path, params }) => {
+    const session = store.require('checkout.session', path.id!);
+    if (session.status !== 'open') throw invalid(`This Checkout Session is ${String(session.status)}, not open.`, undefined, 'checkout_session_unexpected_state');
+    const pmName = str(params, 'payment_method') ?? 'pm_card_visa';
+    const customer = session.customer
+      ? store.require('customer', session.customer as string)
+      : createCustomer(store, { email: (session.customer_email as string | null) ?? 'checkout.customer@example.com' });
+    const lines = store.lineItems.get(session.id) ?? [];
+    if (session.mode === 'payment') {
+      const pi = createPaymentIntent(
+        store,
+        { amount: String(session.amount_total), currency: session.currency, customer: customer.id, payment_method: pmName, metadata: session.metadata as Params },
+        true,
+      );
+      confirm(store, pi, {});
+      session.payment_intent = pi.id;
+      session.payment_status = 'paid';
+    } else if (session.mode === 'subscription') {
+      const pm = attachPaymentMethod(store, pmName, customer.id);
+      (customer.invoice_settings as Record<string, unknown>).default_payment_method = pm.id;
+      const trial = (session.subscription_data as { trial_period_days?: string } | null)?.trial_period_days;
+      const sub = createSubscription(store, {
+        customer: customer.id,
+        items: lines.map((l) => ({ price: (l.price as StripeObject).id, quantity: String(l.quantity) })),
+        payment_behavior: 'error_if_incomplete',
+        ...(trial ? { trial_period_days: trial } : {}),
+      });
+      session.subscription = sub.id;
+      session.invoice = sub.latest_invoice;
+      session.payment_status = trial ? 'no_payment_required' : 'paid';
+    } else {
+      session.payment_status = 'no_payment_required';
+    }
+    session.customer = customer.id;
+    session.customer_details = { email: customer.email, name: customer.name };
+    session.status = 'complete';
+    store.emit('checkout.session.completed', session);
+    return session;
+  });
+
+  // The customer pays an open invoice (hosted invoice page).
+  routes.add('POST', '/_sandbox/invoices/:id/pay', ({ store, path, params }) =>
+    payInvoice(store, store.require('invoice', path.id!), { off_session: 'false', ...params }),
+  );
+
+  // Time passes: the subscription renews, charging its payment method (or failing with fail=true).
+  routes.add('POST', '/_sandbox/subscriptions/:id/renew', ({ store, path, params }) => renew(store, store.require('subscription', path.id!), params));
+}
+
+function renew(store: AccountStore, sub: StripeObject, params: Params): StripeObject {
+  if (['canceled', 'incomplete_expired'].includes(sub.status as string)) {
+    throw invalid(`The subscription is ${String(sub.status)}; it does not renew.`, undefined, 'subscription_canceled');
+  }
+  const items = (sub.items as { data: Record<string, unknown>[] }).data;
+  const start = items[0]!.current_period_end as number;
+  const previous: Record<string, unknown> = { status: sub.status };
+  if (sub.cancel_at_period_end) {
+    sub.status = 'canceled';
+    sub.ended_at = start;
+    sub.canceled_at ??= start;
+    store.emit('customer.subscription.deleted', sub, previous);
+    return sub;
+  }
+  for (const it of items) {
+    it.current_period_start = start;
+    it.current_period_end = addInterval(start, (it.price as { recurring: Parameters<typeof addInterval>[1] }).recurring);
+  }
+  const customer = store.require('customer', sub.customer as string);
+  const inv = createInvoice(store, {
+    customer, currency: sub.currency as string, lines: subscriptionLines(sub), subscription: sub.id, billingReason: 'subscription_cycle',
+    collectionMethod: sub.collection_method as string, daysUntilDue: sub.days_until_due as number | null, description: null,
+    metadata: {}, autoAdvance: true, discount: 0, defaultPaymentMethod: null,
+  });
+  sub.latest_invoice = inv.id;
+  finalize(store, inv);
+  let status = 'active';
+  if (inv.status !== 'paid' && sub.collection_method === 'charge_automatically') {
+    const pm = str(params, 'fail') === 'true'
+      ? resolvePaymentMethod(store, 'pm_card_chargeDeclined').id
+      : ((sub.default_payment_method as string | null) ?? customerDefaultPm(customer));
+    const outcome = pm ? pay(store, inv, pm, true) : new SandboxError(402, 'card_error', 'No payment method.');
+    if (outcome) status = 'past_due';
+  }
+  sub.status = status;
+  if (sub.trial_end && (sub.trial_end as number) > start) sub.trial_end = start;
+  store.emit('customer.subscription.updated', sub, previous);
+  return sub;
+}

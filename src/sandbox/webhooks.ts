@@ -1,0 +1,91 @@
+import { createHmac, randomBytes } from 'node:crypto';
+import type { SandboxState } from './app.js';
+import type { AccountStore, StripeObject } from './store.js';
+
+export interface Delivery {
+  eventId: string;
+  endpointId: string;
+  attempt: number;
+  /** HTTP status, or 0 when the connection failed. */
+  status: number;
+}
+
+/** `Stripe-Signature` as Stripe computes it: `t=<unix>,v1=<hex HMAC-SHA256 of "t.payload">`. */
+export function signPayload(payload: string, secret: string, timestamp: number): string {
+  return `t=${timestamp},v1=${createHmac('sha256', secret).update(`${timestamp}.${payload}`).digest('hex')}`;
+}
+
+export function newWebhookSecret(): string {
+  return `whsec_${randomBytes(24).toString('base64url')}`;
+}
+
+/**
+ * Delivers every event to the webhook endpoints that want it, signed, retrying failed deliveries
+ * (non-2xx or no connection) with the configured delays. Connect accounts' events go to endpoints
+ * created with `connect=true`.
+ */
+export class WebhookDispatcher {
+  readonly secrets = new Map<string, string>();
+  readonly deliveries: Delivery[] = [];
+  private inFlight = 0;
+  private idleWaiters: (() => void)[] = [];
+
+  constructor(
+    private readonly state: SandboxState,
+    private readonly delays: number[] = [0, 250, 1000, 4000, 10000],
+  ) {}
+
+  dispatch(event: StripeObject, from: AccountStore): void {
+    const endpoints = this.state.platform
+      .all('webhook_endpoint')
+      .filter((e) => e.deleted !== true && e.status === 'enabled')
+      .filter((e) => (from === this.state.platform ? e.connect !== true : e.connect === true))
+      .filter((e) => {
+        const wanted = e.enabled_events as string[];
+        return wanted.includes('*') || wanted.includes(event.type as string);
+      });
+    event.pending_webhooks = endpoints.length;
+    const payload = JSON.stringify(event, null, 2);
+    for (const endpoint of endpoints) this.attempt(event, endpoint, payload, 0);
+  }
+
+  private attempt(event: StripeObject, endpoint: StripeObject, payload: string, n: number): void {
+    this.inFlight++;
+    setTimeout(() => {
+      void this.send(endpoint, payload)
+        .then((status) => {
+          this.deliveries.push({ eventId: event.id, endpointId: endpoint.id, attempt: n + 1, status });
+          if (status >= 200 && status < 300) event.pending_webhooks = Math.max(0, (event.pending_webhooks as number) - 1);
+          else if (n + 1 < this.delays.length) this.attempt(event, endpoint, payload, n + 1);
+        })
+        .finally(() => {
+          if (--this.inFlight === 0) for (const w of this.idleWaiters.splice(0)) w();
+        });
+    }, this.delays[n] ?? 0);
+  }
+
+  private async send(endpoint: StripeObject, payload: string): Promise<number> {
+    const secret = this.secrets.get(endpoint.id) ?? '';
+    try {
+      const res = await fetch(endpoint.url as string, {
+        method: 'POST',
+        headers: {
+          'content-type': 'application/json; charset=utf-8',
+          'user-agent': 'Stripe/1.0 (+https://stripe.com/docs/webhooks)',
+          'stripe-signature': signPayload(payload, secret, this.state.clock.now()),
+        },
+        body: payload,
+        signal: AbortSignal.timeout(10_000),
+      });
+      await res.arrayBuffer();
+      return res.status;
+    } catch {
+      return 0;
+    }
+  }
+
+  /** Resolves when no delivery is pending (for tests). */
+  idle(): Promise<void> {
+    return this.inFlight === 0 ? Promise.resolve() : new Promise((r) => this.idleWaiters.push(r));
+  }
+}

@@ -1,0 +1,66 @@
+import type { EventLog, EventQuery, StoredEvent } from '../storage/ports.js';
+import { typeMatcher } from '../storage/glob.js';
+
+export interface WaitQuery {
+  type?: string;
+  objectId?: string;
+  /** Also accept events already stored (for a given object: anything in the log). */
+  includeExisting: boolean;
+  /** Only events stored after this moment (ms), when not including existing ones. */
+  receivedAfter: number;
+}
+
+/**
+ * The event log plus "tell me when something arrives". Stored events wake waiters in this process at
+ * once; a slow poll of the log catches events stored by other instances sharing the store.
+ */
+export class EventFeed {
+  private readonly listeners = new Set<(e: StoredEvent) => void>();
+
+  constructor(
+    readonly log: EventLog,
+    private readonly pollMs = 1000,
+  ) {}
+
+  /** Called by the webhook receiver and the sync after storing a new event. */
+  notify(event: StoredEvent): void {
+    for (const l of this.listeners) l(event);
+  }
+
+  private async findStored(q: WaitQuery): Promise<StoredEvent | undefined> {
+    const query: EventQuery = { type: q.type, objectId: q.objectId, limit: 1 };
+    if (!q.includeExisting) query.receivedAfter = q.receivedAfter;
+    return (await this.log.list(query)).events[0];
+  }
+
+  /** Resolves with the first matching event, or undefined at the timeout. `tick` runs about once a second. */
+  async waitFor(q: WaitQuery, timeoutMs: number, tick?: (elapsedMs: number) => void, signal?: AbortSignal): Promise<StoredEvent | undefined> {
+    const existing = await this.findStored(q);
+    if (existing) return existing;
+    const matchType = typeMatcher(q.type);
+    const started = Date.now();
+    return new Promise<StoredEvent | undefined>((resolve) => {
+      let done = false;
+      const finish = (e: StoredEvent | undefined) => {
+        if (done) return;
+        done = true;
+        this.listeners.delete(listener);
+        clearInterval(timer);
+        clearTimeout(deadline);
+        signal?.removeEventListener('abort', abort);
+        resolve(e);
+      };
+      const listener = (e: StoredEvent) => {
+        if (matchType(e.type) && (!q.objectId || e.objectId === q.objectId)) finish(e);
+      };
+      const abort = () => finish(undefined);
+      this.listeners.add(listener);
+      signal?.addEventListener('abort', abort);
+      const timer = setInterval(() => {
+        tick?.(Date.now() - started);
+        void this.findStored(q).then((e) => e && finish(e), () => {});
+      }, this.pollMs);
+      const deadline = setTimeout(() => finish(undefined), timeoutMs);
+    });
+  }
+}
