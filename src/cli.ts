@@ -126,7 +126,9 @@ async function main(): Promise<void> {
   const isAudit = command === 'audit' && rest.length === 1 && (rest[0] === 'tail' || rest[0] === 'export');
   const isSync = command === 'events' && rest.length === 1 && rest[0] === 'sync';
   if (!isAudit && !isSync && (rest.length > 0 || (command !== undefined && command !== 'sandbox'))) {
-    fail([`unknown command "${positionals.join(' ')}" (commands: sandbox, audit tail, audit export, events sync).`]);
+    fail([
+      `unknown command "${positionals.join(' ')}" (commands: sandbox, audit tail, audit export, events sync).`,
+    ]);
   }
 
   const flags: Flags = {
@@ -186,7 +188,9 @@ async function main(): Promise<void> {
       return await startHttp(opts);
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code === 'EADDRINUSE') {
-        fail([`port ${opts.port} on ${opts.host} is already in use: pass another port (0 picks any free one).`]);
+        fail([
+          `port ${opts.port} on ${opts.host} is already in use: pass another port (0 picks any free one).`,
+        ]);
       }
       throw err;
     }
@@ -208,7 +212,13 @@ async function main(): Promise<void> {
   } else {
     // A loopback listener for webhooks (for `stripe listen --forward-to`), and always with the sandbox.
     if (config.webhooks.port !== undefined || runtime.sandbox) {
-      const hooks = await listen({ webhooks: runtime.webhooks, logger, mode: runtime.mode, host: '127.0.0.1', port: config.webhooks.port ?? 0 });
+      const hooks = await listen({
+        webhooks: runtime.webhooks,
+        logger,
+        mode: runtime.mode,
+        host: '127.0.0.1',
+        port: config.webhooks.port ?? 0,
+      });
       closers.push(() => hooks.close());
       await runtime.connectSandboxWebhooks(new URL(hooks.url).origin);
       logger.info('webhook listener', { url: hooks.url.replace(/\/mcp$/, '/webhooks/stripe') });
@@ -301,7 +311,8 @@ async function runSync(flags: Flags, sinceArg: string | undefined): Promise<void
     if (err instanceof ConfigError) fail(err.problems);
     throw err;
   }
-  if (config.sandbox) fail(['events sync reads a real Stripe account (or STRIPE_API_BASE); the --sandbox is fresh each run.']);
+  if (config.sandbox)
+    fail(['events sync reads a real Stripe account (or STRIPE_API_BASE); the --sandbox is fresh each run.']);
   const store = createSqliteStore(storePath(config.dataDir));
   try {
     const nowS = Math.floor(Date.now() / 1000);
@@ -325,11 +336,15 @@ async function runSync(flags: Flags, sinceArg: string | undefined): Promise<void
       stripe,
       events: store.events,
       since,
-      onProgress: (p) => process.stderr.write(`  ${p.seen} events read, ${p.stored} new, ${p.duplicates} already stored\n`),
+      onProgress: (p) =>
+        process.stderr.write(`  ${p.seen} events read, ${p.stored} new, ${p.duplicates} already stored\n`),
     });
-    process.stdout.write(`${JSON.stringify({ seen: r.seen, stored: r.stored, duplicates: r.duplicates, since: r.since })}\n`);
+    process.stdout.write(
+      `${JSON.stringify({ seen: r.seen, stored: r.stored, duplicates: r.duplicates, since: r.since })}\n`,
+    );
   } catch (err) {
-    if (isStripeError(err)) fail([`Stripe refused the sync: ${formatStripeFailure(describeStripeError(err))}`]);
+    if (isStripeError(err))
+      fail([`Stripe refused the sync: ${formatStripeFailure(describeStripeError(err))}`]);
     throw err;
   } finally {
     await store.close();

@@ -110,7 +110,10 @@ export async function createRuntime(
     sandbox,
     connectSandboxWebhooks: async (origin) => {
       if (!sandbox) return;
-      const endpoint = await stripe.webhookEndpoints.create({ url: `${origin}/webhooks/stripe`, enabled_events: ['*'] });
+      const endpoint = await stripe.webhookEndpoints.create({
+        url: `${origin}/webhooks/stripe`,
+        enabled_events: ['*'],
+      });
       if (endpoint.secret) webhooks.secrets.push(endpoint.secret);
       logger.info('sandbox delivers webhooks', { url: endpoint.url });
     },

@@ -366,8 +366,10 @@ describe('checkout and portal', () => {
 });
 
 describe('coverage', () => {
-  it('every registered tool succeeded at least once in this file', () => {
-    const missing = ALL_TOOLS.map((t) => t.name).filter((n) => !succeeded.has(n));
+  it('every Stripe API tool succeeded at least once in this file (event tools: test/events.test.ts)', () => {
+    const missing = ALL_TOOLS.filter((t) => t.toolset !== 'events')
+      .map((t) => t.name)
+      .filter((n) => !succeeded.has(n));
     expect(missing).toEqual([]);
   });
 });

@@ -252,12 +252,30 @@ export function loadConfig(opts: LoadOptions): Config {
 
   const secrets = list(pick<string | string[]>(env.STRIPE_WEBHOOK_SECRET, file.webhooks?.secret));
   if (secrets.some((s) => !/^whsec_[A-Za-z0-9+/=_-]{8,}$/.test(s))) {
-    problems.push('STRIPE_WEBHOOK_SECRET must hold signing secrets that start with whsec_ (from `stripe listen` or the Dashboard), comma-separated during a rotation.');
+    problems.push(
+      'STRIPE_WEBHOOK_SECRET must hold signing secrets that start with whsec_ (from `stripe listen` or the Dashboard), comma-separated during a rotation.',
+    );
   }
-  const toleranceSeconds = int('STRIPE_WEBHOOK_TOLERANCE', pick<string | number>(env.STRIPE_WEBHOOK_TOLERANCE, file.webhooks?.tolerance), 1, 86_400) ?? 300;
-  const webhookPort = int('--webhook-port', pick<string | number>(flags.webhookPort, env.MCP_STRIPE_WEBHOOK_PORT, file.webhooks?.port), 0, 65535);
+  const toleranceSeconds =
+    int(
+      'STRIPE_WEBHOOK_TOLERANCE',
+      pick<string | number>(env.STRIPE_WEBHOOK_TOLERANCE, file.webhooks?.tolerance),
+      1,
+      86_400,
+    ) ?? 300;
+  const webhookPort = int(
+    '--webhook-port',
+    pick<string | number>(flags.webhookPort, env.MCP_STRIPE_WEBHOOK_PORT, file.webhooks?.port),
+    0,
+    65535,
+  );
   const syncOnStart =
-    (flags.syncOnStart === true ? true : bool('MCP_STRIPE_SYNC_ON_START', pick<string | boolean>(env.MCP_STRIPE_SYNC_ON_START, file.webhooks?.syncOnStart))) ?? false;
+    (flags.syncOnStart === true
+      ? true
+      : bool(
+          'MCP_STRIPE_SYNC_ON_START',
+          pick<string | boolean>(env.MCP_STRIPE_SYNC_ON_START, file.webhooks?.syncOnStart),
+        )) ?? false;
 
   if (problems.length > 0) throw new ConfigError(problems);
   return {
@@ -280,7 +298,12 @@ export function loadConfig(opts: LoadOptions): Config {
       approvalTtlMs: ttlSeconds * 1000,
     },
     dataDir,
-    webhooks: { secrets, toleranceSeconds, ...(webhookPort === undefined ? {} : { port: webhookPort }), syncOnStart },
+    webhooks: {
+      secrets,
+      toleranceSeconds,
+      ...(webhookPort === undefined ? {} : { port: webhookPort }),
+      syncOnStart,
+    },
     currency,
     idempotencyEnabled,
     transport: transport as Config['transport'],

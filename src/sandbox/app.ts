@@ -3,7 +3,15 @@ import type { IncomingMessage } from 'node:http';
 import { Hono, type Context } from 'hono';
 import qs from 'qs';
 import { SandboxError } from './errors.js';
-import { AccountStore, expand, newId, systemClock, type Clock, type RequestContext, type StripeObject } from './store.js';
+import {
+  AccountStore,
+  expand,
+  newId,
+  systemClock,
+  type Clock,
+  type RequestContext,
+  type StripeObject,
+} from './store.js';
 import { WebhookDispatcher } from './webhooks.js';
 import type { Params } from './params.js';
 import { FaultQueue, type Fault } from './faults.js';
@@ -260,7 +268,11 @@ async function serve(c: Context, state: SandboxState, method: Method, handler: H
 
   let status = 200;
   let body: string;
-  state.currentRequest = { id: requestId, idempotencyKey: idempotencyKey ?? null, apiVersion: c.req.header('Stripe-Version') ?? null };
+  state.currentRequest = {
+    id: requestId,
+    idempotencyKey: idempotencyKey ?? null,
+    apiVersion: c.req.header('Stripe-Version') ?? null,
+  };
   try {
     const expandPaths = toStringArray(params.expand);
     delete params.expand;

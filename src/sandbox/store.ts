@@ -20,6 +20,8 @@ export interface Clock {
 
 export const systemClock: Clock = { now: () => Math.floor(Date.now() / 1000) };
 
+let eventSeq = 0;
+
 type Listener = (event: StripeObject, store: AccountStore) => void;
 
 /** The API request an event came from (Stripe records it on the event). */
@@ -46,7 +48,11 @@ export class AccountStore {
     readonly accountId: string,
     readonly clock: Clock,
     private readonly onEvent: Listener = () => {},
-    private readonly request: () => RequestContext = () => ({ id: null, idempotencyKey: null, apiVersion: null }),
+    private readonly request: () => RequestContext = () => ({
+      id: null,
+      idempotencyKey: null,
+      apiVersion: null,
+    }),
     /** Connect accounts set `account` on their events; the platform does not. */
     readonly connected = false,
   ) {}
@@ -83,7 +89,7 @@ export class AccountStore {
   require<T extends StripeObject = StripeObject>(object: string, id: string, param = 'id'): T {
     const found = this.byId.get(id);
     if (!found || found.object !== object || found.deleted === true) {
-      throw notFound(object.replace(/\./g, ' ').replace(/_/g, ''), id, param);
+      throw notFound(object, id, param);
     }
     return found as T;
   }
@@ -109,7 +115,12 @@ export class AccountStore {
     const data: Record<string, unknown> = { object: structuredClone(object) };
     if (previousAttributes) data.previous_attributes = previousAttributes;
     const req = this.request();
-    const event = this.create<StripeObject>('evt', 'event', {
+    const event = this.insert<StripeObject>({
+      // Time-ordered ids, so events of the same second still sort in the order they happened.
+      id: `evt_${Date.now().toString(36)}${(++eventSeq).toString(36).padStart(6, '0')}${newId('x', 10).slice(2)}`,
+      object: 'event',
+      created: this.now(),
+      livemode: false,
       api_version: req.apiVersion,
       data,
       pending_webhooks: 0,

@@ -55,7 +55,8 @@ export class WebhookDispatcher {
       void this.send(endpoint, payload)
         .then((status) => {
           this.deliveries.push({ eventId: event.id, endpointId: endpoint.id, attempt: n + 1, status });
-          if (status >= 200 && status < 300) event.pending_webhooks = Math.max(0, (event.pending_webhooks as number) - 1);
+          if (status >= 200 && status < 300)
+            event.pending_webhooks = Math.max(0, (event.pending_webhooks as number) - 1);
           else if (n + 1 < this.delays.length) this.attempt(event, endpoint, payload, n + 1);
         })
         .finally(() => {

@@ -69,7 +69,15 @@ export function callContextFor(
     progress: async (progress, total, message) => {
       if (progressToken === undefined) return;
       await ctx.mcpReq
-        .notify({ method: 'notifications/progress', params: { progressToken, progress, ...(total === undefined ? {} : { total }), ...(message ? { message } : {}) } })
+        .notify({
+          method: 'notifications/progress',
+          params: {
+            progressToken,
+            progress,
+            ...(total === undefined ? {} : { total }),
+            ...(message ? { message } : {}),
+          },
+        })
         .catch(() => {});
     },
     confirm: async (req): Promise<ConfirmOutcome> => {

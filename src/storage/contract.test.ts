@@ -95,9 +95,23 @@ describe.each(adapters)('%s store', (_name, make) => {
   });
 });
 
-const ev = (id: string, type: string, created: number, objectId: string | null, object: Record<string, unknown> = {}): StoredEvent => ({
-  id, type, apiVersion: '2026-10-28.endive', livemode: false, account: null, objectType: objectId ? 'subscription' : null, objectId, created,
-  receivedAt: created * 1000, payload: { id, object: 'event', type, created, data: { object: { id: objectId, ...object } } },
+const ev = (
+  id: string,
+  type: string,
+  created: number,
+  objectId: string | null,
+  object: Record<string, unknown> = {},
+): StoredEvent => ({
+  id,
+  type,
+  apiVersion: '2026-10-28.endive',
+  livemode: false,
+  account: null,
+  objectType: objectId ? 'subscription' : null,
+  objectId,
+  created,
+  receivedAt: created * 1000,
+  payload: { id, object: 'event', type, created, data: { object: { id: objectId, ...object } } },
 });
 
 describe.each(adapters)('%s event log', (_name, make) => {
@@ -117,10 +131,17 @@ describe.each(adapters)('%s event log', (_name, make) => {
 
   it('lists newest first with type globs, object, since and cursor pagination', async () => {
     store = make();
-    for (const [i, type] of ['invoice.created', 'invoice.paid', 'charge.succeeded', 'invoice.finalized', 'customer.created'].entries()) {
+    for (const [i, type] of [
+      'invoice.created',
+      'invoice.paid',
+      'charge.succeeded',
+      'invoice.finalized',
+      'customer.created',
+    ].entries()) {
       await store.events.append(ev(`evt_${i}`, type, 100 + i, i % 2 ? 'in_1' : 'in_2'));
     }
-    const ids = async (q: Partial<Parameters<Store['events']['list']>[0]>) => (await store.events.list({ limit: 10, ...q })).events.map((e) => e.id);
+    const ids = async (q: Partial<Parameters<Store['events']['list']>[0]>) =>
+      (await store.events.list({ limit: 10, ...q })).events.map((e) => e.id);
     expect(await ids({})).toEqual(['evt_4', 'evt_3', 'evt_2', 'evt_1', 'evt_0']);
     expect(await ids({ type: 'invoice.*' })).toEqual(['evt_3', 'evt_1', 'evt_0']);
     expect(await ids({ type: '*.succeeded' })).toEqual(['evt_2']);
@@ -137,17 +158,40 @@ describe.each(adapters)('%s event log', (_name, make) => {
   it('object state follows the newest event by created, whatever the arrival order', async () => {
     store = make();
     // Updated arrives before created; deleted before updated.
-    await store.events.append(ev('evt_b', 'customer.subscription.updated', 200, 'sub_1', { status: 'past_due' }));
-    await store.events.append(ev('evt_a', 'customer.subscription.created', 100, 'sub_1', { status: 'active' }));
+    await store.events.append(
+      ev('evt_b', 'customer.subscription.updated', 200, 'sub_1', { status: 'past_due' }),
+    );
+    await store.events.append(
+      ev('evt_a', 'customer.subscription.created', 100, 'sub_1', { status: 'active' }),
+    );
     expect((await store.events.objectState('sub_1'))!.state.status).toBe('past_due');
-    await store.events.append(ev('evt_d', 'customer.subscription.deleted', 300, 'sub_1', { status: 'canceled' }));
-    await store.events.append(ev('evt_c', 'customer.subscription.updated', 250, 'sub_1', { status: 'active' }));
-    expect(await store.events.objectState('sub_1')).toMatchObject({ eventId: 'evt_d', state: { status: 'canceled' }, created: 300 });
+    await store.events.append(
+      ev('evt_d', 'customer.subscription.deleted', 300, 'sub_1', { status: 'canceled' }),
+    );
+    await store.events.append(
+      ev('evt_c', 'customer.subscription.updated', 250, 'sub_1', { status: 'active' }),
+    );
+    expect(await store.events.objectState('sub_1')).toMatchObject({
+      eventId: 'evt_d',
+      state: { status: 'canceled' },
+      created: 300,
+    });
     // Same second: the greater event id wins, whichever arrives first.
     await store.events.append(ev('evt_z', 'x.updated', 400, 'sub_2', { v: 'z' }));
     await store.events.append(ev('evt_y', 'x.updated', 400, 'sub_2', { v: 'y' }));
     expect((await store.events.objectState('sub_2'))!.state.v).toBe('z');
     expect(await store.events.objectState('sub_none')).toBeUndefined();
+    // Same second, different lifecycle: created < updated < deleted, whatever the ids and arrival.
+    await store.events.append(
+      ev('evt_9', 'customer.subscription.deleted', 500, 'sub_3', { status: 'canceled' }),
+    );
+    await store.events.append(
+      ev('evt_8', 'customer.subscription.created', 500, 'sub_3', { status: 'active' }),
+    );
+    await store.events.append(
+      ev('evt_7', 'customer.subscription.updated', 500, 'sub_3', { status: 'past_due' }),
+    );
+    expect((await store.events.objectState('sub_3'))!.state.status).toBe('canceled');
   });
 });
 

@@ -2,7 +2,12 @@
 export function typeMatcher(pattern: string | undefined): (type: string) => boolean {
   if (!pattern || pattern === '*') return () => true;
   if (!pattern.includes('*')) return (t) => t === pattern;
-  const re = new RegExp(`^${pattern.split('*').map((s) => s.replace(/[.+?^${}()|[\]\\]/g, '\\$&')).join('.*')}$`);
+  const re = new RegExp(
+    `^${pattern
+      .split('*')
+      .map((s) => s.replace(/[.+?^${}()|[\]\\]/g, '\\$&'))
+      .join('.*')}$`,
+  );
   return (t) => re.test(t);
 }
 
@@ -11,7 +16,24 @@ export function typeLike(pattern: string): string {
   return pattern.replace(/[\\%_]/g, (c) => `\\${c}`).replace(/\*/g, '%');
 }
 
-/** Newer first: by created, then by id (a deterministic tie-break). */
-export function newer(a: { created: number; id: string }, b: { created: number; id: string }): boolean {
-  return a.created > b.created || (a.created === b.created && a.id > b.id);
+/**
+ * Within one second, where Stripe's `created` cannot order events, the lifecycle does:
+ * `*.created` < `*.updated` < anything else < `*.deleted`.
+ */
+export function lifecycleRank(type: string): number {
+  if (type.endsWith('.created')) return 0;
+  if (type.endsWith('.updated')) return 1;
+  if (type.endsWith('.deleted')) return 3;
+  return 2;
+}
+
+/** Whether event `a` is newer than `b` for an object's state: by created, lifecycle, then id (deterministic). */
+export function newer(
+  a: { created: number; type: string; id: string },
+  b: { created: number; type: string; id: string },
+): boolean {
+  if (a.created !== b.created) return a.created > b.created;
+  const ra = lifecycleRank(a.type);
+  const rb = lifecycleRank(b.type);
+  return ra !== rb ? ra > rb : a.id > b.id;
 }

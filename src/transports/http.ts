@@ -45,20 +45,25 @@ export function createHttpApp(opts: HttpOptions): { app: Hono; close(): Promise<
 
   app.get('/healthz', (c) => c.json({ status: 'ok', name: PRODUCT_NAME, version: VERSION, mode: opts.mode }));
   if (opts.webhooks) mountWebhookRoute(app, opts.webhooks);
-  if (handler) app.all('/mcp', (c) => {
-    const rejected =
-      hostHeaderValidationResponse(c.req.raw, hostnames) ?? originValidationResponse(c.req.raw, origins);
-    if (rejected) {
-      opts.logger.warn('rejected /mcp request (DNS rebinding guard)', {
-        host: c.req.header('host'),
-        origin: c.req.header('origin'),
-      });
-      return rejected;
-    }
-    return handler.fetch(c.req.raw);
-  });
+  if (handler)
+    app.all('/mcp', (c) => {
+      const rejected =
+        hostHeaderValidationResponse(c.req.raw, hostnames) ?? originValidationResponse(c.req.raw, origins);
+      if (rejected) {
+        opts.logger.warn('rejected /mcp request (DNS rebinding guard)', {
+          host: c.req.header('host'),
+          origin: c.req.header('origin'),
+        });
+        return rejected;
+      }
+      return handler.fetch(c.req.raw);
+    });
   if (opts.approvals) mountApprovalPages(app, opts.approvals);
-  const endpoints = [...(handler ? ['/mcp'] : []), '/healthz', ...(opts.webhooks ? ['/webhooks/stripe'] : [])];
+  const endpoints = [
+    ...(handler ? ['/mcp'] : []),
+    '/healthz',
+    ...(opts.webhooks ? ['/webhooks/stripe'] : []),
+  ];
   app.notFound((c) => c.json({ error: 'not found', endpoints }, 404));
   app.onError((err, c) => {
     opts.logger.error('http handler error', { error: err });
@@ -101,10 +106,17 @@ export async function startHttp(opts: HttpOptions & { host: string; port: number
 function mountWebhookRoute(app: Hono, deps: WebhookDeps): void {
   app.post(
     '/webhooks/stripe',
-    bodyLimit({ maxSize: MAX_WEBHOOK_BYTES, onError: (c) => c.json({ error: `body larger than ${MAX_WEBHOOK_BYTES} bytes` }, 413) }),
+    bodyLimit({
+      maxSize: MAX_WEBHOOK_BYTES,
+      onError: (c) =>
+        c.json({ error: `body larger than ${MAX_WEBHOOK_BYTES} bytes` }, 413, { Connection: 'close' }),
+    }),
     async (c) => {
       if (deps.secrets.length === 0) {
-        return c.json({ error: 'webhooks are not configured on this server (set STRIPE_WEBHOOK_SECRET)' }, 503);
+        return c.json(
+          { error: 'webhooks are not configured on this server (set STRIPE_WEBHOOK_SECRET)' },
+          503,
+        );
       }
       const raw = Buffer.from(await c.req.arrayBuffer());
       const { status, body } = await receiveWebhook(raw, c.req.header('stripe-signature'), deps);

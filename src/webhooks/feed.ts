@@ -34,7 +34,12 @@ export class EventFeed {
   }
 
   /** Resolves with the first matching event, or undefined at the timeout. `tick` runs about once a second. */
-  async waitFor(q: WaitQuery, timeoutMs: number, tick?: (elapsedMs: number) => void, signal?: AbortSignal): Promise<StoredEvent | undefined> {
+  async waitFor(
+    q: WaitQuery,
+    timeoutMs: number,
+    tick?: (elapsedMs: number) => void,
+    signal?: AbortSignal,
+  ): Promise<StoredEvent | undefined> {
     const existing = await this.findStored(q);
     if (existing) return existing;
     const matchType = typeMatcher(q.type);
@@ -58,7 +63,10 @@ export class EventFeed {
       signal?.addEventListener('abort', abort);
       const timer = setInterval(() => {
         tick?.(Date.now() - started);
-        void this.findStored(q).then((e) => e && finish(e), () => {});
+        void this.findStored(q).then(
+          (e) => e && finish(e),
+          () => {},
+        );
       }, this.pollMs);
       const deadline = setTimeout(() => finish(undefined), timeoutMs);
     });

@@ -24,20 +24,32 @@ export interface WebhookResponse {
  * raw body → verify → EventLog.append (dedupe by event id) → 2xx. Every event type is accepted;
  * a bad signature is 400 and stores nothing; a storage failure is 500, so Stripe delivers again.
  */
-export async function receiveWebhook(raw: Buffer, signature: string | undefined, deps: WebhookDeps): Promise<WebhookResponse> {
-  if (raw.length > MAX_WEBHOOK_BYTES) return { status: 413, body: { error: `body larger than ${MAX_WEBHOOK_BYTES} bytes` } };
+export async function receiveWebhook(
+  raw: Buffer,
+  signature: string | undefined,
+  deps: WebhookDeps,
+): Promise<WebhookResponse> {
+  if (raw.length > MAX_WEBHOOK_BYTES)
+    return { status: 413, body: { error: `body larger than ${MAX_WEBHOOK_BYTES} bytes` } };
   const verified = verifyWebhook(raw, signature, deps.secrets, deps.toleranceSeconds);
   if (!verified.ok) {
     deps.logger.warn('webhook rejected', { reason: verified.reason });
     return { status: 400, body: { error: verified.reason } };
   }
-  const event = verified.event as unknown as Record<string, unknown> & { id: string; type: string; created: number };
+  const event = verified.event as unknown as Record<string, unknown> & {
+    id: string;
+    type: string;
+    created: number;
+  };
   const stored = toStoredEvent(event, (deps.now ?? Date.now)());
   let outcome: 'stored' | 'duplicate';
   try {
     outcome = await deps.events.append(stored);
   } catch (error) {
-    deps.logger.error('webhook event could not be stored; Stripe will deliver it again', { event: event.id, error });
+    deps.logger.error('webhook event could not be stored; Stripe will deliver it again', {
+      event: event.id,
+      error,
+    });
     return { status: 500, body: { error: 'could not store the event; retry later' } };
   }
   if (outcome === 'stored') deps.onStored?.(stored);
@@ -46,7 +58,10 @@ export async function receiveWebhook(raw: Buffer, signature: string | undefined,
 }
 
 /** The event-log row for a Stripe event (from a webhook or from `/v1/events`). */
-export function toStoredEvent(event: Record<string, unknown> & { id: string; type: string; created: number }, receivedAt: number): StoredEvent {
+export function toStoredEvent(
+  event: Record<string, unknown> & { id: string; type: string; created: number },
+  receivedAt: number,
+): StoredEvent {
   const object = (event.data as { object?: { id?: unknown; object?: unknown } } | undefined)?.object;
   return {
     id: event.id,

@@ -26,7 +26,10 @@ export async function syncEvents(opts: {
 }): Promise<SyncResult> {
   const result: SyncResult = { seen: 0, stored: 0, duplicates: 0, since: opts.since };
   for await (const event of opts.stripe.events.list({ created: { gte: opts.since }, limit: 100 })) {
-    const stored = toStoredEvent(event as unknown as Parameters<typeof toStoredEvent>[0], (opts.now ?? Date.now)());
+    const stored = toStoredEvent(
+      event as unknown as Parameters<typeof toStoredEvent>[0],
+      (opts.now ?? Date.now)(),
+    );
     const outcome = await opts.events.append(stored);
     result.seen++;
     if (outcome === 'stored') {
@@ -40,7 +43,10 @@ export async function syncEvents(opts: {
 }
 
 /** Where a catch-up should start: a little before the newest stored event, within Stripe's 30 days. */
-export async function defaultSyncSince(events: EventLog, nowSeconds = Math.floor(Date.now() / 1000)): Promise<number> {
+export async function defaultSyncSince(
+  events: EventLog,
+  nowSeconds = Math.floor(Date.now() / 1000),
+): Promise<number> {
   const newest = (await events.list({ limit: 1 })).events[0];
   const floor = nowSeconds - EVENT_RETENTION_SECONDS;
   return Math.max(floor, newest ? newest.created - 300 : nowSeconds - 86_400);

@@ -534,15 +534,21 @@ function updateSubscription(store: AccountStore, sub: StripeObject, params: Para
 /** `POST /v1/invoices/:id/pay`: charge the invoice's, subscription's or customer's payment method. */
 export function payInvoice(store: AccountStore, inv: StripeObject, params: Params): StripeObject {
   if (inv.status === 'draft') finalize(store, inv);
-  if (inv.status !== 'open') throw invalid(`Invoice is already ${String(inv.status)}.`, undefined, 'invoice_not_open');
+  if (inv.status !== 'open')
+    throw invalid(`Invoice is already ${String(inv.status)}.`, undefined, 'invoice_not_open');
   if (bool(params, 'paid_out_of_band')) {
     markPaid(store, inv);
     return inv;
   }
   const customer = store.require('customer', inv.customer as string);
-  const sub = (inv.parent as { subscription_details?: { subscription: string } } | null)?.subscription_details?.subscription;
+  const sub = (inv.parent as { subscription_details?: { subscription: string } } | null)?.subscription_details
+    ?.subscription;
   const subPm = sub ? (store.get(sub)?.default_payment_method as string | null) : null;
-  const pm = str(params, 'payment_method') ?? (inv.default_payment_method as string | null) ?? subPm ?? customerDefaultPm(customer);
+  const pm =
+    str(params, 'payment_method') ??
+    (inv.default_payment_method as string | null) ??
+    subPm ??
+    customerDefaultPm(customer);
   const outcome = pay(store, inv, pm, bool(params, 'off_session') ?? true);
   if (outcome instanceof SandboxError) throw outcome;
   if (sub && (inv.status as string) === 'paid') {

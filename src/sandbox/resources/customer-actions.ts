@@ -24,16 +24,29 @@ export function customerActionRoutes(routes: RouteTable): void {
   // The customer pays on the Checkout page.
   routes.add('POST', '/_sandbox/checkout/sessions/:id/complete', ({ store, path, params }) => {
     const session = store.require('checkout.session', path.id!);
-    if (session.status !== 'open') throw invalid(`This Checkout Session is ${String(session.status)}, not open.`, undefined, 'checkout_session_unexpected_state');
+    if (session.status !== 'open')
+      throw invalid(
+        `This Checkout Session is ${String(session.status)}, not open.`,
+        undefined,
+        'checkout_session_unexpected_state',
+      );
     const pmName = str(params, 'payment_method') ?? 'pm_card_visa';
     const customer = session.customer
       ? store.require('customer', session.customer as string)
-      : createCustomer(store, { email: (session.customer_email as string | null) ?? 'checkout.customer@example.com' });
+      : createCustomer(store, {
+          email: (session.customer_email) ?? 'checkout.customer@example.com',
+        });
     const lines = store.lineItems.get(session.id) ?? [];
     if (session.mode === 'payment') {
       const pi = createPaymentIntent(
         store,
-        { amount: String(session.amount_total), currency: session.currency, customer: customer.id, payment_method: pmName, metadata: session.metadata as Params },
+        {
+          amount: String(session.amount_total),
+          currency: session.currency,
+          customer: customer.id,
+          payment_method: pmName,
+          metadata: session.metadata,
+        },
         true,
       );
       confirm(store, pi, {});
@@ -68,12 +81,18 @@ export function customerActionRoutes(routes: RouteTable): void {
   );
 
   // Time passes: the subscription renews, charging its payment method (or failing with fail=true).
-  routes.add('POST', '/_sandbox/subscriptions/:id/renew', ({ store, path, params }) => renew(store, store.require('subscription', path.id!), params));
+  routes.add('POST', '/_sandbox/subscriptions/:id/renew', ({ store, path, params }) =>
+    renew(store, store.require('subscription', path.id!), params),
+  );
 }
 
 function renew(store: AccountStore, sub: StripeObject, params: Params): StripeObject {
   if (['canceled', 'incomplete_expired'].includes(sub.status as string)) {
-    throw invalid(`The subscription is ${String(sub.status)}; it does not renew.`, undefined, 'subscription_canceled');
+    throw invalid(
+      `The subscription is ${String(sub.status)}; it does not renew.`,
+      undefined,
+      'subscription_canceled',
+    );
   }
   const items = (sub.items as { data: Record<string, unknown>[] }).data;
   const start = items[0]!.current_period_end as number;
@@ -87,22 +106,37 @@ function renew(store: AccountStore, sub: StripeObject, params: Params): StripeOb
   }
   for (const it of items) {
     it.current_period_start = start;
-    it.current_period_end = addInterval(start, (it.price as { recurring: Parameters<typeof addInterval>[1] }).recurring);
+    it.current_period_end = addInterval(
+      start,
+      (it.price as { recurring: Parameters<typeof addInterval>[1] }).recurring,
+    );
   }
   const customer = store.require('customer', sub.customer as string);
   const inv = createInvoice(store, {
-    customer, currency: sub.currency as string, lines: subscriptionLines(sub), subscription: sub.id, billingReason: 'subscription_cycle',
-    collectionMethod: sub.collection_method as string, daysUntilDue: sub.days_until_due as number | null, description: null,
-    metadata: {}, autoAdvance: true, discount: 0, defaultPaymentMethod: null,
+    customer,
+    currency: sub.currency as string,
+    lines: subscriptionLines(sub),
+    subscription: sub.id,
+    billingReason: 'subscription_cycle',
+    collectionMethod: sub.collection_method as string,
+    daysUntilDue: sub.days_until_due as number | null,
+    description: null,
+    metadata: {},
+    autoAdvance: true,
+    discount: 0,
+    defaultPaymentMethod: null,
   });
   sub.latest_invoice = inv.id;
   finalize(store, inv);
   let status = 'active';
   if (inv.status !== 'paid' && sub.collection_method === 'charge_automatically') {
-    const pm = str(params, 'fail') === 'true'
-      ? resolvePaymentMethod(store, 'pm_card_chargeDeclined').id
-      : ((sub.default_payment_method as string | null) ?? customerDefaultPm(customer));
-    const outcome = pm ? pay(store, inv, pm, true) : new SandboxError(402, 'card_error', 'No payment method.');
+    const pm =
+      str(params, 'fail') === 'true'
+        ? resolvePaymentMethod(store, 'pm_card_chargeDeclined').id
+        : ((sub.default_payment_method as string | null) ?? customerDefaultPm(customer));
+    const outcome = pm
+      ? pay(store, inv, pm, true)
+      : new SandboxError(402, 'card_error', 'No payment method.');
     if (outcome) status = 'past_due';
   }
   sub.status = status;

@@ -7,9 +7,11 @@ import { newWebhookSecret } from '../webhooks.js';
 export function webhookEndpointRoutes(routes: RouteTable): void {
   routes.add('POST', '/v1/webhook_endpoints', ({ sandbox, params }) => {
     const url = str(params, 'url', { required: true });
-    if (!/^https?:\/\//.test(url)) throw invalid('Invalid URL: must start with http:// or https://.', 'url', 'url_invalid');
+    if (!/^https?:\/\//.test(url))
+      throw invalid('Invalid URL: must start with http:// or https://.', 'url', 'url_invalid');
     const events = arr(params, 'enabled_events')?.map(String);
-    if (!events || events.length === 0) throw invalid('Missing required param: enabled_events.', 'enabled_events', 'parameter_missing');
+    if (!events || events.length === 0)
+      throw invalid('Missing required param: enabled_events.', 'enabled_events', 'parameter_missing');
     const endpoint = sandbox.platform.create<StripeObject>('we', 'webhook_endpoint', {
       api_version: str(params, 'api_version') ?? null,
       application: null,
@@ -25,9 +27,15 @@ export function webhookEndpointRoutes(routes: RouteTable): void {
     // Stripe shows the signing secret once, when the endpoint is created.
     return { ...endpoint, secret };
   });
-  routes.add('GET', '/v1/webhook_endpoints/:id', ({ sandbox, path }) => sandbox.platform.require('webhook_endpoint', path.id!));
+  routes.add('GET', '/v1/webhook_endpoints/:id', ({ sandbox, path }) =>
+    sandbox.platform.require('webhook_endpoint', path.id!),
+  );
   routes.add('GET', '/v1/webhook_endpoints', ({ sandbox, params }) =>
-    paginate(sandbox.platform.all('webhook_endpoint').filter((e) => e.deleted !== true), params, '/v1/webhook_endpoints'),
+    paginate(
+      sandbox.platform.all('webhook_endpoint').filter((e) => e.deleted !== true),
+      params,
+      '/v1/webhook_endpoints',
+    ),
   );
   routes.add('POST', '/v1/webhook_endpoints/:id', ({ sandbox, path, params }) => {
     const e = sandbox.platform.require('webhook_endpoint', path.id!);

@@ -70,6 +70,10 @@ class MemoryLedger implements MoneyLedger {
   }
 }
 
+/** Listing order: newest created first, then by id (as the SQLite adapter sorts). */
+const listedBefore = (a: StoredEvent, b: StoredEvent) =>
+  a.created > b.created || (a.created === b.created && a.id > b.id);
+
 export class MemoryEventLog implements EventLog {
   private readonly events = new Map<string, StoredEvent>();
   private readonly states = new Map<string, ObjectState>();
@@ -80,8 +84,15 @@ export class MemoryEventLog implements EventLog {
     const object = (event.payload.data as { object?: Record<string, unknown> } | undefined)?.object;
     if (event.objectId && object) {
       const current = this.states.get(event.objectId);
-      if (!current || newer({ created: event.created, id: event.id }, { created: current.created, id: current.eventId })) {
-        this.states.set(event.objectId, { objectId: event.objectId, objectType: event.objectType, state: structuredClone(object), eventId: event.id, created: event.created });
+      const currentType = current ? this.events.get(current.eventId)!.type : '';
+      if (!current || newer(event, { created: current.created, type: currentType, id: current.eventId })) {
+        this.states.set(event.objectId, {
+          objectId: event.objectId,
+          objectType: event.objectType,
+          state: structuredClone(object),
+          eventId: event.id,
+          created: event.created,
+        });
       }
     }
     return Promise.resolve('stored');
@@ -96,11 +107,15 @@ export class MemoryEventLog implements EventLog {
     const match = typeMatcher(q.type);
     let all = [...this.events.values()]
       .filter((e) => match(e.type) && (!q.objectId || e.objectId === q.objectId))
-      .filter((e) => (q.since === undefined || e.created >= q.since) && (q.receivedAfter === undefined || e.receivedAt > q.receivedAfter))
-      .sort((a, b) => (newer(a, b) ? -1 : 1));
+      .filter(
+        (e) =>
+          (q.since === undefined || e.created >= q.since) &&
+          (q.receivedAfter === undefined || e.receivedAt > q.receivedAfter),
+      )
+      .sort((a, b) => (listedBefore(a, b) ? -1 : 1));
     if (q.startingAfter) {
       const cursor = this.events.get(q.startingAfter);
-      all = cursor ? all.filter((e) => newer(cursor, e)) : [];
+      all = cursor ? all.filter((e) => listedBefore(cursor, e)) : [];
     }
     return Promise.resolve({ events: structuredClone(all.slice(0, q.limit)), hasMore: all.length > q.limit });
   }

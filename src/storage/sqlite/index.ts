@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
-import { typeLike } from '../glob.js';
+import { lifecycleRank, typeLike } from '../glob.js';
 import type {
   AuditLog,
   AuditRecord,
@@ -54,6 +54,7 @@ const MIGRATIONS = [
      object_id TEXT PRIMARY KEY,
      object_type TEXT,
      created INTEGER NOT NULL,
+     rank INTEGER NOT NULL,
      event_id TEXT NOT NULL,
      state TEXT NOT NULL
    );`,
@@ -197,17 +198,18 @@ class SqliteEventLog implements EventLog {
        ON CONFLICT (id) DO NOTHING`,
     );
     // Newer by (created, event id) wins; an older event arriving late changes nothing.
+    // Newer by (created, lifecycle rank, event id) wins; an older event arriving late changes nothing.
     this.upsertState = db.prepare(
-      `INSERT INTO object_state (object_id, object_type, created, event_id, state) VALUES (?, ?, ?, ?, ?)
+      `INSERT INTO object_state (object_id, object_type, created, rank, event_id, state) VALUES (?, ?, ?, ?, ?, ?)
        ON CONFLICT (object_id) DO UPDATE SET object_type = excluded.object_type, created = excluded.created,
-         event_id = excluded.event_id, state = excluded.state
-       WHERE excluded.created > object_state.created
-          OR (excluded.created = object_state.created AND excluded.event_id > object_state.event_id)`,
+         rank = excluded.rank, event_id = excluded.event_id, state = excluded.state
+       WHERE (excluded.created, excluded.rank, excluded.event_id) > (object_state.created, object_state.rank, object_state.event_id)`,
     );
     this.byId = db.prepare<[string], EventRow>('SELECT * FROM events WHERE id = ?');
-    this.stateOf = db.prepare<[string], { object_id: string; object_type: string | null; created: number; event_id: string; state: string }>(
-      'SELECT * FROM object_state WHERE object_id = ?',
-    );
+    this.stateOf = db.prepare<
+      [string],
+      { object_id: string; object_type: string | null; created: number; event_id: string; state: string }
+    >('SELECT * FROM object_state WHERE object_id = ?');
     this.total = db.prepare<[], { n: number }>('SELECT COUNT(*) AS n FROM events');
     this.appendTx = db.transaction((e: StoredEvent): 'stored' | 'duplicate' => {
       const info = this.insert.run({
@@ -217,7 +219,16 @@ class SqliteEventLog implements EventLog {
       });
       if (info.changes === 0) return 'duplicate';
       const object = (e.payload.data as { object?: unknown } | undefined)?.object;
-      if (e.objectId && object) this.upsertState.run(e.objectId, e.objectType, e.created, e.id, JSON.stringify(object));
+      if (e.objectId && object) {
+        this.upsertState.run(
+          e.objectId,
+          e.objectType,
+          e.created,
+          lifecycleRank(e.type),
+          e.id,
+          JSON.stringify(object),
+        );
+      }
       return 'stored';
     });
   }
@@ -269,7 +280,13 @@ class SqliteEventLog implements EventLog {
   objectState(objectId: string): Promise<ObjectState | undefined> {
     const r = this.stateOf.get(objectId);
     return Promise.resolve(
-      r && { objectId: r.object_id, objectType: r.object_type, created: r.created, eventId: r.event_id, state: JSON.parse(r.state) as Record<string, unknown> },
+      r && {
+        objectId: r.object_id,
+        objectType: r.object_type,
+        created: r.created,
+        eventId: r.event_id,
+        state: JSON.parse(r.state) as Record<string, unknown>,
+      },
     );
   }
 

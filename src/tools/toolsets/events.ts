@@ -58,7 +58,13 @@ export const eventTools = [
       amount_received: z.number().int(),
       currency: z.string(),
       customer: z.string().nullable(),
-      last_payment_error: z.object({ code: z.string().nullable(), decline_code: z.string().nullable(), message: z.string().nullable() }).nullable(),
+      last_payment_error: z
+        .object({
+          code: z.string().nullable(),
+          decline_code: z.string().nullable(),
+          message: z.string().nullable(),
+        })
+        .nullable(),
       source: z.enum(['event_log', 'api']),
       as_of: z.number().int().describe('Unix seconds of the state'),
       age_seconds: z.number().int(),
@@ -87,7 +93,9 @@ export const eventTools = [
         amount_received: Number(pi.amount_received ?? 0),
         currency: String(pi.currency),
         customer: idOf(pi.customer as string | null),
-        last_payment_error: err ? { code: err.code ?? null, decline_code: err.decline_code ?? null, message: err.message ?? null } : null,
+        last_payment_error: err
+          ? { code: err.code ?? null, decline_code: err.decline_code ?? null, message: err.message ?? null }
+          : null,
         source,
         as_of: asOf,
         age_seconds: Math.max(0, now() - asOf),
@@ -109,7 +117,11 @@ export const eventTools = [
       limit: z.number().int().min(1).max(100).optional(),
       starting_after: z.string().optional(),
     },
-    output: z.object({ data: z.array(eventShape), has_more: z.boolean(), next_starting_after: z.string().nullable() }),
+    output: z.object({
+      data: z.array(eventShape),
+      has_more: z.boolean(),
+      next_starting_after: z.string().nullable(),
+    }),
     async handler(args, ctx) {
       const page = await feed(ctx).log.list({
         type: args.type,
@@ -118,7 +130,11 @@ export const eventTools = [
         limit: args.limit ?? 10,
         startingAfter: args.starting_after,
       });
-      return { data: page.events.map(event), has_more: page.hasMore, next_starting_after: page.hasMore ? (page.events.at(-1)?.id ?? null) : null };
+      return {
+        data: page.events.map(event),
+        has_more: page.hasMore,
+        next_starting_after: page.hasMore ? (page.events.at(-1)?.id ?? null) : null,
+      };
     },
   }),
   defineTool({
@@ -145,13 +161,20 @@ export const eventTools = [
       const timeout = (args.timeout_seconds ?? 30) * 1000;
       const started = Date.now();
       const found = await feed(ctx).waitFor(
-        { type: args.type, objectId: args.object_id, includeExisting: args.object_id !== undefined, receivedAfter: started },
+        {
+          type: args.type,
+          objectId: args.object_id,
+          includeExisting: args.object_id !== undefined,
+          receivedAfter: started,
+        },
         timeout,
-        (elapsed) => void ctx.progress(Math.round(elapsed / 1000), timeout / 1000, `waiting for ${args.type}`),
+        (elapsed) =>
+          void ctx.progress(Math.round(elapsed / 1000), timeout / 1000, `waiting for ${args.type}`),
         ctx.signal,
       );
       const waited = Math.round((Date.now() - started) / 100) / 10;
-      if (!found) return { matched: false, timed_out: true, waited_seconds: waited, event: null, object: null };
+      if (!found)
+        return { matched: false, timed_out: true, waited_seconds: waited, event: null, object: null };
       const object = (found.payload.data as { object?: Record<string, unknown> } | undefined)?.object ?? null;
       return { matched: true, timed_out: false, waited_seconds: waited, event: event(found), object };
     },
@@ -159,7 +182,8 @@ export const eventTools = [
   defineTool({
     name: 'get_object_state',
     title: 'Get object state',
-    description: 'The latest known state of a Stripe object from received events, and the events that led to it.',
+    description:
+      'The latest known state of a Stripe object from received events, and the events that led to it.',
     toolset: 'events',
     access: { write: false, moneyMoving: false },
     annotations: LOCAL,
@@ -177,16 +201,32 @@ export const eventTools = [
     async handler({ id }, ctx) {
       const log = feed(ctx).log;
       const state = await log.objectState(id);
-      const history = (await log.list({ objectId: id, limit: 20 })).events.map((e) => ({ id: e.id, type: e.type, created: e.created }));
+      const history = (await log.list({ objectId: id, limit: 20 })).events.map((e) => ({
+        id: e.id,
+        type: e.type,
+        created: e.created,
+      }));
       if (!state) {
         return {
-          id, found: false, object_type: null, as_of: null, age_seconds: null, state: null, events: history,
+          id,
+          found: false,
+          object_type: null,
+          as_of: null,
+          age_seconds: null,
+          state: null,
+          events: history,
           note: 'No event about this object has been received. Read it from the API instead (e.g. a retrieve_* tool).',
         };
       }
       return {
-        id, found: true, object_type: state.objectType, as_of: state.created, age_seconds: Math.max(0, now() - state.created),
-        state: state.state, events: history, note: null,
+        id,
+        found: true,
+        object_type: state.objectType,
+        as_of: state.created,
+        age_seconds: Math.max(0, now() - state.created),
+        state: state.state,
+        events: history,
+        note: null,
       };
     },
   }),
