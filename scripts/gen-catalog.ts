@@ -25,6 +25,8 @@ export interface CatalogParam {
 export interface CatalogEndpoint {
   /** `customers.create`, `checkout.sessions.list`, `customers.listPaymentMethods` */
   id: string;
+  /** The SDK class and method that call it: `CustomerResource.create`. */
+  sdk: string;
   method: 'GET' | 'POST' | 'DELETE';
   /** `/v1/customers/{customer}/payment_methods` */
   path: string;
@@ -47,11 +49,18 @@ const snake = (s: string) => s.replace(/([a-z0-9])([A-Z])/g, '$1_$2').toLowerCas
 
 /** `Customers.js` → `customers`; `Checkout/Sessions.js` → `checkout.sessions`. */
 function resourceId(file: string): string {
-  return relative(resourcesDir, file).replace(/\.(js|d\.ts)$/, '').split('/').map(snake).join('.');
+  return relative(resourcesDir, file)
+    .replace(/\.(js|d\.ts)$/, '')
+    .split('/')
+    .map(snake)
+    .join('.');
 }
 
 function clean(doc: string): string {
-  const text = doc.replace(/\s+/g, ' ').replace(/\[([^\]]+)\]\([^)]+\)/g, '$1').trim();
+  const text = doc
+    .replace(/\s+/g, ' ')
+    .replace(/\[([^\]]+)\]\([^)]+\)/g, '$1')
+    .trim();
   const sentences = text.match(/[^.!?]+[.!?]+(\s|$)/g) ?? [text];
   let out = '';
   for (const s of sentences) {
@@ -71,6 +80,7 @@ const endpoints = new Map<string, CatalogEndpoint>();
 let calls = 0;
 for (const file of files(resourcesDir, '.js')) {
   const src = readFileSync(file, 'utf8');
+  const className = /export class (\w+)/.exec(src)?.[1] ?? '?';
   const starts = [...src.matchAll(METHOD_START)].map((m) => ({ name: m[1]!, at: m.index }));
   for (const m of src.matchAll(CALL)) {
     calls++;
@@ -82,10 +92,18 @@ for (const file of files(resourcesDir, '.js')) {
     const path = tpl.replace(/\$\{encodeURIComponent\((\w+)\)\}/g, '{$1}');
     let id = `${resourceId(file)}.${owner.name}`;
     for (let n = 2; endpoints.has(id); n++) id = `${resourceId(file)}.${owner.name}~${n}`;
-    endpoints.set(id, { id, method, path, summary: clean(doc.replace(/^\s*\*\s?/gm, '')), params: [] });
+    endpoints.set(id, {
+      id,
+      sdk: `${className}.${owner.name}`,
+      method,
+      path,
+      summary: clean(doc.replace(/^\s*\*\s?/gm, '')),
+      params: [],
+    });
   }
 }
-if (endpoints.size !== calls) throw new Error(`found ${endpoints.size} endpoints for ${calls} requests: update scripts/gen-catalog.ts`);
+if (endpoints.size !== calls)
+  throw new Error(`found ${endpoints.size} endpoints for ${calls} requests: update scripts/gen-catalog.ts`);
 
 // 2. Parameters from the type declarations.
 const dts = files(resourcesDir, '.d.ts');
@@ -94,12 +112,15 @@ const checker = program.getTypeChecker();
 
 function describeType(type: ts.Type): Pick<CatalogParam, 't' | 'e' | 'k'> {
   const parts = type.isUnion() ? type.types : [type];
-  const literals = parts.filter((p) => p.isStringLiteral()).map((p) => (p as ts.StringLiteralType).value).filter((v) => v !== '');
+  const literals = parts
+    .filter((p) => p.isStringLiteral())
+    .map((p) => p.value)
+    .filter((v) => v !== '');
   const kinds = new Set<string>();
   let keys: string[] | undefined;
   for (const p of parts) {
     if (p.isStringLiteral()) {
-      if ((p as ts.StringLiteralType).value !== '') kinds.add('enum');
+      if (p.value !== '') kinds.add('enum');
     } else if (p.flags & ts.TypeFlags.String) kinds.add('string');
     else if (p.flags & (ts.TypeFlags.Number | ts.TypeFlags.NumberLiteral)) kinds.add('integer');
     else if (p.flags & (ts.TypeFlags.Boolean | ts.TypeFlags.BooleanLiteral)) kinds.add('boolean');
@@ -115,7 +136,11 @@ function describeType(type: ts.Type): Pick<CatalogParam, 't' | 'e' | 'k'> {
     }
   }
   const t = [...kinds].join('|') || 'any';
-  return { t, ...(literals.length && kinds.has('enum') ? { e: literals } : {}), ...(keys ? { k: keys } : {}) };
+  return {
+    t,
+    ...(literals.length && kinds.has('enum') ? { e: literals } : {}),
+    ...(keys ? { k: keys } : {}),
+  };
 }
 
 let withParams = 0;
@@ -140,7 +165,12 @@ for (const sf of program.getSourceFiles()) {
         const optional = (prop.flags & ts.SymbolFlags.Optional) !== 0;
         const doc = ts.displayPartsToString(prop.getDocumentationComment(checker));
         const propType = checker.getNonNullableType(checker.getTypeOfSymbolAtLocation(prop, decl));
-        params.push({ n: prop.name, ...describeType(propType), ...(optional ? {} : { r: 1 as const }), ...(doc ? { d: clean(doc) } : {}) });
+        params.push({
+          n: prop.name,
+          ...describeType(propType),
+          ...(optional ? {} : { r: 1 as const }),
+          ...(doc ? { d: clean(doc) } : {}),
+        });
       }
       for (const ep of eps) ep.params = params;
       withParams++;
@@ -148,10 +178,15 @@ for (const sf of program.getSourceFiles()) {
   });
 }
 
-const version = (JSON.parse(readFileSync(join(sdkRoot, 'package.json'), 'utf8')) as { version: string }).version;
-const apiVersion = /ApiVersion = '([^']+)'/.exec(readFileSync(join(sdkRoot, 'esm', 'apiVersion.js'), 'utf8'))?.[1];
+const version = (JSON.parse(readFileSync(join(sdkRoot, 'package.json'), 'utf8')) as { version: string })
+  .version;
+const apiVersion = /ApiVersion = '([^']+)'/.exec(
+  readFileSync(join(sdkRoot, 'esm', 'apiVersion.js'), 'utf8'),
+)?.[1];
 const list = [...endpoints.values()].sort((a, b) => a.id.localeCompare(b.id));
 const out = { sdk: `stripe@${version}`, apiVersion, endpoints: list };
 const target = join(import.meta.dirname, '..', 'src', 'catalog', 'endpoints.json');
 writeFileSync(target, `${JSON.stringify(out)}\n`);
-process.stderr.write(`catalog: ${list.length} endpoints (${withParams} with parameters) from stripe@${version} → ${relative(process.cwd(), target)}\n`);
+process.stderr.write(
+  `catalog: ${list.length} endpoints (${withParams} with parameters) from stripe@${version} → ${relative(process.cwd(), target)}\n`,
+);

@@ -10,7 +10,8 @@ import type { Store } from './storage/ports.js';
 import { createSqliteStore } from './storage/sqlite/index.js';
 import { createStripeClient, type StripeClient } from './stripe/client.js';
 import type { Tool } from './tools/define-tool.js';
-import { selectTools } from './tools/registry.js';
+import { expandProfiles, selectTools } from './tools/registry.js';
+import { isPermitted } from './policy/permissions.js';
 import { EventFeed } from './webhooks/feed.js';
 import type { WebhookDeps } from './webhooks/receiver.js';
 
@@ -96,6 +97,7 @@ export async function createRuntime(
       audit: store.audit,
       events,
       now: opts.now,
+      permits: (t) => isPermitted(t, expandProfiles(config.security.permissions)),
     },
   };
   return {

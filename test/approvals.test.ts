@@ -26,6 +26,7 @@ beforeAll(async () => {
   sandbox = await startSandbox();
   const config = loadConfig({
     flags: {
+      tools: 'all',
       apiKey: 'sk_test_approvalsflow01',
       transport: 'http',
       confirm: 'money',

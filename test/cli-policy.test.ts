@@ -36,6 +36,7 @@ async function serve(args: string[], run: (client: Client) => Promise<void>): Pr
     STRIPE_SECRET_KEY: KEY,
     STRIPE_API_BASE: sandbox.url,
     MCP_STRIPE_DATA_DIR: dataDir,
+    STRIPE_TOOLS: 'all',
   };
   const transport = new StdioClientTransport({
     command: process.execPath,

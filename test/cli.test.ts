@@ -27,7 +27,7 @@ describe('mcp-stripe over stdio (spawned CLI)', () => {
   it('--sandbox: a real client lists tools and creates a payment; stdout carries only protocol', async () => {
     const transport = new StdioClientTransport({
       command: process.execPath,
-      args: [CLI, '--sandbox'],
+      args: [CLI, '--sandbox', '--tools=all'],
       env: cleanEnv(),
       stderr: 'pipe',
     });

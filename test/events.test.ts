@@ -32,7 +32,7 @@ beforeAll(async () => {
   sandbox = await startSandbox({ webhookRetryDelaysMs: [0, 50, 100, 200] });
   const dataDir = mkdtempSync(join(tmpdir(), 'mcp-stripe-events-'));
   const config = loadConfig({
-    flags: { transport: 'http', dataDir },
+    flags: { transport: 'http', dataDir, tools: 'all' },
     env: {
       STRIPE_SECRET_KEY: KEY,
       STRIPE_API_BASE: sandbox.url,

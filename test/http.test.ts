@@ -13,7 +13,7 @@ let http: RunningHttp;
 
 beforeAll(async () => {
   const config = loadConfig({
-    flags: { sandbox: true, transport: 'http', port: '0' },
+    flags: { sandbox: true, transport: 'http', port: '0', tools: 'all' },
     env: {},
     defaultApiVersion: PINNED_API_VERSION,
   });

@@ -73,7 +73,10 @@ describe('registry invariants (every tool)', () => {
     if (a.readOnlyHint) expect(a.destructiveHint).toBe(false);
     if (tool.access.moneyMoving) expect(tool.access.write).toBe(true);
     // Policy can only cap and confirm what it can measure: money-moving tools say how much they move.
-    expect(typeof tool.money === 'function').toBe(tool.access.moneyMoving);
+    // (The generic write tool decides per endpoint: it has an effect function and a money resolver.)
+    expect(typeof tool.money === 'function').toBe(
+      tool.access.moneyMoving || typeof tool.effect === 'function',
+    );
     // Writes accept an idempotency key; reads do not.
     expect('idempotency_key' in tool.input.shape).toBe(tool.access.write);
     // List tools paginate the Stripe way.

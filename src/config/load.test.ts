@@ -199,7 +199,7 @@ describe('loadConfig', () => {
     );
     expect(c.security).toEqual({
       permissions: {
-        allow: 'all',
+        allow: ['compact'],
         deny: ['refunds.write'],
         readOnly: true,
         operations: ['payments', 'customers'],

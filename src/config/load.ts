@@ -164,7 +164,12 @@ export function loadConfig(opts: LoadOptions): Config {
   const list = (raw: string | string[] | undefined): string[] =>
     (Array.isArray(raw) ? raw : (raw ?? '').split(',')).map((t) => t.trim()).filter(Boolean);
   const toolList = list(pick<string | string[]>(flags.tools, env.STRIPE_TOOLS, file.security?.tools));
-  const allow: 'all' | string[] = toolList.length === 0 || toolList.includes('all') ? 'all' : toolList;
+  // Default: the compact profile (every endpoint, a small tools/list). `all`: every named tool too.
+  const allow: 'all' | string[] = toolList.includes('all')
+    ? 'all'
+    : toolList.length === 0
+      ? ['compact']
+      : toolList;
   const deny = list(pick<string | string[]>(flags.deny, env.STRIPE_DENY, file.security?.deny));
   const readOnly =
     (flags.readOnly === true

@@ -98,20 +98,30 @@ export function selectPermitted<T extends Selectable>(
     }
   }
   if (problems.length > 0) return { tools: [], problems };
+  return { tools: all.filter((t) => isPermitted(t, cfg, toolsets)), problems };
+}
 
-  const safe = (p: string, t: T) => {
+/** One tool against the policy: read-only beats deny beats allow. (Patterns are validated by selectPermitted.) */
+export function isPermitted(
+  t: Selectable,
+  cfg: PermissionConfig,
+  toolsets = operationToolsets(cfg.operations),
+): boolean {
+  const safe = (p: string) => {
     try {
       return matches(p, t);
     } catch {
       return false;
     }
   };
-  const tools = all.filter(
-    (t) =>
-      !(cfg.readOnly && t.access.write) &&
-      !cfg.deny.some((p) => safe(p, t)) &&
-      (cfg.allow === 'all' || cfg.allow.some((p) => safe(p, t))) &&
-      (!toolsets || toolsets.has(t.toolset)),
+  return (
+    !(cfg.readOnly && t.access.write) &&
+    !cfg.deny.some(safe) &&
+    (cfg.allow === 'all' || cfg.allow.some(safe)) &&
+    (!toolsets || toolsets.has(t.toolset))
   );
-  return { tools, problems };
+}
+
+function operationToolsets(operations: string[] | undefined): Set<string> | undefined {
+  return operations && new Set(operations.flatMap((op) => FAMILIES[op] ?? [op]));
 }

@@ -9,6 +9,7 @@ import { eventRoutes } from './resources/events.js';
 import { paymentMethodRoutes } from './resources/payment-methods.js';
 import { paymentRoutes } from './resources/payments.js';
 import { customerActionRoutes } from './resources/customer-actions.js';
+import { searchRoutes } from './resources/search.js';
 import { sessionRoutes } from './resources/sessions.js';
 import { webhookEndpointRoutes } from './resources/webhook-endpoints.js';
 
@@ -19,6 +20,8 @@ export type { Fault } from './faults.js';
 export const SANDBOX_API_KEY = 'sk_test_mcpstripesandbox';
 
 function registerAll(routes: RouteTable): void {
+  // Before /v1/<resource>/:id, so `search` is not taken for an id.
+  searchRoutes(routes);
   accountRoutes(routes);
   customerRoutes(routes);
   paymentMethodRoutes(routes);

@@ -43,7 +43,7 @@ export function buildServer(deps: ServerDeps): McpServer {
         description: tool.description,
         inputSchema: advertise(tool.input, 'input'),
         outputSchema: advertise(tool.output, 'output'),
-        annotations: { title: tool.title, ...tool.annotations },
+        annotations: tool.annotations,
       },
       (args: unknown, ctx) => runTool(tool, args, runnerDeps, callContextFor(ctx, server, deps.approvals)),
     );

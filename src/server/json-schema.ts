@@ -12,7 +12,7 @@ export function advertise(schema: z.ZodType, io: 'input' | 'output'): StandardSc
   const known = advertised.get(schema);
   if (known) return known;
   let cached: Record<string, unknown> | undefined;
-  const json = () => (cached ??= trim(z.toJSONSchema(schema, { io, unrepresentable: 'any' })));
+  const json = () => (cached ??= trim(z.toJSONSchema(schema, { io, unrepresentable: 'any' }), io));
   const wrapped = {
     '~standard': {
       version: 1,
@@ -27,15 +27,30 @@ export function advertise(schema: z.ZodType, io: 'input' | 'output'): StandardSc
 
 const SAFE = Number.MAX_SAFE_INTEGER;
 
-function trim(node: Record<string, unknown>): Record<string, unknown> {
+/**
+ * Every byte of `tools/list` costs agents context. Inputs keep everything that constrains a call.
+ * Outputs describe data the agent reads, so they drop what only a validator needs
+ * (`additionalProperties: false`, `propertyNames`, `required`), and nullable scalars become
+ * `"type": ["string", "null"]` instead of an `anyOf`.
+ */
+function trim(node: Record<string, unknown>, io: 'input' | 'output'): Record<string, unknown> {
   const out: Record<string, unknown> = {};
   for (const [k, v] of Object.entries(node)) {
     if (k === '$schema') continue;
     if ((k === 'maximum' && v === SAFE) || (k === 'minimum' && v === -SAFE)) continue;
+    if (io === 'output' && (k === 'additionalProperties' || k === 'propertyNames' || k === 'required'))
+      continue;
     if (Array.isArray(v))
-      out[k] = v.map((x: unknown) => (x && typeof x === 'object' ? trim(x as Record<string, unknown>) : x));
-    else if (v && typeof v === 'object') out[k] = trim(v as Record<string, unknown>);
+      out[k] = v.map((x: unknown) =>
+        x && typeof x === 'object' ? trim(x as Record<string, unknown>, io) : x,
+      );
+    else if (v && typeof v === 'object') out[k] = trim(v as Record<string, unknown>, io);
     else out[k] = v;
+  }
+  const any = out.anyOf as Record<string, unknown>[] | undefined;
+  if (io === 'output' && any && any.every((s) => Object.keys(s).length === 1 && typeof s.type === 'string')) {
+    delete out.anyOf;
+    out.type = any.map((s) => s.type);
   }
   return out;
 }

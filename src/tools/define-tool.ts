@@ -19,7 +19,8 @@ export type Toolset =
   | 'disputes'
   | 'checkout'
   | 'billing_portal'
-  | 'events';
+  | 'events'
+  | 'api';
 
 export interface ToolAccess {
   /** Reads only, or changes something at Stripe. */
@@ -81,6 +82,16 @@ export interface ToolDefinition<I extends z.ZodRawShape, O extends z.ZodObject> 
    * when the arguments alone do not say). `null` when this particular call moves nothing.
    */
   money?: (args: z.output<z.ZodObject<I>>, ctx: ToolContext) => Promise<Money | null>;
+  /**
+   * For tools whose effect depends on the arguments (the generic write tool): whether this call moves
+   * money or destroys something. Overrides `access.moneyMoving` and `destructiveHint` for policy.
+   */
+  effect?: (args: z.output<z.ZodObject<I>>) => Effect;
+}
+
+export interface Effect {
+  moneyMoving: boolean;
+  destructive: boolean;
 }
 
 /** A tool as the registry and runner hold it: the input is a strict zod object. */
@@ -95,6 +106,7 @@ export interface Tool {
   output: z.ZodObject;
   handler(args: Record<string, unknown>, ctx: ToolContext): Promise<unknown>;
   money?: (args: Record<string, unknown>, ctx: ToolContext) => Promise<Money | null>;
+  effect?: (args: Record<string, unknown>) => Effect;
 }
 
 export const idempotencyKeyInput = z
@@ -117,6 +129,7 @@ export function defineTool<I extends z.ZodRawShape, O extends z.ZodObject>(def: 
     input: z.strictObject(shape),
     handler: (args, ctx) => def.handler(args as z.output<z.ZodObject<I>>, ctx),
     money: def.money && ((args, ctx) => def.money!(args as z.output<z.ZodObject<I>>, ctx)),
+    effect: def.effect && ((args) => def.effect!(args as z.output<z.ZodObject<I>>)),
   };
 }
 

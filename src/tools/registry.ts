@@ -6,6 +6,7 @@ import { disputeTools, invoiceTools, subscriptionTools } from './toolsets/billin
 import { catalogTools } from './toolsets/catalog.js';
 import { customerTools } from './toolsets/customers.js';
 import { paymentIntentTools, paymentMethodTools, refundTools } from './toolsets/payments.js';
+import { apiTools } from './toolsets/api.js';
 import { eventTools } from './toolsets/events.js';
 import { sessionTools } from './toolsets/sessions.js';
 
@@ -22,11 +23,36 @@ export const ALL_TOOLS: readonly Tool[] = [
   ...disputeTools,
   ...sessionTools,
   ...eventTools,
+  ...apiTools,
 ];
 
 /**
- * The tools a configuration exposes (see policy/permissions.ts for the grammar). A pattern that
- * matches nothing is a configuration error that names it.
+ * Named selections for `--tools`. `compact` (the default) reaches every endpoint through the generic
+ * tools and keeps the most-used named tools, within the context budget (see docs/tools.md#profiles);
+ * `all` is every tool.
+ */
+export const PROFILES: Record<string, readonly string[]> = {
+  compact: [
+    'create_customer',
+    'create_payment_intent',
+    'create_refund',
+    'create_checkout_session',
+    'get_payment_status',
+    'wait_for_event',
+    ...apiTools.map((t) => t.name),
+  ],
+};
+
+/** Replaces profile names in `--tools` with the tools they stand for. */
+export function expandProfiles(p: PermissionConfig): PermissionConfig {
+  if (p.allow === 'all') return p;
+  if (p.allow.includes('all')) return { ...p, allow: 'all' };
+  return { ...p, allow: p.allow.flatMap((name) => PROFILES[name] ?? [name]) };
+}
+
+/**
+ * The tools a configuration exposes (see policy/permissions.ts for the grammar; profile names
+ * expand first). A pattern that matches nothing is a configuration error that names it.
  */
 export function selectTools(
   permissions: Partial<PermissionConfig> | 'all' | string[] = 'all',
@@ -36,7 +62,7 @@ export function selectTools(
     permissions === 'all' || Array.isArray(permissions)
       ? { allow: permissions, deny: [], readOnly: false }
       : { allow: 'all', deny: [], readOnly: false, ...permissions };
-  const { tools: selected, problems } = selectPermitted(tools, cfg);
+  const { tools: selected, problems } = selectPermitted(tools, expandProfiles(cfg));
   if (problems.length > 0) throw new ConfigError(problems);
   return selected;
 }

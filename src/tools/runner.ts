@@ -35,6 +35,15 @@ export interface RunnerDeps {
   audit?: AuditLog;
   events?: EventFeed;
   now?: () => number;
+  /**
+   * Whether the permission policy allows a tool with this access (for tools whose access depends on
+   * the arguments, such as the generic write tool reaching a money-moving endpoint).
+   */
+  permits?: (tool: {
+    name: string;
+    toolset: string;
+    access: { write: boolean; moneyMoving: boolean };
+  }) => boolean;
 }
 
 /** What a human said about one call. */
@@ -154,7 +163,20 @@ async function execute(
 
   try {
     // 3. Money: what this call moves, the per-call cap, human confirmation, the daily limit.
-    const money = tool.access.moneyMoving && tool.money ? await tool.money(input, ctx) : null;
+    const effect = tool.effect?.(input);
+    const moving = effect?.moneyMoving ?? tool.access.moneyMoving;
+    if (
+      effect?.moneyMoving &&
+      deps.permits &&
+      !deps.permits({ ...tool, access: { write: true, moneyMoving: true } })
+    ) {
+      return refuse(
+        'denied',
+        `Refused by policy: this call reaches a money-moving endpoint, and this server does not allow money-moving calls (--tools / --deny / --read-only). Nothing was sent to Stripe.`,
+        { error: 'money_not_allowed' },
+      );
+    }
+    const money = moving && tool.money ? await tool.money(input, ctx) : null;
     if (money) {
       const cap = limitFor(deps.policy.maxAmount, money.currency);
       if (cap !== undefined && money.amount > cap) {
@@ -166,7 +188,14 @@ async function execute(
       }
     }
 
-    const reason = confirmationReason(tool, money, deps.policy);
+    const reason = confirmationReason(
+      {
+        access: { write: tool.access.write, moneyMoving: moving },
+        annotations: { destructiveHint: effect?.destructive ?? tool.annotations.destructiveHint },
+      },
+      money,
+      deps.policy,
+    );
     if (reason) {
       const binding = createHash('sha256')
         .update(`${tool.name}\n${canonicalJson(all)}`)

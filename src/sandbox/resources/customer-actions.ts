@@ -34,7 +34,7 @@ export function customerActionRoutes(routes: RouteTable): void {
     const customer = session.customer
       ? store.require('customer', session.customer as string)
       : createCustomer(store, {
-          email: (session.customer_email) ?? 'checkout.customer@example.com',
+          email: session.customer_email ?? 'checkout.customer@example.com',
         });
     const lines = store.lineItems.get(session.id) ?? [];
     if (session.mode === 'payment') {

@@ -1,0 +1,404 @@
+import qs from 'qs';
+import { z } from 'zod';
+import { classify, docsUrl, match, search, searchDocs, type Endpoint } from '../../catalog/index.js';
+import { defineTool, READ, ToolInputError, type Money, type Tool, type ToolContext } from '../define-tool.js';
+import { fitToBudget, project } from '../budget.js';
+import { paymentIntentTools, refundTools } from './payments.js';
+import { invoiceTools, subscriptionTools } from './billing.js';
+
+const LOCAL = { ...READ, openWorldHint: false };
+const paramsInput = z
+  .record(z.string(), z.unknown())
+  .optional()
+  .describe("Stripe's parameters, nested as in the API reference");
+const fieldsInput = z
+  .array(z.string())
+  .optional()
+  .describe('Dotted paths to keep, e.g. ["id","status","customer.email"]');
+
+function endpointFor(method: 'GET' | 'POST' | 'DELETE', path: string) {
+  if (!/^\/(v1|v2)\//.test(path) || path.includes('..') || path.includes('?')) {
+    throw new ToolInputError(
+      'path',
+      'pass an API path such as /v1/customers/cus_123 (no host, no query string: put parameters in params).',
+    );
+  }
+  const found = match(method, path);
+  if (!found) {
+    const hint = search(path.replace(/\/(v1|v2)\//, ' ').replace(/[_/]/g, ' '), 3).map(
+      (r) => `${r.endpoint.method} ${r.endpoint.path}`,
+    );
+    throw new ToolInputError(
+      'path',
+      `no ${method} endpoint of the Stripe API matches ${path}.${hint.length ? ` Similar: ${hint.join(', ')}.` : ''} Use stripe_api_search to find one.`,
+    );
+  }
+  return found;
+}
+
+const result = z.object({
+  result: z.record(z.string(), z.unknown()),
+  truncated: z.boolean(),
+  note: z.string().nullable(),
+});
+
+/** Named tools whose money rules the generic write tool reuses, so a POST is capped and confirmed the same way. */
+const named = new Map<string, Tool>(
+  [...paymentIntentTools, ...refundTools, ...subscriptionTools, ...invoiceTools].map((t) => [t.name, t]),
+);
+const num = (v: unknown) =>
+  typeof v === 'number' ? v : typeof v === 'string' && /^\d+$/.test(v) ? Number(v) : undefined;
+
+async function moneyOf(
+  ep: Endpoint,
+  id: string | undefined,
+  p: Record<string, unknown>,
+  ctx: ToolContext,
+): Promise<Money | null> {
+  const via = (tool: string, args: Record<string, unknown>) => named.get(tool)!.money!(args, ctx);
+  switch (ep.id) {
+    case 'payment_intents.create':
+      return via('create_payment_intent', {
+        amount: num(p.amount),
+        currency: p.currency,
+        customer: p.customer,
+        confirm: p.confirm === true || p.confirm === 'true',
+      });
+    case 'payment_intents.confirm':
+      return via('confirm_payment_intent', { payment_intent: id });
+    case 'payment_intents.capture':
+      return via('capture_payment_intent', {
+        payment_intent: id,
+        amount_to_capture: num(p.amount_to_capture),
+      });
+    case 'refunds.create':
+      return via('create_refund', {
+        payment_intent: p.payment_intent,
+        charge: p.charge,
+        amount: num(p.amount),
+      });
+    case 'subscriptions.create':
+      return via('create_subscription', {
+        customer: p.customer,
+        items: p.items ?? [],
+        trial_period_days: num(p.trial_period_days),
+      });
+    case 'subscriptions.update':
+      return via('update_subscription', { subscription: id, items: p.items, trial_end: p.trial_end });
+    case 'invoices.finalizeInvoice':
+    case 'invoices.pay':
+      return via('finalize_invoice', { invoice: id });
+    default: {
+      const amount = num(p.amount);
+      return amount !== undefined && typeof p.currency === 'string'
+        ? { amount, currency: p.currency.toLowerCase() }
+        : null;
+    }
+  }
+}
+
+const RESOURCE_BY_PREFIX: Record<string, string> = {
+  acct: '/v1/accounts',
+  bps: '',
+  ch: '/v1/charges',
+  cn: '/v1/credit_notes',
+  cs: '/v1/checkout/sessions',
+  cus: '/v1/customers',
+  dp: '/v1/disputes',
+  evt: '/v1/events',
+  ii: '/v1/invoiceitems',
+  in: '/v1/invoices',
+  pi: '/v1/payment_intents',
+  plink: '/v1/payment_links',
+  pm: '/v1/payment_methods',
+  po: '/v1/payouts',
+  price: '/v1/prices',
+  prod: '/v1/products',
+  promo: '/v1/promotion_codes',
+  qt: '/v1/quotes',
+  re: '/v1/refunds',
+  seti: '/v1/setup_intents',
+  si: '/v1/subscription_items',
+  sub: '/v1/subscriptions',
+  tr: '/v1/transfers',
+  txn: '/v1/balance_transactions',
+  txr: '/v1/tax_rates',
+  we: '/v1/webhook_endpoints',
+};
+
+const SEARCHABLE = [
+  'customers',
+  'charges',
+  'payment_intents',
+  'invoices',
+  'prices',
+  'products',
+  'subscriptions',
+] as const;
+
+export const apiTools = [
+  defineTool({
+    name: 'stripe_api_search',
+    title: 'Search Stripe API endpoints',
+    description:
+      'Find Stripe API endpoints by keywords (e.g. "create payout", "tax rates"). Returns method, path, summary, class.',
+    toolset: 'api',
+    access: { write: false, moneyMoving: false },
+    annotations: LOCAL,
+    input: { query: z.string().min(2), limit: z.number().int().min(1).max(25).optional() },
+    output: z.object({
+      results: z.array(
+        z.object({
+          method: z.string(),
+          path: z.string(),
+          summary: z.string(),
+          class: z.enum(['read', 'write', 'money']),
+        }),
+      ),
+    }),
+    handler({ query, limit }) {
+      const results = search(query, limit ?? 8).map(({ endpoint: e }) => ({
+        method: e.method,
+        path: e.path,
+        summary: e.summary,
+        class: classify(e),
+      }));
+      return Promise.resolve({ results });
+    },
+  }),
+  defineTool({
+    name: 'stripe_api_details',
+    title: 'Stripe API endpoint details',
+    description:
+      'Parameters of one endpoint (name, type, required, enum values, description) and its policy class.',
+    toolset: 'api',
+    access: { write: false, moneyMoving: false },
+    annotations: LOCAL,
+    input: {
+      method: z.enum(['GET', 'POST', 'DELETE']),
+      path: z.string().describe('Template or concrete, e.g. /v1/payouts'),
+    },
+    output: z.object({
+      method: z.string(),
+      path: z.string(),
+      summary: z.string(),
+      class: z.enum(['read', 'write', 'money']),
+      docs_url: z.string(),
+      params: z.array(
+        z.object({
+          name: z.string(),
+          type: z.string(),
+          required: z.boolean(),
+          enum: z.array(z.string()).nullable(),
+          keys: z.array(z.string()).nullable(),
+          description: z.string(),
+        }),
+      ),
+    }),
+    handler({ method, path }) {
+      const concrete = path.replace(/\{(\w+)\}/g, 'x');
+      const { endpoint: e } = endpointFor(method, concrete);
+      return Promise.resolve({
+        method: e.method,
+        path: e.path,
+        summary: e.summary,
+        class: classify(e),
+        docs_url: docsUrl(e),
+        params: e.params.map((p) => ({
+          name: p.n,
+          type: p.t,
+          required: p.r === 1,
+          enum: p.e ?? null,
+          keys: p.k ?? null,
+          description: p.d ?? '',
+        })),
+      });
+    },
+  }),
+  defineTool({
+    name: 'stripe_api_read',
+    title: 'Read any Stripe API endpoint',
+    description:
+      'GET any Stripe endpoint (retrieve, list, search) with its params. Large results are cut; use fields and limit.',
+    toolset: 'api',
+    access: { write: false, moneyMoving: false },
+    annotations: READ,
+    input: {
+      path: z.string().describe('e.g. /v1/payouts or /v1/balance_transactions/txn_123'),
+      params: paramsInput,
+      fields: fieldsInput,
+    },
+    output: result,
+    async handler({ path, params, fields }, ctx) {
+      endpointFor('GET', path);
+      const raw = await getRaw(ctx, path, params);
+      return fitToBudget(project(stripLastResponse(raw), fields));
+    },
+  }),
+  defineTool({
+    name: 'stripe_api_write',
+    title: 'Write to any Stripe API endpoint',
+    description:
+      'POST or DELETE any Stripe endpoint with its params. Same policy as named tools: money endpoints are capped and confirmed.',
+    toolset: 'api',
+    access: { write: true, moneyMoving: false },
+    annotations: { readOnlyHint: false, destructiveHint: true, idempotentHint: false, openWorldHint: true },
+    input: {
+      method: z.enum(['POST', 'DELETE']),
+      path: z.string().describe('e.g. /v1/payouts'),
+      params: paramsInput,
+      fields: fieldsInput,
+    },
+    output: result,
+    async handler({ method, path, params, fields }, ctx) {
+      endpointFor(method, path);
+      const raw = (await ctx.stripe.rawRequest(method, path, params ?? {}, ctx.request)) as Record<
+        string,
+        unknown
+      >;
+      return fitToBudget(project(stripLastResponse(raw), fields));
+    },
+    effect: ({ method, path }) => {
+      const found = match(method, path);
+      const cls = found ? classify(found.endpoint) : 'write';
+      return { moneyMoving: cls === 'money', destructive: method === 'DELETE' || cls === 'money' };
+    },
+    money: async ({ method, path, params }, ctx) => {
+      const found = match(method, path);
+      if (!found || classify(found.endpoint) !== 'money') return null;
+      return moneyOf(
+        found.endpoint,
+        found.pathParams.id ?? Object.values(found.pathParams)[0],
+        params ?? {},
+        ctx,
+      );
+    },
+  }),
+  defineTool({
+    name: 'search_stripe_resources',
+    title: 'Search Stripe resources',
+    description:
+      "Stripe Search over customers, charges, payment_intents, invoices, prices, products, subscriptions. Query language: email:'a@b.co' AND metadata['k']:'v', amount>1000, name~'jen'.",
+    toolset: 'api',
+    access: { write: false, moneyMoving: false },
+    annotations: READ,
+    input: {
+      resource: z.enum(SEARCHABLE),
+      query: z.string().min(1),
+      limit: z.number().int().min(1).max(100).optional(),
+      page: z.string().optional().describe('next_page of the previous result'),
+      fields: fieldsInput,
+    },
+    output: z.object({
+      data: z.array(z.record(z.string(), z.unknown())),
+      has_more: z.boolean(),
+      next_page: z.string().nullable(),
+      truncated: z.boolean(),
+      note: z.string().nullable(),
+    }),
+    async handler({ resource, query, limit, page, fields }, ctx) {
+      const raw = (await getRaw(ctx, `/v1/${resource}/search`, {
+        query,
+        ...(limit ? { limit } : {}),
+        ...(page ? { page } : {}),
+      })) as {
+        data: Record<string, unknown>[];
+        has_more: boolean;
+        next_page?: string | null;
+      };
+      const fitted = fitToBudget(project({ object: 'list', data: raw.data }, fields));
+      return {
+        data: (fitted.result.data as Record<string, unknown>[]) ?? [],
+        has_more: raw.has_more || fitted.truncated,
+        next_page: raw.next_page ?? null,
+        truncated: fitted.truncated,
+        note: fitted.note,
+      };
+    },
+  }),
+  defineTool({
+    name: 'fetch_stripe_resources',
+    title: 'Fetch Stripe objects by id',
+    description:
+      'Fetch objects by id (cus_, pi_, ch_, in_, sub_, prod_, price_, re_, dp_, cs_, pm_, po_, tr_, acct_, …); the type comes from the prefix.',
+    toolset: 'api',
+    access: { write: false, moneyMoving: false },
+    annotations: READ,
+    input: { ids: z.array(z.string()).min(1).max(20), fields: fieldsInput },
+    output: z.object({
+      results: z.array(
+        z.object({
+          id: z.string(),
+          found: z.boolean(),
+          object: z.record(z.string(), z.unknown()).nullable(),
+          error: z.string().nullable(),
+        }),
+      ),
+      truncated: z.boolean(),
+      note: z.string().nullable(),
+    }),
+    async handler({ ids, fields }, ctx) {
+      const results = await Promise.all(
+        ids.map(async (id) => {
+          const prefix = /^([a-z]+)_/.exec(id)?.[1] ?? (id.startsWith('cs_') ? 'cs' : '');
+          const base = RESOURCE_BY_PREFIX[prefix];
+          if (!base)
+            return {
+              id,
+              found: false,
+              object: null,
+              error: `unknown id prefix "${prefix}_": use stripe_api_read with the object's path`,
+            };
+          try {
+            const obj = await getRaw(ctx, `${base}/${encodeURIComponent(id)}`);
+            return { id, found: true, object: project(stripLastResponse(obj), fields), error: null };
+          } catch (err) {
+            return { id, found: false, object: null, error: (err as Error).message };
+          }
+        }),
+      );
+      const fitted = fitToBudget({ results });
+      return {
+        results: fitted.result.results as typeof results,
+        truncated: fitted.truncated,
+        note: fitted.note,
+      };
+    },
+  }),
+  defineTool({
+    name: 'search_stripe_documentation',
+    title: 'Search Stripe API documentation',
+    description:
+      'Offline search over the Stripe API reference (endpoints, parameters). Returns short passages with docs URLs.',
+    toolset: 'api',
+    access: { write: false, moneyMoving: false },
+    annotations: LOCAL,
+    input: { query: z.string().min(2), limit: z.number().int().min(1).max(20).optional() },
+    output: z.object({
+      results: z.array(z.object({ title: z.string(), text: z.string(), url: z.string() })),
+    }),
+    handler({ query, limit }) {
+      return Promise.resolve({
+        results: searchDocs(query, limit ?? 5).map(({ title, text, url }) => ({ title, text, url })),
+      });
+    },
+  }),
+];
+
+/** A GET through the SDK: parameters go in the query string, in Stripe's bracket encoding. */
+async function getRaw(
+  ctx: ToolContext,
+  path: string,
+  params?: Record<string, unknown>,
+): Promise<Record<string, unknown>> {
+  const query =
+    params && Object.keys(params).length ? `?${qs.stringify(params, { arrayFormat: 'indices' })}` : '';
+  return (await ctx.stripe.rawRequest('GET', `${path}${query}`, undefined)) as Record<string, unknown>;
+}
+
+/** The SDK attaches `lastResponse` (headers) to raw results; it is not Stripe's object. */
+function stripLastResponse(raw: Record<string, unknown>): Record<string, unknown> {
+  const rest = { ...raw };
+  delete rest.lastResponse;
+  return rest;
+}
