@@ -1,6 +1,21 @@
 import { z } from 'zod';
 import type { Tool } from './define-tool.js';
-import { ALL_TOOLS } from './registry.js';
+import { advertise } from '../server/json-schema.js';
+import { endpoints } from '../catalog/index.js';
+import { ALL_TOOLS, PROFILES, selectTools } from './registry.js';
+
+/** Bytes of `tools/list` for these tools, as the server advertises them. */
+export function toolListBytes(tools: readonly Tool[]): number {
+  const listed = tools.map((t) => ({
+    name: t.name,
+    title: t.title,
+    description: t.description,
+    inputSchema: advertise(t.input, 'input')['~standard'].jsonSchema.input({ target: 'draft-2020-12' }),
+    outputSchema: advertise(t.output, 'output')['~standard'].jsonSchema.output({ target: 'draft-2020-12' }),
+    annotations: t.annotations,
+  }));
+  return Buffer.byteLength(JSON.stringify({ tools: listed }));
+}
 
 /** The tool reference (docs/tools.md), generated from the registry so it cannot drift. */
 export function renderToolsMarkdown(tools: readonly Tool[] = ALL_TOOLS): string {
@@ -12,6 +27,24 @@ export function renderToolsMarkdown(tools: readonly Tool[] = ALL_TOOLS): string 
     `${tools.length} tools. Amounts are integers in the currency's minor unit (cents). Every write tool also takes`,
     '`idempotency_key` (see [security.md](security.md#idempotency)); every list tool takes `limit`, `starting_after`,',
     '`ending_before` and returns `data`, `has_more`, `next_starting_after`.',
+    '',
+    '## Profiles',
+    '',
+    '`--tools` takes a profile name as well as patterns. Every profile reaches every endpoint through the',
+    `generic tools (${endpoints().length} endpoints of the installed SDK's catalog).`,
+    '',
+    '| profile | tools | `tools/list` bytes (≈ tokens) |',
+    '| --- | --- | --- |',
+    ...(['compact', 'all'] as const).map((p) => {
+      const sel = selectTools([p], tools);
+      const bytes = toolListBytes(sel);
+      return `| \`${p}\`${p === 'compact' ? ' (default)' : ''} | ${sel.length} | ${bytes} (≈ ${Math.round(bytes / 4)}) |`;
+    }),
+    '',
+    `\`compact\` = ${PROFILES.compact!.map((n) => `\`${n}\``).join(', ')}. Measured by \`test/api.test.ts\`, which fails`,
+    'when the default exceeds 17,000 bytes. Combine with patterns: `--tools=compact,subscriptions.*`.',
+    '',
+    '## All tools',
     '',
     '| tool | toolset | access | hints |',
     '| --- | --- | --- | --- |',
