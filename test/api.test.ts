@@ -276,6 +276,15 @@ describe('policy applies to generic writes exactly as to named tools', () => {
           })
         ).text,
       ).toContain('would move 80.00 USD');
+      // A money endpoint whose amount is not in the arguments cannot be checked against caps: refused.
+      const unknown = await st.call('stripe_api_write', {
+        method: 'POST',
+        path: '/v1/charges/ch_123/capture',
+        params: {},
+      });
+      expect(unknown.text).toMatch(
+        /^Refused by policy: this call moves money, but its amount is not in the arguments/,
+      );
       // Non-money writes are not capped.
       expect(
         (

@@ -8,7 +8,10 @@ const write = { access: { write: true, moneyMoving: false }, annotations: { dest
 const destructive = { access: { write: true, moneyMoving: false }, annotations: { destructiveHint: true } };
 const money = { access: { write: true, moneyMoving: true }, annotations: { destructiveHint: false } };
 const refund = { access: { write: true, moneyMoving: true }, annotations: { destructiveHint: true } };
-const usd = (amount: number) => ({ amount, currency: 'usd' });
+const usd = (amount: number): { amount: number; currency: string; unknownAmount?: boolean } => ({
+  amount,
+  currency: 'usd',
+});
 const above = (s: string) => parseAmountLimit(s) as AmountLimit;
 
 describe('confirmationReason', () => {
@@ -43,6 +46,22 @@ describe('confirmationReason', () => {
     ],
     ['none + above: only over the threshold', money, usd(5001), 'none', above('5000'), /more than/],
     ['none + above: under passes', money, usd(10), 'none', above('5000'), null],
+    [
+      'money: an unknown amount always asks',
+      money,
+      { amount: 0, currency: 'usd', unknownAmount: true },
+      'money',
+      above('5000'),
+      /cannot be known/,
+    ],
+    [
+      'none: an unknown amount asks nobody without a threshold',
+      money,
+      { amount: 0, currency: 'usd', unknownAmount: true },
+      'none',
+      undefined,
+      null,
+    ],
   ])('%s', (_label, tool, m, mode, confirmAbove, expected) => {
     const reason = confirmationReason(tool, m, { confirm: mode, confirmAbove });
     if (expected === null) expect(reason).toBeNull();

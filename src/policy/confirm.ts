@@ -15,6 +15,7 @@ interface Confirmable {
 interface MoneyView {
   amount: number;
   currency: string;
+  unknownAmount?: boolean;
 }
 
 /**
@@ -33,6 +34,9 @@ export function confirmationReason(
   const moving = tool.access.moneyMoving && money !== null;
   if (!moving) return null;
   const threshold = limitFor(p.confirmAbove, money.currency);
+  if (money.unknownAmount && (p.confirm === 'money' || threshold !== undefined)) {
+    return 'it moves money and its amount cannot be known before the call';
+  }
   if (p.confirm === 'money') {
     if (threshold === undefined) return 'money-moving calls need confirmation (--confirm=money)';
     return money.amount > threshold
@@ -54,7 +58,10 @@ export function summarizeCall(
   money: (MoneyView & { customer?: string | null }) | null,
 ): string {
   const lines = [`Action: ${tool.title} (${tool.name})`];
-  if (money) lines.push(`Amount: ${formatMoney(money.amount, money.currency)}`);
+  if (money)
+    lines.push(
+      `Amount: ${money.unknownAmount ? 'not known before the call' : formatMoney(money.amount, money.currency)}`,
+    );
   const customer = money?.customer ?? (typeof args.customer === 'string' ? args.customer : undefined);
   if (customer) lines.push(`Customer: ${customer}`);
   const ids = Object.entries(args)

@@ -65,6 +65,8 @@ export interface Money {
   /** The Stripe object the money moves through, when known before the call. */
   objectId?: string;
   customer?: string | null;
+  /** The call moves money but its amount cannot be known beforehand (`amount` is 0 then). */
+  unknownAmount?: boolean;
 }
 
 export interface ToolDefinition<I extends z.ZodRawShape, O extends z.ZodObject> {

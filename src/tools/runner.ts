@@ -147,6 +147,7 @@ async function execute(
     step: (name) => (idempotencyKey ? { idempotencyKey: `${idempotencyKey}:${name}` } : {}),
     mode: deps.mode,
     events: deps.events,
+    defaultCurrency: deps.defaultCurrency,
     progress: call.progress ?? (() => Promise.resolve()),
     signal: call.signal,
     currency(given) {
@@ -177,7 +178,17 @@ async function execute(
       );
     }
     const money = moving && tool.money ? await tool.money(input, ctx) : null;
-    if (money) {
+    if (money?.unknownAmount) {
+      const capped =
+        limitFor(deps.policy.maxAmount, money.currency) ?? limitFor(deps.policy.dailyLimit, money.currency);
+      if (capped !== undefined) {
+        return refuse(
+          'denied',
+          'Refused by policy: this call moves money, but its amount is not in the arguments, so the amount limits (--max-amount / --daily-limit) cannot be checked. Nothing was sent to Stripe. Pass the amount explicitly.',
+          { error: 'amount_unknown' },
+        );
+      }
+    } else if (money) {
       const cap = limitFor(deps.policy.maxAmount, money.currency);
       if (cap !== undefined && money.amount > cap) {
         return refuse(
@@ -229,7 +240,7 @@ async function execute(
     }
 
     let reservation: { id: string; amount: number } | undefined;
-    if (money) {
+    if (money && !money.unknownAmount) {
       const limit = limitFor(deps.policy.dailyLimit, money.currency);
       if (limit !== undefined && deps.ledger) {
         const now = (deps.now ?? Date.now)();

@@ -89,10 +89,12 @@ async function moneyOf(
     case 'invoices.pay':
       return via('finalize_invoice', { invoice: id });
     default: {
+      // A money endpoint without an explicit amount (an optional-amount capture or reversal, say) still
+      // moves money: policy confirms it, and refuses it where caps are set.
       const amount = num(p.amount);
-      return amount !== undefined && typeof p.currency === 'string'
-        ? { amount, currency: p.currency.toLowerCase() }
-        : null;
+      const currency =
+        typeof p.currency === 'string' ? p.currency.toLowerCase() : (ctx.defaultCurrency ?? 'usd');
+      return amount !== undefined ? { amount, currency } : { amount: 0, currency, unknownAmount: true };
     }
   }
 }
