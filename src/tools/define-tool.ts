@@ -53,6 +53,8 @@ export interface ToolContext {
   progress(progress: number, total?: number, message?: string): Promise<void>;
   /** Cancelled by the client. */
   signal?: AbortSignal;
+  /** The server's default currency (STRIPE_CURRENCY), if set. */
+  defaultCurrency?: string;
   /** `given`, else the configured default currency, else an input error naming `currency`. */
   currency(given: string | undefined): string;
 }
