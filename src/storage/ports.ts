@@ -85,6 +85,8 @@ export interface StoredEvent {
   receivedAt: number;
   /** The whole event as Stripe sent it. */
   payload: Record<string, unknown>;
+  /** The payload's JSON text when already at hand (a webhook body): stored as is, not re-serialized. */
+  payloadText?: string;
 }
 
 export interface EventQuery {

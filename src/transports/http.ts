@@ -1,5 +1,6 @@
 import type { AddressInfo } from 'node:net';
-import { createAdaptorServer } from '@hono/node-server';
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import { getRequestListener } from '@hono/node-server';
 import {
   createMcpHandler,
   hostHeaderValidationResponse,
@@ -13,7 +14,6 @@ import type { Logger } from '../log.js';
 import type { ApprovalService } from '../server/approvals.js';
 import { mountApprovalPages } from './approval-pages.js';
 import { MAX_WEBHOOK_BYTES, receiveWebhook, type WebhookDeps } from '../webhooks/receiver.js';
-import { bodyLimit } from 'hono/body-limit';
 import { PRODUCT_NAME, VERSION } from '../version.js';
 
 export interface HttpOptions {
@@ -44,7 +44,6 @@ export function createHttpApp(opts: HttpOptions): { app: Hono; close(): Promise<
   const app = new Hono();
 
   app.get('/healthz', (c) => c.json({ status: 'ok', name: PRODUCT_NAME, version: VERSION, mode: opts.mode }));
-  if (opts.webhooks) mountWebhookRoute(app, opts.webhooks);
   if (handler)
     app.all('/mcp', (c) => {
       const rejected =
@@ -81,7 +80,13 @@ export interface RunningHttp {
 export async function startHttp(opts: HttpOptions & { host: string; port: number }): Promise<RunningHttp> {
   const http = createHttpApp(opts);
   const app = http.app;
-  const server = createAdaptorServer({ fetch: (req, env) => app.fetch(req, env), hostname: opts.host });
+  const honoListener = getRequestListener((req, env) => app.fetch(req, env), { hostname: opts.host });
+  const webhooks = opts.webhooks;
+  const server = createServer((req, res) => {
+    if (webhooks && req.method === 'POST' && req.url?.split('?')[0] === '/webhooks/stripe')
+      handleWebhook(req, res, webhooks);
+    else void honoListener(req, res);
+  });
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(opts.port, opts.host, () => resolve());
@@ -102,25 +107,45 @@ export async function startHttp(opts: HttpOptions & { host: string; port: number
   };
 }
 
-/** `POST /webhooks/stripe`: the exact raw bytes go to verification; over 1 MiB is refused unread. */
-function mountWebhookRoute(app: Hono, deps: WebhookDeps): void {
-  app.post(
-    '/webhooks/stripe',
-    bodyLimit({
-      maxSize: MAX_WEBHOOK_BYTES,
-      onError: (c) =>
-        c.json({ error: `body larger than ${MAX_WEBHOOK_BYTES} bytes` }, 413, { Connection: 'close' }),
-    }),
-    async (c) => {
-      if (deps.secrets.length === 0) {
-        return c.json(
-          { error: 'webhooks are not configured on this server (set STRIPE_WEBHOOK_SECRET)' },
-          503,
-        );
-      }
-      const raw = Buffer.from(await c.req.arrayBuffer());
-      const { status, body } = await receiveWebhook(raw, c.req.header('stripe-signature'), deps);
-      return c.json(body, status as 200);
-    },
-  );
+/**
+ * `POST /webhooks/stripe`, served straight from node:http: the exact raw bytes go to verification
+ * without web-stream conversion (this path is hot: Stripe sends bursts); over 1 MiB is refused.
+ */
+function handleWebhook(req: IncomingMessage, res: ServerResponse, deps: WebhookDeps): void {
+  const reply = (status: number, body: Record<string, unknown>, close = false) => {
+    res.writeHead(status, { 'content-type': 'application/json', ...(close ? { connection: 'close' } : {}) });
+    res.end(JSON.stringify(body));
+  };
+  if (deps.secrets.length === 0) {
+    reply(503, { error: 'webhooks are not configured on this server (set STRIPE_WEBHOOK_SECRET)' });
+    req.resume();
+    return;
+  }
+  const tooLarge = { error: `body larger than ${MAX_WEBHOOK_BYTES} bytes` };
+  if (Number(req.headers['content-length'] ?? 0) > MAX_WEBHOOK_BYTES) {
+    reply(413, tooLarge, true);
+    req.destroy();
+    return;
+  }
+  const chunks: Buffer[] = [];
+  let size = 0;
+  req.on('data', (chunk: Buffer) => {
+    size += chunk.length;
+    if (size > MAX_WEBHOOK_BYTES) {
+      if (!res.headersSent) reply(413, tooLarge, true);
+      req.destroy();
+    } else chunks.push(chunk);
+  });
+  req.on('end', () => {
+    if (size > MAX_WEBHOOK_BYTES) return;
+    const signature = req.headers['stripe-signature'];
+    receiveWebhook(
+      Buffer.concat(chunks, size),
+      Array.isArray(signature) ? signature[0] : signature,
+      deps,
+    ).then(
+      ({ status, body }) => reply(status, body),
+      () => reply(500, { error: 'internal error' }),
+    );
+  });
 }

@@ -41,7 +41,7 @@ export async function receiveWebhook(
     type: string;
     created: number;
   };
-  const stored = toStoredEvent(event, (deps.now ?? Date.now)());
+  const stored = { ...toStoredEvent(event, (deps.now ?? Date.now)()), payloadText: raw.toString('utf8') };
   let outcome: 'stored' | 'duplicate';
   try {
     outcome = await deps.events.append(stored);

@@ -80,7 +80,8 @@ export class MemoryEventLog implements EventLog {
 
   append(event: StoredEvent): Promise<'stored' | 'duplicate'> {
     if (this.events.has(event.id)) return Promise.resolve('duplicate');
-    this.events.set(event.id, structuredClone(event));
+    const { payloadText: _text, ...rest } = event;
+    this.events.set(event.id, structuredClone(rest));
     const object = (event.payload.data as { object?: Record<string, unknown> } | undefined)?.object;
     if (event.objectId && object) {
       const current = this.states.get(event.objectId);

@@ -189,7 +189,8 @@ class SqliteEventLog implements EventLog {
   private readonly byId;
   private readonly stateOf;
   private readonly total;
-  private readonly appendTx;
+  private readonly appendBatch;
+  private readonly appendOne: (e: StoredEvent) => 'stored' | 'duplicate';
 
   constructor(private readonly db: Database.Database) {
     this.insert = db.prepare(
@@ -211,11 +212,13 @@ class SqliteEventLog implements EventLog {
       { object_id: string; object_type: string | null; created: number; event_id: string; state: string }
     >('SELECT * FROM object_state WHERE object_id = ?');
     this.total = db.prepare<[], { n: number }>('SELECT COUNT(*) AS n FROM events');
-    this.appendTx = db.transaction((e: StoredEvent): 'stored' | 'duplicate' => {
+    this.appendBatch = db.transaction((events: StoredEvent[]) => events.map((e) => this.appendOne(e)));
+    this.appendOne = (e: StoredEvent): 'stored' | 'duplicate' => {
+      const { payloadText: _text, ...row } = e;
       const info = this.insert.run({
-        ...e,
+        ...row,
         livemode: e.livemode ? 1 : 0,
-        payload: JSON.stringify(e.payload),
+        payload: e.payloadText ?? JSON.stringify(e.payload),
       });
       if (info.changes === 0) return 'duplicate';
       const object = (e.payload.data as { object?: unknown } | undefined)?.object;
@@ -230,11 +233,36 @@ class SqliteEventLog implements EventLog {
         );
       }
       return 'stored';
+    };
+  }
+
+  /**
+   * Group commit: appends that arrive in the same tick share one transaction (each caller still
+   * resolves only after the commit that holds its event), so a burst of webhooks costs one commit.
+   */
+  private queue: {
+    event: StoredEvent;
+    resolve: (r: 'stored' | 'duplicate') => void;
+    reject: (e: unknown) => void;
+  }[] = [];
+
+  append(event: StoredEvent): Promise<'stored' | 'duplicate'> {
+    return new Promise((resolve, reject) => {
+      if (this.queue.push({ event, resolve, reject }) === 1) setImmediate(() => this.flush());
     });
   }
 
-  append(event: StoredEvent): Promise<'stored' | 'duplicate'> {
-    return Promise.resolve(this.appendTx.immediate(event));
+  private flush(): void {
+    const batch = this.queue;
+    this.queue = [];
+    let outcomes: ('stored' | 'duplicate')[];
+    try {
+      outcomes = this.appendBatch.immediate(batch.map((b) => b.event));
+    } catch (err) {
+      for (const b of batch) b.reject(err);
+      return;
+    }
+    batch.forEach((b, i) => b.resolve(outcomes[i]!));
   }
 
   get(id: string): Promise<StoredEvent | undefined> {

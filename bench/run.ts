@@ -1,0 +1,430 @@
+// `npm run bench`: mcp-stripe against Stripe's own local MCP server (@stripe/mcp@0.2.5) on this machine,
+// in one run. Prints one table and writes bench/results.json. Targets live here, never in unit tests.
+import { spawn } from 'node:child_process';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { cpus, freemem, platform, release, tmpdir, totalmem } from 'node:os';
+import { join } from 'node:path';
+import { Client, InMemoryTransport } from '@modelcontextprotocol/client';
+import { StdioClientTransport } from '@modelcontextprotocol/client/stdio';
+import { endpoints } from '../src/catalog/index.js';
+import { silentLogger } from '../src/log.js';
+import { startSandbox } from '../src/sandbox/index.js';
+import { buildServer } from '../src/server/build-server.js';
+import { createMemoryStore } from '../src/storage/memory/index.js';
+import { createSqliteStore } from '../src/storage/sqlite/index.js';
+import { createStripeClient, PINNED_API_VERSION } from '../src/stripe/client.js';
+import { selectTools } from '../src/tools/registry.js';
+import { EventFeed } from '../src/webhooks/feed.js';
+
+const ROOT = join(import.meta.dirname, '..');
+const CLI = join(ROOT, 'dist', 'cli.js');
+const ANCHOR = join(ROOT, 'node_modules', '@stripe', 'mcp', 'dist', 'index.js');
+const KEY = 'sk_test_51BenchmarkKey0000000000000000';
+const quick = process.argv.includes('--quick');
+/** `--only=ingest` (or startup, context, overhead, throughput): one section, e.g. under `node --cpu-prof`. */
+const only = /--only=(\w+)/.exec(process.argv.join(' '))?.[1];
+
+const pct = (xs: number[], p: number) => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.min(s.length - 1, Math.floor((p / 100) * s.length))]!;
+};
+const median = (xs: number[]) => pct(xs, 50);
+const round = (n: number, d = 2) => Math.round(n * 10 ** d) / 10 ** d;
+const env = (): Record<string, string> => {
+  const e: Record<string, string> = {};
+  for (const [k, v] of Object.entries(process.env))
+    if (v !== undefined && !k.startsWith('STRIPE_') && !k.startsWith('MCP_STRIPE_')) e[k] = v;
+  return e;
+};
+
+// 1. Start-up: spawn → initialize answered over stdio; resident memory right after.
+async function startupOnce(args: string[]): Promise<{ ms: number; rssMb: number }> {
+  const child = spawn(process.execPath, args, { env: env(), stdio: ['pipe', 'pipe', 'ignore'] });
+  const t0 = performance.now();
+  child.stdin.write(
+    `${JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'initialize', params: { protocolVersion: '2025-06-18', capabilities: {}, clientInfo: { name: 'bench', version: '1' } } })}\n`,
+  );
+  const ms = await new Promise<number>((resolve, reject) => {
+    let buf = '';
+    child.stdout.on('data', (d: Buffer) => {
+      buf += d.toString();
+      if (buf.includes('"id":1')) resolve(performance.now() - t0);
+    });
+    child.once('exit', (code) => reject(new Error(`exited ${code}`)));
+  });
+  const status = readFileSync(`/proc/${child.pid}/status`, 'utf8');
+  const rssMb = Number(/VmRSS:\s+(\d+)/.exec(status)?.[1] ?? 0) / 1024;
+  child.kill('SIGKILL');
+  await new Promise((r) => child.once('exit', r));
+  return { ms, rssMb };
+}
+
+async function startup() {
+  const dataDir = mkdtempSync(join(tmpdir(), 'mcp-stripe-bench-'));
+  const ours = [CLI, `--api-key=${KEY}`, `--data-dir=${dataDir}`];
+  const oursAll = [...ours, '--tools=all'];
+  const anchor = [ANCHOR, '--tools=all', `--api-key=${KEY}`];
+  const runs = quick ? 4 : 12;
+  const r: Record<string, { ms: number[]; rss: number[] }> = {
+    ours: { ms: [], rss: [] },
+    oursAll: { ms: [], rss: [] },
+    anchor: { ms: [], rss: [] },
+  };
+  for (const args of [ours, anchor]) await startupOnce(args); // warm the file cache
+  for (let i = 0; i < runs; i++) {
+    for (const [name, args] of [
+      ['ours', ours],
+      ['anchor', anchor],
+      ['oursAll', oursAll],
+    ] as const) {
+      const x = await startupOnce(args);
+      r[name]!.ms.push(x.ms);
+      r[name]!.rss.push(x.rssMb);
+    }
+  }
+  const s = (k: string) => ({
+    median_ms: round(median(r[k]!.ms)),
+    p99_ms: round(pct(r[k]!.ms, 99)),
+    rss_mb: round(median(r[k]!.rss), 1),
+  });
+  return {
+    runs,
+    mcp_stripe: s('ours'),
+    mcp_stripe_all: s('oursAll'),
+    stripe_mcp_0_2_5: s('anchor'),
+    ratio: round(median(r.ours!.ms) / median(r.anchor!.ms)),
+  };
+}
+
+// 2. Context cost: bytes of tools/list, and how many endpoints each reaches.
+async function context() {
+  const measure = async (transport: StdioClientTransport | InMemoryTransport) => {
+    const client = new Client({ name: 'bench', version: '1' }, { versionNegotiation: { mode: 'legacy' } });
+    await client.connect(transport);
+    const tools = (await client.listTools()).tools;
+    await client.close();
+    return { tools: tools.length, bytes: Buffer.byteLength(JSON.stringify({ tools })) };
+  };
+  const anchor = await measure(
+    new StdioClientTransport({
+      command: process.execPath,
+      args: [ANCHOR, '--tools=all', `--api-key=${KEY}`],
+      env: env(),
+      stderr: 'ignore',
+    }),
+  );
+  const ours: Record<string, { tools: number; bytes: number }> = {};
+  for (const profile of ['compact', 'all']) {
+    const [a, b] = InMemoryTransport.createLinkedPair();
+    const server = buildServer({
+      stripe: createStripeClient({
+        apiKey: KEY,
+        apiVersion: PINNED_API_VERSION,
+        timeoutMs: 1000,
+        maxNetworkRetries: 0,
+      }),
+      tools: selectTools([profile]),
+      logger: silentLogger,
+      runner: {
+        idempotencyEnabled: true,
+        defaultCurrency: undefined,
+        stripeAccount: undefined,
+        mode: 'test',
+        policy: { confirm: 'none', redact: [] },
+        events: new EventFeed(createMemoryStore().events),
+      },
+    });
+    await server.connect(b);
+    ours[profile] = await measure(a);
+  }
+  const reach = endpoints().length;
+  return {
+    stripe_mcp_0_2_5: { ...anchor, tokens: Math.round(anchor.bytes / 4), endpoints: anchor.tools },
+    compact: { ...ours.compact!, tokens: Math.round(ours.compact!.bytes / 4), endpoints: reach },
+    all: { ...ours.all!, tokens: Math.round(ours.all!.bytes / 4), endpoints: reach },
+    ratio_compact: round(ours.compact!.bytes / anchor.bytes),
+  };
+}
+
+// 3. Per-call overhead: the same write through an MCP tool call (full runner) vs the SDK directly.
+async function overhead() {
+  const sandbox = await startSandbox();
+  const stripe = createStripeClient({
+    apiKey: KEY,
+    apiVersion: PINNED_API_VERSION,
+    timeoutMs: 5000,
+    maxNetworkRetries: 0,
+    apiBase: sandbox.url,
+  });
+  const store = createMemoryStore();
+  const server = buildServer({
+    stripe,
+    tools: selectTools(['compact']),
+    logger: silentLogger,
+    runner: {
+      idempotencyEnabled: true,
+      defaultCurrency: 'usd',
+      stripeAccount: undefined,
+      mode: 'sandbox',
+      policy: { confirm: 'none', redact: [] },
+      ledger: store.ledger,
+      audit: store.audit,
+      events: new EventFeed(store.events),
+    },
+  });
+  const [a, b] = InMemoryTransport.createLinkedPair();
+  await server.connect(b);
+  const client = new Client({ name: 'bench', version: '1' });
+  await client.connect(a);
+  const n = quick ? 300 : 1500;
+  const mcp: number[] = [];
+  const sdk: number[] = [];
+  for (let i = 0; i < n + 100; i++) {
+    const t0 = performance.now();
+    await client.callTool({
+      name: 'create_customer',
+      arguments: { email: `mcp${i}@example.com`, name: 'Bench' },
+    });
+    const t1 = performance.now();
+    await stripe.customers.create(
+      { email: `sdk${i}@example.com`, name: 'Bench' },
+      { idempotencyKey: `bench-${i}` },
+    );
+    const t2 = performance.now();
+    if (i >= 100) {
+      mcp.push(t1 - t0);
+      sdk.push(t2 - t1);
+    }
+  }
+  await client.close();
+  await sandbox.close();
+  const audited = (await store.audit.query({})).length;
+  return {
+    calls: n,
+    mcp_p50_ms: round(median(mcp), 3),
+    mcp_p99_ms: round(pct(mcp, 99), 3),
+    sdk_p50_ms: round(median(sdk), 3),
+    sdk_p99_ms: round(pct(sdk, 99), 3),
+    overhead_p50_ms: round(median(mcp) - median(sdk), 3),
+    overhead_p99_ms: round(pct(mcp, 99) - pct(sdk, 99), 3),
+    audited,
+  };
+}
+
+/** Starts the built CLI in its own process; resolves with the URL its log announces. */
+async function serve(args: string[], extraEnv: Record<string, string>, announce: RegExp) {
+  const child = spawn(
+    process.execPath,
+    [...(process.env.BENCH_PROFILE ? ['--cpu-prof', '--cpu-prof-dir=.prof'] : []), CLI, ...args],
+    {
+      env: { ...env(), ...extraEnv },
+      stdio: ['pipe', 'ignore', 'pipe'],
+    },
+  );
+  const url = await new Promise<string>((resolve, reject) => {
+    let buf = '';
+    child.stderr.on('data', (d: Buffer) => {
+      buf += d.toString();
+      const m = announce.exec(buf);
+      if (m) resolve(m[1]!);
+    });
+    child.once('exit', () => reject(new Error(buf)));
+  });
+  return {
+    url,
+    stop: async () => {
+      child.kill('SIGINT');
+      await new Promise((r) => child.once('exit', r));
+    },
+  };
+}
+
+/** Runs bench/load.mjs in its own process. */
+async function load(
+  job: Record<string, unknown>,
+): Promise<{
+  count: number;
+  seconds: number;
+  per_s: number;
+  p50_ms: number;
+  p99_ms: number;
+  errors: number;
+}> {
+  const child = spawn(process.execPath, [join(ROOT, 'bench', 'load.mjs'), JSON.stringify(job)], {
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  let out = '';
+  child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+  await new Promise((r) => child.once('exit', r));
+  return JSON.parse(out) as never;
+}
+
+// 4. HTTP throughput: tool calls per second over Streamable HTTP, the server (with its sandbox) in one
+// process, the load in another. Each call is a stateless 2025-era tools/call that reaches the sandbox.
+async function throughput() {
+  const server = await serve(
+    ['--sandbox', '--transport=http', '--port=0', '--log-level=warn'],
+    {},
+    /(http:\/\/127\.0\.0\.1:\d+\/mcp)/,
+  );
+  const body = JSON.stringify({
+    jsonrpc: '2.0',
+    id: 1,
+    method: 'tools/call',
+    params: { name: 'get_payment_status', arguments: { payment_intent_id: 'pi_bench_missing' } },
+  });
+  const job = {
+    url: server.url,
+    bodies: [body],
+    headers: { accept: 'application/json, text/event-stream', 'mcp-protocol-version': '2025-06-18' },
+    expectStatus: 200,
+    expectText: 'No such payment_intent',
+  };
+  await load({ ...job, concurrency: 4, seconds: 1 }); // warm up
+  const out: Record<
+    string,
+    { calls_per_s: number; p50_ms: number; p99_ms: number; errors: number; calls: number }
+  > = {};
+  for (const concurrency of [1, 16, 64]) {
+    const r = await load({ ...job, concurrency, seconds: quick ? 2 : 5 });
+    out[`c${concurrency}`] = {
+      calls: r.count,
+      calls_per_s: r.per_s,
+      p50_ms: round(r.p50_ms),
+      p99_ms: round(r.p99_ms),
+      errors: r.errors,
+    };
+  }
+  await server.stop();
+  return out;
+}
+
+// 5. Webhook ingest: signed events verified and stored durably (SQLite) by the CLI's webhook
+// listener, 20% duplicates mixed in; afterwards the store must hold exactly the distinct events.
+async function ingest() {
+  const secret = 'whsec_benchmarksecret00000001';
+  const dataDir = mkdtempSync(join(tmpdir(), 'mcp-stripe-ingest-'));
+  const server = await serve(
+    [`--api-key=${KEY}`, '--webhook-port=0', `--data-dir=${dataDir}`],
+    { STRIPE_WEBHOOK_SECRET: secret },
+    /"msg":"webhook listener","url":"([^"]+)"/,
+  );
+  const distinct = quick ? 3000 : 15_000;
+  const r = await load({
+    url: server.url,
+    concurrency: 32,
+    webhook: { secret, events: distinct, duplicateEvery: 5 },
+    apiVersion: PINNED_API_VERSION,
+    headers: {},
+    expectStatus: 200,
+  });
+  const store = createSqliteStore(join(dataDir, 'mcp-stripe.db'));
+  const stored = await store.events.count();
+  await store.close();
+  await server.stop();
+  return {
+    deliveries: r.count,
+    distinct,
+    stored,
+    stored_equals_distinct: stored === distinct,
+    events_per_s: r.per_s,
+    p99_ms: round(r.p99_ms),
+    errors: r.errors,
+  };
+}
+
+const TARGETS = {
+  startup: 'median ≤ 0.5× anchor, less memory',
+  context: 'every endpoint in ≤ 0.8× anchor bytes',
+  overhead: '≤ 1 ms p50, ≤ 5 ms p99',
+  throughput: '≥ 2,000 calls/s on 2 cores, 0 errors',
+  ingest: '≥ 5,000 events/s, stored = distinct',
+};
+
+const machine = {
+  cores: cpus().length,
+  cpu: cpus()[0]?.model ?? 'unknown',
+  memory_gb: round(totalmem() / 2 ** 30, 1),
+  free_gb: round(freemem() / 2 ** 30, 1),
+  node: process.version,
+  platform: `${platform()} ${release()}`,
+};
+process.stderr.write(`machine: ${machine.cores} cores (${machine.cpu}), node ${machine.node}\n`);
+if (only) {
+  const sections: Record<string, () => Promise<unknown>> = { startup, context, overhead, throughput, ingest };
+  process.stdout.write(`${JSON.stringify(await sections[only]!(), null, 2)}\n`);
+  process.exit(0);
+}
+const results = {
+  date: new Date().toISOString(),
+  machine,
+  quick,
+  startup: await startup(),
+  context: await context(),
+  overhead: await overhead(),
+  throughput: await throughput(),
+  ingest: await ingest(),
+  targets: TARGETS,
+};
+writeFileSync(join(ROOT, 'bench', 'results.json'), `${JSON.stringify(results, null, 2)}\n`);
+
+const s = results.startup;
+const c = results.context;
+const o = results.overhead;
+const t = results.throughput;
+const w = results.ingest;
+const rows: [string, string, string, string][] = [
+  [
+    'start-up (median)',
+    `${s.mcp_stripe.median_ms} ms (all tools: ${s.mcp_stripe_all.median_ms} ms)`,
+    `${s.stripe_mcp_0_2_5.median_ms} ms`,
+    `${s.ratio}× (target ≤ 0.5×)`,
+  ],
+  [
+    'resident memory after initialize',
+    `${s.mcp_stripe.rss_mb} MB`,
+    `${s.stripe_mcp_0_2_5.rss_mb} MB`,
+    TARGETS.startup.split(', ')[1]!,
+  ],
+  [
+    'tools/list (compact default)',
+    `${c.compact.bytes} B ≈ ${c.compact.tokens} tok, ${c.compact.tools} tools, ${c.compact.endpoints} endpoints`,
+    `${c.stripe_mcp_0_2_5.bytes} B, ${c.stripe_mcp_0_2_5.tools} tools / endpoints`,
+    `${c.ratio_compact}× (target ≤ 0.8×)`,
+  ],
+  [
+    'tools/list (all)',
+    `${c.all.bytes} B ≈ ${c.all.tokens} tok, ${c.all.tools} tools, ${c.all.endpoints} endpoints`,
+    '',
+    '',
+  ],
+  [
+    'per-call overhead vs SDK',
+    `p50 ${o.overhead_p50_ms} ms, p99 ${o.overhead_p99_ms} ms (${o.calls} calls)`,
+    '',
+    TARGETS.overhead,
+  ],
+  [
+    'HTTP tool calls/s c=1 / 16 / 64',
+    `${t.c1!.calls_per_s} / ${t.c16!.calls_per_s} / ${t.c64!.calls_per_s} (errors ${t.c1!.errors + t.c16!.errors + t.c64!.errors})`,
+    '',
+    TARGETS.throughput,
+  ],
+  [
+    'webhook ingest (SQLite)',
+    `${w.events_per_s} events/s, stored ${w.stored} = distinct ${w.distinct}: ${w.stored_equals_distinct}`,
+    '',
+    TARGETS.ingest,
+  ],
+];
+const widths = [0, 1, 2, 3].map((i) =>
+  Math.max(
+    ...rows.map((r) => r[i]!.length),
+    ['measure', 'mcp-stripe', '@stripe/mcp 0.2.5', 'ratio / target'][i]!.length,
+  ),
+);
+const line = (r: string[]) => `| ${r.map((x, i) => x.padEnd(widths[i]!)).join(' | ')} |`;
+process.stdout.write(
+  `${[line(['measure', 'mcp-stripe', '@stripe/mcp 0.2.5', 'ratio / target']), line(widths.map((w2) => '-'.repeat(w2))), ...rows.map(line)].join('\n')}\n`,
+);
+process.exit(0);
