@@ -240,9 +240,7 @@ async function serve(args: string[], extraEnv: Record<string, string>, announce:
 }
 
 /** Runs bench/load.mjs in its own process. */
-async function load(
-  job: Record<string, unknown>,
-): Promise<{
+async function load(job: Record<string, unknown>): Promise<{
   count: number;
   seconds: number;
   per_s: number;

@@ -10,11 +10,10 @@ import { maskKey } from './config/keys.js';
 import { createLogger } from './log.js';
 import { createRuntime, storePath, type Runtime } from './runtime.js';
 import type { Config } from './config/schema.js';
-import { startSandbox } from './sandbox/index.js';
 import { createStripeClient, isStripeError, PINNED_API_VERSION } from './stripe/client.js';
 import { describeStripeError, formatStripeFailure } from './stripe/errors.js';
 import { defaultSyncSince, EVENT_RETENTION_SECONDS, syncEvents } from './webhooks/sync.js';
-import { startHttp, type RunningHttp } from './transports/http.js';
+import type { RunningHttp, startHttp as StartHttp } from './transports/http.js';
 import { startStdio } from './transports/stdio.js';
 import { PRODUCT_NAME, VERSION } from './version.js';
 
@@ -183,8 +182,10 @@ async function main(): Promise<void> {
     ...(config.stripeAccount ? { stripe_account: config.stripeAccount } : {}),
   });
 
-  const listen = async (opts: Parameters<typeof startHttp>[0]): Promise<RunningHttp> => {
+  const listen = async (opts: Parameters<typeof StartHttp>[0]): Promise<RunningHttp> => {
     try {
+      // The HTTP stack loads only when something listens.
+      const { startHttp } = await import('./transports/http.js');
       return await startHttp(opts);
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code === 'EADDRINUSE') {
@@ -358,6 +359,7 @@ async function runSandbox(flags: Flags): Promise<void> {
   const host = flags.host ?? '127.0.0.1';
   let sandbox;
   try {
+    const { startSandbox } = await import('./sandbox/index.js');
     sandbox = await startSandbox({ host, port });
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code === 'EADDRINUSE')

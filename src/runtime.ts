@@ -2,7 +2,7 @@ import { join } from 'node:path';
 import type { McpServer } from '@modelcontextprotocol/server';
 import type { Config } from './config/schema.js';
 import type { Logger } from './log.js';
-import { startSandbox, SANDBOX_API_KEY, type RunningSandbox } from './sandbox/index.js';
+import type { RunningSandbox } from './sandbox/index.js';
 import { ApprovalService } from './server/approvals.js';
 import { buildServer, type ServerDeps } from './server/build-server.js';
 import { createMemoryStore } from './storage/memory/index.js';
@@ -54,11 +54,13 @@ export async function createRuntime(
   opts: RuntimeOptions = {},
 ): Promise<Runtime> {
   const tools = selectTools(config.security.permissions);
-  const sandbox = config.sandbox ? await startSandbox() : undefined;
+  // Loaded only with --sandbox: start-up without it never parses the sandbox.
+  const sandboxModule = config.sandbox ? await import('./sandbox/index.js') : undefined;
+  const sandbox = sandboxModule ? await sandboxModule.startSandbox() : undefined;
   if (sandbox) logger.info('sandbox started', { url: sandbox.url });
   const store = opts.store ?? (sandbox ? createMemoryStore() : createSqliteStore(storePath(config.dataDir)));
   const stripe = createStripeClient({
-    apiKey: sandbox ? SANDBOX_API_KEY : config.apiKey,
+    apiKey: sandboxModule ? sandboxModule.SANDBOX_API_KEY : config.apiKey,
     apiVersion: config.apiVersion,
     timeoutMs: config.timeoutMs,
     maxNetworkRetries: config.maxNetworkRetries,
