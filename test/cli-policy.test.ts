@@ -6,19 +6,11 @@ import { Client } from '@modelcontextprotocol/client';
 import { StdioClientTransport } from '@modelcontextprotocol/client/stdio';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startSandbox, type RunningSandbox } from '../src/sandbox/index.js';
-import { callTool } from './helpers.js';
+import { callTool, cleanEnv, CLI } from './helpers.js';
 
-const CLI = join(import.meta.dirname, '..', 'dist', 'cli.js');
 /** A key whose secret part must never appear anywhere a person or an agent can read. */
 const SECRET = 'SeCrEtPaRt0123456789xyz';
 const KEY = `sk_test_${SECRET}`;
-
-const baseEnv = () => {
-  const env: Record<string, string> = {};
-  for (const [k, v] of Object.entries(process.env))
-    if (v !== undefined && !k.startsWith('STRIPE_') && !k.startsWith('MCP_STRIPE_')) env[k] = v;
-  return env;
-};
 
 let sandbox: RunningSandbox;
 let dataDir: string;
@@ -32,7 +24,7 @@ afterAll(async () => {
 
 async function serve(args: string[], run: (client: Client) => Promise<void>): Promise<string> {
   const env = {
-    ...baseEnv(),
+    ...cleanEnv(),
     STRIPE_SECRET_KEY: KEY,
     STRIPE_API_BASE: sandbox.url,
     MCP_STRIPE_DATA_DIR: dataDir,
@@ -113,7 +105,7 @@ describe('the CLI with a safety policy, a test key and a durable data directory'
   it('audit tail and audit export read what the server recorded', () => {
     const tail = spawnSync(process.execPath, [CLI, 'audit', 'tail', '-n', '3', `--data-dir=${dataDir}`], {
       encoding: 'utf8',
-      env: baseEnv(),
+      env: cleanEnv(),
     });
     expect(tail.status).toBe(0);
     const lines = tail.stdout.trim().split('\n');
@@ -122,7 +114,7 @@ describe('the CLI with a safety policy, a test key and a durable data directory'
     const exported = spawnSync(
       process.execPath,
       [CLI, 'audit', 'export', '--since=1h', `--data-dir=${dataDir}`],
-      { encoding: 'utf8', env: baseEnv() },
+      { encoding: 'utf8', env: cleanEnv() },
     );
     expect(exported.status).toBe(0);
     const records = exported.stdout
@@ -136,7 +128,7 @@ describe('the CLI with a safety policy, a test key and a durable data directory'
     const none = spawnSync(
       process.execPath,
       [CLI, 'audit', 'export', '--since=later', `--data-dir=${dataDir}`],
-      { encoding: 'utf8', env: baseEnv() },
+      { encoding: 'utf8', env: cleanEnv() },
     );
     expect(none.status).toBe(1);
     expect(none.stderr).toContain('--since must be a duration like 24h');
@@ -145,7 +137,7 @@ describe('the CLI with a safety policy, a test key and a durable data directory'
   it('a live key is refused at start-up without --allow-live, naming the flag and never the key', () => {
     const r = spawnSync(process.execPath, [CLI], {
       encoding: 'utf8',
-      env: { ...baseEnv(), STRIPE_SECRET_KEY: `sk_live_${SECRET}` },
+      env: { ...cleanEnv(), STRIPE_SECRET_KEY: `sk_live_${SECRET}` },
       input: '',
     });
     expect(r.status).toBe(1);

@@ -5,16 +5,8 @@ import { join } from 'node:path';
 import { Client } from '@modelcontextprotocol/client';
 import { StdioClientTransport } from '@modelcontextprotocol/client/stdio';
 import { describe, expect, it } from 'vitest';
-import { callTool } from './helpers.js';
+import { callTool, cleanEnv, CLI } from './helpers.js';
 
-/** The built CLI, as users run it (`npm test` builds dist/ first). */
-const CLI = join(import.meta.dirname, '..', 'dist', 'cli.js');
-const cleanEnv = () => {
-  const env: Record<string, string> = {};
-  for (const [k, v] of Object.entries(process.env))
-    if (v !== undefined && !k.startsWith('STRIPE_') && !k.startsWith('MCP_STRIPE_')) env[k] = v;
-  return env;
-};
 const run = (args: string[], env: Record<string, string> = {}) =>
   spawnSync(process.execPath, [CLI, ...args], {
     env: { ...cleanEnv(), ...env },

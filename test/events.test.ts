@@ -14,7 +14,7 @@ import { createStripeClient, PINNED_API_VERSION, type StripeClient } from '../sr
 import { signWebhook } from '../src/stripe/webhooks.js';
 import { startHttp, type RunningHttp } from '../src/transports/http.js';
 import { syncEvents } from '../src/webhooks/sync.js';
-import { callTool } from './helpers.js';
+import { callTool, cleanEnv, CLI } from './helpers.js';
 
 const SECRET = `whsec_${'test'}secretnumberone1234`;
 const OLD_SECRET = `whsec_${'rotated'}outsecret5678`;
@@ -383,16 +383,13 @@ describe('catch-up sync', () => {
 describe('mcp-stripe events sync', () => {
   it('fills the data directory from /v1/events, and a second run adds nothing', async () => {
     const dataDir = mkdtempSync(join(tmpdir(), 'mcp-stripe-sync-'));
-    const cli = join(import.meta.dirname, '..', 'dist', 'cli.js');
-    const env: Record<string, string> = {};
-    for (const [k, v] of Object.entries(process.env))
-      if (v !== undefined && !k.startsWith('STRIPE_') && !k.startsWith('MCP_STRIPE_')) env[k] = v;
+    const env = cleanEnv();
     // Asynchronous: the sandbox answering the child runs in this process.
     const run = () =>
       new Promise<{ status: number | null; stdout: string; stderr: string }>((resolve) => {
         const child = spawn(
           process.execPath,
-          [cli, 'events', 'sync', '--since=2h', `--data-dir=${dataDir}`],
+          [CLI, 'events', 'sync', '--since=2h', `--data-dir=${dataDir}`],
           {
             env: { ...env, STRIPE_SECRET_KEY: KEY, STRIPE_API_BASE: sandbox.url },
           },
@@ -415,11 +412,8 @@ describe('mcp-stripe events sync', () => {
 describe('durability', () => {
   it('an event acknowledged with 2xx survives SIGKILL of the server right after', async () => {
     const dataDir = mkdtempSync(join(tmpdir(), 'mcp-stripe-kill-'));
-    const cli = join(import.meta.dirname, '..', 'dist', 'cli.js');
-    const env: Record<string, string> = {};
-    for (const [k, v] of Object.entries(process.env))
-      if (v !== undefined && !k.startsWith('STRIPE_') && !k.startsWith('MCP_STRIPE_')) env[k] = v;
-    const child = spawn(process.execPath, [cli, '--webhook-port=0', `--data-dir=${dataDir}`], {
+    const env = cleanEnv();
+    const child = spawn(process.execPath, [CLI, '--webhook-port=0', `--data-dir=${dataDir}`], {
       env: { ...env, STRIPE_SECRET_KEY: KEY, STRIPE_API_BASE: sandbox.url, STRIPE_WEBHOOK_SECRET: SECRET },
       stdio: ['pipe', 'pipe', 'pipe'],
     });

@@ -1,3 +1,4 @@
+import { join } from 'node:path';
 import { Client, InMemoryTransport } from '@modelcontextprotocol/client';
 import type { CallToolResult } from '@modelcontextprotocol/server';
 import { createLogger, type Logger } from '../src/log.js';
@@ -12,6 +13,17 @@ import { MemoryEventLog } from '../src/storage/memory/index.js';
 import { EventFeed } from '../src/webhooks/feed.js';
 
 export const TEST_KEY = 'sk_test_mcpstripetests0001';
+
+/** The built CLI, as users run it (`npm test` builds dist/ first). */
+export const CLI = join(import.meta.dirname, '..', 'dist', 'cli.js');
+
+/** This process's environment without any STRIPE_* or MCP_STRIPE_* setting, for spawning the CLI. */
+export function cleanEnv(): Record<string, string> {
+  const env: Record<string, string> = {};
+  for (const [k, v] of Object.entries(process.env))
+    if (v !== undefined && !k.startsWith('STRIPE_') && !k.startsWith('MCP_STRIPE_')) env[k] = v;
+  return env;
+}
 
 export interface Stack {
   sandbox: RunningSandbox;
