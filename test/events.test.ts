@@ -409,6 +409,40 @@ describe('mcp-stripe events sync', () => {
   });
 });
 
+describe('--sync-on-start', () => {
+  it('the server catches up from /v1/events when it starts', async () => {
+    const dataDir = mkdtempSync(join(tmpdir(), 'mcp-stripe-syncstart-'));
+    await stripe.customers.create({ email: 'while-down@example.com' });
+    const child = spawn(process.execPath, [CLI, '--sync-on-start', `--data-dir=${dataDir}`], {
+      env: { ...cleanEnv(), STRIPE_SECRET_KEY: KEY, STRIPE_API_BASE: sandbox.url },
+      stdio: ['pipe', 'pipe', 'pipe'],
+    });
+    const synced = await new Promise<{ stored: number; seen: number }>((resolve, reject) => {
+      let buf = '';
+      child.stderr.on('data', (d: Buffer) => {
+        buf += d.toString();
+        const m = /"msg":"event sync",[^\n]*"seen":(\d+),"stored":(\d+)/.exec(buf);
+        if (m) resolve({ seen: Number(m[1]), stored: Number(m[2]) });
+      });
+      child.once('exit', () => reject(new Error(buf)));
+    });
+    child.kill('SIGTERM');
+    await new Promise((r) => child.once('exit', r));
+    expect(synced.stored).toBe(sandbox.state.platform.all('event').length);
+    const store = createSqliteStore(join(dataDir, 'mcp-stripe.db'));
+    try {
+      expect(await store.events.count()).toBe(synced.stored);
+      expect(
+        (await store.events.list({ type: 'customer.created', limit: 100 })).events.some(
+          (e) => (e.payload.data as { object: { email?: string } }).object.email === 'while-down@example.com',
+        ),
+      ).toBe(true);
+    } finally {
+      await store.close();
+    }
+  });
+});
+
 describe('durability', () => {
   it('an event acknowledged with 2xx survives SIGKILL of the server right after', async () => {
     const dataDir = mkdtempSync(join(tmpdir(), 'mcp-stripe-kill-'));

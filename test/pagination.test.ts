@@ -39,6 +39,29 @@ describe('pagination through list tools', () => {
     expect(page.has_more).toBe(true);
   });
 
+  it('a page too large for the output budget is cut, and its cursor continues right after the last item', async () => {
+    const big = Object.fromEntries(Array.from({ length: 40 }, (_, i) => [`k${i}`, 'v'.repeat(400)]));
+    const fat: string[] = [];
+    for (let i = 0; i < 12; i++)
+      fat.push((await s.stripe.customers.create({ email: `fat${i}@example.com`, metadata: big })).id);
+    const r = await s.call('list_customers', { limit: 100 });
+    expect(r.isError).toBe(false);
+    expect(JSON.stringify(r.result.structuredContent).length).toBeLessThan(100_000);
+    expect(r.data.has_more).toBe(true);
+    expect(r.text).toMatch(/Result cut to \d+ of \d+ items.*continues after the last item/s);
+    const kept = r.data.data.map((c: { id: string }) => c.id);
+    expect(r.data.next_starting_after).toBe(kept.at(-1));
+    // Walking on from each cut page reaches every customer exactly once.
+    const seen = [...kept];
+    let page = r.data;
+    while (page.has_more) {
+      page = (await s.call('list_customers', { limit: 100, starting_after: page.next_starting_after })).data;
+      seen.push(...page.data.map((c: { id: string }) => c.id));
+    }
+    expect(new Set(seen).size).toBe(seen.length);
+    expect(seen).toEqual(expect.arrayContaining([...fat, ...ids]));
+  });
+
   it('limit bounds are enforced before calling Stripe', async () => {
     const r = await s.call('list_customers', { limit: 101 });
     expect(r.isError).toBe(true);

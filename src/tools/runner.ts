@@ -11,6 +11,7 @@ import type { EventFeed } from '../webhooks/feed.js';
 import { isStripeError, recordStripeCalls, type StripeClient } from '../stripe/client.js';
 import { describeStripeError, formatStripeFailure } from '../stripe/errors.js';
 import { canonicalize, canonicalJson, deriveIdempotencyKey } from '../stripe/idempotency.js';
+import { fitToBudget } from './budget.js';
 import { ToolInputError, type Money, type Tool, type ToolContext } from './define-tool.js';
 
 const DAY_MS = 86_400_000;
@@ -292,8 +293,9 @@ async function execute(
     if (!shaped.success) {
       throw new Error(`output of ${tool.name} did not match its schema: ${z.prettifyError(shaped.error)}`);
     }
-    const structured = redactPii(shaped.data, deps.policy.redact);
-    const content: CallToolResult['content'] = [{ type: 'text', text: JSON.stringify(structured) }];
+    const structured = withinBudget(redactPii(shaped.data, deps.policy.redact));
+    const content: CallToolResult['content'] = [{ type: 'text', text: JSON.stringify(structured.value) }];
+    if (structured.note) content.push({ type: 'text', text: structured.note });
     if (replayed) {
       content.push({
         type: 'text',
@@ -305,10 +307,25 @@ async function execute(
       replayed,
       request_ids: audit.requestIds,
     };
-    return { content, structuredContent: structured, _meta: { [META_KEY]: meta } };
+    return { content, structuredContent: structured.value, _meta: { [META_KEY]: meta } };
   } catch (err) {
     return mapError(err, tool, deps.logger, audit, idempotencyKey);
   }
+}
+
+/**
+ * No result exceeds the output budget (~25,000 tokens). A list page (`data`, `has_more`,
+ * `next_starting_after`) is cut to what fits and still pages correctly; the note says how to go on.
+ */
+function withinBudget(value: Record<string, unknown>): { value: Record<string, unknown>; note?: string } {
+  if (!Array.isArray(value.data) || !('next_starting_after' in value)) return { value };
+  const fitted = fitToBudget(value);
+  if (!fitted.truncated) return { value };
+  const data = fitted.result.data as { id?: string }[];
+  return {
+    value: { ...value, data, has_more: true, next_starting_after: data.at(-1)?.id ?? null },
+    note: `${fitted.note ?? ''} The cursor next_starting_after continues after the last item returned.`.trim(),
+  };
 }
 
 /** The object a successful call moved money through (a new payment intent's id when not known before). */
