@@ -32,11 +32,12 @@ Options (a flag wins over its environment variable, which wins over --config):
   --transport=stdio|http default stdio                                    MCP_STRIPE_TRANSPORT
   --host=HOST            HTTP listen address, loopback only (127.0.0.1)  MCP_STRIPE_HOST
   --port=N               HTTP port (default 3000)                        MCP_STRIPE_PORT
-  --tools=all|a,b,…      tools to expose (default all)                   STRIPE_TOOLS
+  --tools=LIST           compact (default: every endpoint, small context), STRIPE_TOOLS
+                         all (every tool), or patterns (see below)
   --stripe-account=ID    Connect: act for acct_… (Stripe-Account header) STRIPE_ACCOUNT
-  --config=FILE          JSON config with api / security / defaults / server sections
+  --config=FILE          JSON config: api / security / defaults / webhooks / server
   --log-level=LEVEL      debug, info, warn or error (logs go to stderr)  MCP_STRIPE_LOG_LEVEL
-  --data-dir=DIR         durable state: daily limits, audit log          MCP_STRIPE_DATA_DIR
+  --data-dir=DIR         durable state: events, daily limits, audit log  MCP_STRIPE_DATA_DIR
                          (default ~/.mcp-stripe)
 
 Webhooks and events (see docs/webhooks.md):
@@ -46,7 +47,7 @@ Webhooks and events (see docs/webhooks.md):
                          signature tolerance, seconds (default 300)      STRIPE_WEBHOOK_TOLERANCE
 
 Safety policy (see docs/security.md):
-  --tools=PATTERNS       allow: names, globs, toolset.read|write|money     STRIPE_TOOLS
+  --tools=PATTERNS       allow: names, globs, toolset.read|write|money, profiles
   --deny=PATTERNS        same grammar; deny beats allow                  STRIPE_DENY
   --read-only            only read tools; beats everything               STRIPE_READ_ONLY
                          resource families, e.g. payments,customers      STRIPE_ALLOWED_OPERATIONS
@@ -63,7 +64,7 @@ Environment only:
   STRIPE_MAX_NETWORK_RETRIES (default 2), STRIPE_CURRENCY (default currency for tools),
   STRIPE_IDEMPOTENCY_ENABLED (default true), STRIPE_API_BASE (origin of a Stripe-compatible API).
 
-Docs: docs/configuration.md, docs/tools.md, docs/security.md`;
+Docs: docs/configuration.md, docs/tools.md, docs/security.md, docs/webhooks.md`;
 
 function fail(problems: string[]): never {
   for (const p of problems) process.stderr.write(`${PRODUCT_NAME}: ${p}\n`);
