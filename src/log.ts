@@ -2,8 +2,8 @@ import type { LogLevel } from './config/schema.js';
 
 const ORDER: Record<LogLevel, number> = { debug: 10, info: 20, warn: 30, error: 40 };
 
-/** Stripe keys and webhook secrets, wherever they appear in text. */
-const SECRET = /\b(?:sk|rk)_(?:test|live)_[A-Za-z0-9]{4,}|\bwhsec_[A-Za-z0-9+/=]{4,}/g;
+/** Stripe keys (also as Stripe masks them, `sk_test_****1234`) and webhook secrets, wherever they appear in text. */
+const SECRET = /\b(?:sk|rk)_(?:test|live)_[A-Za-z0-9*]{4,}|\bwhsec_[A-Za-z0-9+/=]{4,}/g;
 
 export function redactSecrets(text: string): string {
   return text.replace(SECRET, (m) => `${m.slice(0, m.indexOf('_', 3) + 1)}[redacted]`);

@@ -221,6 +221,21 @@ describe('generic tools through a real client', () => {
     expect(r.results[4].error).toMatch(/unknown id prefix "zz_"/);
   });
 
+  it('fetch_stripe_resources never passes a key through in a per-id error', async () => {
+    const strict = await startStack({
+      sandbox: { apiKeys: ['sk_test_onlythisone0001'] },
+      apiKey: 'sk_test_notacceptedkey9876',
+      maxNetworkRetries: 0,
+    });
+    try {
+      const r = await strict.call('fetch_stripe_resources', { ids: ['cus_1'] });
+      expect(r.data.results[0].error).toMatch(/Invalid API Key provided/);
+      expect(JSON.stringify(r.result)).not.toMatch(/sk_test_[A-Za-z0-9*]*9876/);
+    } finally {
+      await strict.close();
+    }
+  });
+
   it('search_stripe_documentation: offline passages with docs URLs', async () => {
     const r = await ok('search_stripe_documentation', { query: 'capture payment intent' });
     expect(r.results[0].url).toMatch(/^https:\/\/docs\.stripe\.com\/api\//);

@@ -1,4 +1,5 @@
 import qs from 'qs';
+import { redactSecrets } from '../../log.js';
 import { z } from 'zod';
 import { classify, docsUrl, match, search, searchDocs, type Endpoint } from '../../catalog/index.js';
 import { defineTool, READ, ToolInputError, type Money, type Tool, type ToolContext } from '../define-tool.js';
@@ -355,7 +356,8 @@ export const apiTools = [
             const obj = await getRaw(ctx, `${base}/${encodeURIComponent(id)}`);
             return { id, found: true, object: project(stripLastResponse(obj), fields), error: null };
           } catch (err) {
-            return { id, found: false, object: null, error: (err as Error).message };
+            // Caught here, not by the runner: redact as the runner's error mapping does.
+            return { id, found: false, object: null, error: redactSecrets((err as Error).message) };
           }
         }),
       );
