@@ -185,7 +185,11 @@ const apiVersion = /ApiVersion = '([^']+)'/.exec(
 )?.[1];
 const list = [...endpoints.values()].sort((a, b) => a.id.localeCompare(b.id));
 const out = { sdk: `stripe@${version}`, apiVersion, endpoints: list };
-const target = join(import.meta.dirname, '..', 'src', 'catalog', 'endpoints.json');
+// `--out=FILE` writes elsewhere (the staleness test compares without touching the committed file).
+const outArg = process.argv.find((a) => a.startsWith('--out='));
+const target = outArg
+  ? outArg.slice('--out='.length)
+  : join(import.meta.dirname, '..', 'src', 'catalog', 'endpoints.json');
 writeFileSync(target, `${JSON.stringify(out)}\n`);
 process.stderr.write(
   `catalog: ${list.length} endpoints (${withParams} with parameters) from stripe@${version} → ${relative(process.cwd(), target)}\n`,
