@@ -7,32 +7,9 @@ import { createRequire } from 'node:module';
 import { dirname, join, relative } from 'node:path';
 import ts from 'typescript';
 
-export interface CatalogParam {
-  /** name */
-  n: string;
-  /** type: string, integer, number, boolean, object, array, enum, or a union like "string|object" */
-  t: string;
-  /** required */
-  r?: 1;
-  /** enum values */
-  e?: string[];
-  /** keys of a nested object (one level) */
-  k?: string[];
-  /** description (first sentence or two) */
-  d?: string;
-}
-
-export interface CatalogEndpoint {
-  /** `customers.create`, `checkout.sessions.list`, `customers.listPaymentMethods` */
-  id: string;
-  /** The SDK class and method that call it: `CustomerResource.create`. */
-  sdk: string;
-  method: 'GET' | 'POST' | 'DELETE';
-  /** `/v1/customers/{customer}/payment_methods` */
-  path: string;
-  summary: string;
-  params: CatalogParam[];
-}
+// The catalog's shape is declared once, where it is read.
+type CatalogParam = import('../src/catalog/index.js').CatalogParam;
+type CatalogEndpoint = import('../src/catalog/index.js').Endpoint;
 
 const require = createRequire(import.meta.url);
 // The package root: two levels above its CommonJS entry (cjs/stripe.cjs.node.js).

@@ -95,13 +95,7 @@ export function callContextFor(
 function multiRoundTrip(ctx: ServerContext, req: ConfirmRequest): ConfirmOutcome {
   const answer = inputResponse(ctx.mcpReq.inputResponses, 'approval');
   if (answer.kind === 'elicit' && verifyState(ctx.mcpReq.requestState(), req.binding)) {
-    const parsed = APPROVAL_FORM.safeParse(answer.content);
-    if (answer.action === 'accept' && parsed.success && parsed.data.approve)
-      return { kind: 'approved', by: 'elicitation' };
-    return {
-      kind: 'declined',
-      by: `elicitation (${answer.action === 'accept' ? 'not approved' : answer.action})`,
-    };
+    return decision(answer.action, answer.content);
   }
   return {
     kind: 'pending',
@@ -125,11 +119,13 @@ async function pushElicitation(ctx: ServerContext, req: ConfirmRequest): Promise
     message: message(req),
     requestedSchema: REQUESTED_SCHEMA,
   });
-  const parsed = APPROVAL_FORM.safeParse(answer.content);
-  if (answer.action === 'accept' && parsed.success && parsed.data.approve)
+  return decision(answer.action, answer.content);
+}
+
+/** An elicitation answer, from either protocol era: only an accepted form with approve=true approves. */
+function decision(action: 'accept' | 'decline' | 'cancel', content: unknown): ConfirmOutcome {
+  const parsed = APPROVAL_FORM.safeParse(content);
+  if (action === 'accept' && parsed.success && parsed.data.approve)
     return { kind: 'approved', by: 'elicitation' };
-  return {
-    kind: 'declined',
-    by: `elicitation (${answer.action === 'accept' ? 'not approved' : answer.action})`,
-  };
+  return { kind: 'declined', by: `elicitation (${action === 'accept' ? 'not approved' : action})` };
 }
