@@ -53,7 +53,8 @@ export async function createRuntime(
   logger: Logger,
   opts: RuntimeOptions = {},
 ): Promise<Runtime> {
-  const tools = selectTools(config.security.permissions);
+  const permissions = expandProfiles(config.security.permissions);
+  const tools = selectTools(permissions);
   // Loaded only with --sandbox: start-up without it never parses the sandbox.
   const sandboxModule = config.sandbox ? await import('./sandbox/index.js') : undefined;
   const sandbox = sandboxModule ? await sandboxModule.startSandbox() : undefined;
@@ -99,7 +100,7 @@ export async function createRuntime(
       audit: store.audit,
       events,
       now: opts.now,
-      permits: (t) => isPermitted(t, expandProfiles(config.security.permissions)),
+      permits: (t) => isPermitted(t, permissions),
     },
   };
   return {

@@ -279,7 +279,6 @@ async function serve(c: Context, state: SandboxState, method: Method, handler: H
     const result = handler({ params, path: c.req.param(), store, sandbox: state });
     body = JSON.stringify(expandPaths.length ? expand(store, result, expandPaths) : result);
   } catch (err) {
-    state.currentRequest = { id: null, idempotencyKey: null, apiVersion: null };
     if (!(err instanceof SandboxError)) throw err;
     status = err.status;
     body = JSON.stringify(err.toBody(requestId));
@@ -288,8 +287,9 @@ async function serve(c: Context, state: SandboxState, method: Method, handler: H
     if (fault?.kind === 'drop_after_commit') dropConnection(c);
     log(status);
     return c.body(body, status as 402, { ...headers, 'Content-Type': 'application/json' });
+  } finally {
+    state.currentRequest = { id: null, idempotencyKey: null, apiVersion: null };
   }
-  state.currentRequest = { id: null, idempotencyKey: null, apiVersion: null };
   if (idemKey) state.idempotency.set(idemKey, { fingerprint, status, body });
   log(status);
   if (fault?.kind === 'drop_after_commit') {

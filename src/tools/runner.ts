@@ -342,8 +342,7 @@ function objectIdOf(money: Money, value: unknown): string | undefined {
  * may have happened after Stripe committed: keep counting it (the limit errs on the safe side).
  */
 async function settleFailed(ledger: MoneyLedger, id: string, err: unknown): Promise<void> {
-  if (isStripeError(err) && err.statusCode) await ledger.release(id);
-  else if (!isStripeError(err)) await ledger.release(id);
+  if (!isStripeError(err) || err.statusCode) await ledger.release(id);
 }
 
 function failure(text: string, details: Record<string, unknown>): CallToolResult {
