@@ -258,40 +258,80 @@ async function load(job: Record<string, unknown>): Promise<{
 }
 
 // 4. HTTP throughput: tool calls per second over Streamable HTTP, the server (with its sandbox) in one
-// process, the load in another. Each call is a stateless 2025-era tools/call that reaches the sandbox.
+// process, the load in another. Each call reads a payment intent that exists (`stripe_api_read`, so
+// each reaches the sandbox over HTTP), in
+// both protocol eras: 2026-07-28 (stateless by design, what a modern client sends) and the 2025-era
+// stateless fallback (what older clients send).
+const MODERN = '2026-07-28';
+const modernMeta = {
+  'io.modelcontextprotocol/protocolVersion': MODERN,
+  'io.modelcontextprotocol/clientInfo': { name: 'bench', version: '1' },
+  'io.modelcontextprotocol/clientCapabilities': {},
+};
 async function throughput() {
   const server = await serve(
     ['--sandbox', '--transport=http', '--port=0', '--log-level=warn'],
     {},
     /(http:\/\/127\.0\.0\.1:\d+\/mcp)/,
   );
-  const body = JSON.stringify({
-    jsonrpc: '2.0',
-    id: 1,
-    method: 'tools/call',
-    params: { name: 'get_payment_status', arguments: { payment_intent_id: 'pi_bench_missing' } },
+  const call = (name: string, args: Record<string, unknown>) => ({
+    body: JSON.stringify({
+      jsonrpc: '2.0',
+      id: 1,
+      method: 'tools/call',
+      params: { name, arguments: args, _meta: modernMeta },
+    }),
+    headers: {
+      accept: 'application/json, text/event-stream',
+      'content-type': 'application/json',
+      'mcp-protocol-version': MODERN,
+      'mcp-method': 'tools/call',
+      'mcp-name': name,
+    },
   });
-  const job = {
-    url: server.url,
-    bodies: [body],
+  const created = call('create_payment_intent', { amount: 1000, currency: 'usd' });
+  const res = await fetch(server.url, { method: 'POST', ...created });
+  const text = await res.text();
+  const id = /pi_[A-Za-z0-9]+/.exec(text)?.[0];
+  if (!id) throw new Error(`could not create the payment intent to read: ${text.slice(0, 300)}`);
+  const read = { path: `/v1/payment_intents/${id}` };
+  const modern = call('stripe_api_read', read);
+  const legacy = {
+    body: JSON.stringify({
+      jsonrpc: '2.0',
+      id: 1,
+      method: 'tools/call',
+      params: { name: 'stripe_api_read', arguments: read },
+    }),
     headers: { accept: 'application/json, text/event-stream', 'mcp-protocol-version': '2025-06-18' },
-    expectStatus: 200,
-    expectText: 'No such payment_intent',
   };
-  await load({ ...job, concurrency: 4, seconds: 1 }); // warm up
   const out: Record<
     string,
     { calls_per_s: number; p50_ms: number; p99_ms: number; errors: number; calls: number }
   > = {};
-  for (const concurrency of [1, 16, 64]) {
-    const r = await load({ ...job, concurrency, seconds: quick ? 2 : 5 });
-    out[`c${concurrency}`] = {
-      calls: r.count,
-      calls_per_s: r.per_s,
-      p50_ms: round(r.p50_ms),
-      p99_ms: round(r.p99_ms),
-      errors: r.errors,
+  for (const [era, req] of [
+    ['modern', modern],
+    ['legacy', legacy],
+  ] as const) {
+    if (process.env.BENCH_ERA && process.env.BENCH_ERA !== era) continue;
+    const job = {
+      url: server.url,
+      bodies: [req.body],
+      headers: req.headers,
+      expectStatus: 200,
+      expectText: id,
     };
+    await load({ ...job, concurrency: 4, seconds: 1 }); // warm up
+    for (const concurrency of process.env.BENCH_CONCURRENCY?.split(',').map(Number) ?? [1, 16, 64]) {
+      const r = await load({ ...job, concurrency, seconds: quick ? 2 : 5 });
+      out[`${era}_c${concurrency}`] = {
+        calls: r.count,
+        calls_per_s: r.per_s,
+        p50_ms: round(r.p50_ms),
+        p99_ms: round(r.p99_ms),
+        errors: r.errors,
+      };
+    }
   }
   await server.stop();
   return out;
@@ -403,8 +443,14 @@ const rows: [string, string, string, string][] = [
     TARGETS.overhead,
   ],
   [
-    'HTTP tool calls/s c=1 / 16 / 64',
-    `${t.c1!.calls_per_s} / ${t.c16!.calls_per_s} / ${t.c64!.calls_per_s} (errors ${t.c1!.errors + t.c16!.errors + t.c64!.errors})`,
+    'HTTP tool calls/s c=1 / 16 / 64, 2026-07-28',
+    `${t.modern_c1!.calls_per_s} / ${t.modern_c16!.calls_per_s} / ${t.modern_c64!.calls_per_s} (errors ${t.modern_c1!.errors + t.modern_c16!.errors + t.modern_c64!.errors})`,
+    '',
+    TARGETS.throughput,
+  ],
+  [
+    'HTTP tool calls/s c=1 / 16 / 64, 2025 era',
+    `${t.legacy_c1!.calls_per_s} / ${t.legacy_c16!.calls_per_s} / ${t.legacy_c64!.calls_per_s} (errors ${t.legacy_c1!.errors + t.legacy_c16!.errors + t.legacy_c64!.errors})`,
     '',
     TARGETS.throughput,
   ],

@@ -9,7 +9,7 @@ await build({
   entryPoints: ['src/cli.ts'],
   bundle: true,
   splitting: true,
-  minify: true,
+  minify: !process.env.BUNDLE_NO_MINIFY, // BUNDLE_NO_MINIFY=1 keeps names readable in CPU profiles
   sourcemap: 'linked',
   platform: 'node',
   format: 'esm',

@@ -114,6 +114,60 @@ describe('Streamable HTTP transport', () => {
     expect((await post({ origin: 'http://localhost:5173' })).status).toBe(200);
   });
 
+  it('a bad body gets a JSON-RPC error that says what is wrong, and the server keeps serving', async () => {
+    const send = (body: string | Uint8Array, contentType = 'application/json') =>
+      fetch(http.url, {
+        method: 'POST',
+        headers: { 'content-type': contentType, accept: 'application/json, text/event-stream' },
+        body,
+      });
+    const notJson = await send('{"jsonrpc": "2.0", "id": 1, "method": ');
+    expect(notJson.status).toBe(400);
+    expect(await notJson.json()).toMatchObject({ error: { code: -32700, message: /not valid JSON/ } });
+
+    const tooLarge = await send(new Uint8Array(4 * 1024 * 1024 + 1).fill(32));
+    expect(tooLarge.status).toBe(413);
+    expect(await tooLarge.json()).toMatchObject({ error: { message: /must not exceed 4194304 bytes/ } });
+
+    const wrongType = await send(initialize, 'text/plain');
+    expect(wrongType.status).toBe(415);
+
+    expect((await post({})).status).toBe(200);
+  });
+
+  it('a 2026-07-28 request is answered statelessly as plain JSON', async () => {
+    const meta = {
+      'io.modelcontextprotocol/protocolVersion': '2026-07-28',
+      'io.modelcontextprotocol/clientInfo': { name: 'raw', version: '1' },
+      'io.modelcontextprotocol/clientCapabilities': {},
+    };
+    const res = await fetch(http.url, {
+      method: 'POST',
+      headers: {
+        'content-type': 'application/json',
+        accept: 'application/json, text/event-stream',
+        'mcp-protocol-version': '2026-07-28',
+        'mcp-method': 'tools/call',
+        'mcp-name': 'stripe_api_read',
+      },
+      body: JSON.stringify({
+        jsonrpc: '2.0',
+        id: 7,
+        method: 'tools/call',
+        params: { name: 'stripe_api_read', arguments: { path: '/v1/balance' }, _meta: meta },
+      }),
+    });
+    expect(res.status).toBe(200);
+    expect(res.headers.get('content-type')).toMatch(/application\/json/);
+    const body = (await res.json()) as {
+      id: number;
+      result: { isError?: boolean; content: { text: string }[] };
+    };
+    expect(body.id).toBe(7);
+    expect(body.result.isError).toBeFalsy();
+    expect(body.result.content[0]!.text).toContain('"object":"balance"');
+  });
+
   it('unknown paths answer 404 with the endpoints', async () => {
     const res = await fetch(http.url.replace('/mcp', '/nope'));
     expect(res.status).toBe(404);

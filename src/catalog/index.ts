@@ -69,16 +69,31 @@ interface Indexed {
   paramDocs: { p: CatalogParam; words: Set<string> }[];
 }
 
-let loaded:
-  | { file: CatalogFile; compiled: { ep: Endpoint; re: RegExp; literal: number }[]; index: Indexed[] }
-  | undefined;
+interface Template {
+  ep: Endpoint;
+  re: RegExp;
+  /** Literal segments: the more, the more specific. */
+  literal: number;
+}
 
-function load() {
-  if (!loaded) {
-    const file = JSON.parse(
-      readFileSync(findUp(import.meta.url, ['endpoints.json', 'catalog/endpoints.json']), 'utf8'),
-    ) as CatalogFile;
-    const compiled = file.endpoints.map((ep) => ({
+let file: CatalogFile | undefined;
+let templates: Map<string, Template[]> | undefined;
+let index: Indexed[] | undefined;
+
+function load(): CatalogFile {
+  file ??= JSON.parse(
+    readFileSync(findUp(import.meta.url, ['endpoints.json', 'catalog/endpoints.json']), 'utf8'),
+  ) as CatalogFile;
+  return file;
+}
+
+/** Templates bucketed by method and segment count, so a match tests a handful, not 651. */
+const bucketOf = (method: string, segments: number) => `${method} ${segments}`;
+
+function loadTemplates(): Map<string, Template[]> {
+  if (!templates) {
+    templates = new Map();
+    const all = load().endpoints.map((ep) => ({
       ep,
       re: new RegExp(
         `^${ep.path
@@ -89,27 +104,37 @@ function load() {
       literal: ep.path.split('/').filter((s) => s && !s.startsWith('{')).length,
     }));
     // The most specific template first: /v1/customers/search before /v1/customers/{customer}.
-    compiled.sort((a, b) => b.literal - a.literal);
-    const index = file.endpoints.map((ep) => ({
-      ep,
-      where: new Set(tokens(`${ep.path} ${ep.id}`)),
-      summary: new Set(tokens(ep.summary)),
-      params: new Set(ep.params.flatMap((p) => tokens(p.n))),
-      paramDocs: ep.params
-        .filter((p) => p.d)
-        .map((p) => ({ p, words: new Set(tokens(`${p.n} ${p.d ?? ''}`)) })),
-    }));
-    loaded = { file, compiled, index };
+    all.sort((a, b) => b.literal - a.literal);
+    for (const t of all) {
+      const key = bucketOf(t.ep.method, t.ep.path.split('/').length);
+      const bucket = templates.get(key);
+      if (bucket) bucket.push(t);
+      else templates.set(key, [t]);
+    }
   }
-  return loaded;
+  return templates;
+}
+
+/** Search terms of every endpoint, built on the first search (matching a path never needs them). */
+function loadIndex(): Indexed[] {
+  index ??= load().endpoints.map((ep) => ({
+    ep,
+    where: new Set(tokens(`${ep.path} ${ep.id}`)),
+    summary: new Set(tokens(ep.summary)),
+    params: new Set(ep.params.flatMap((p) => tokens(p.n))),
+    paramDocs: ep.params
+      .filter((p) => p.d)
+      .map((p) => ({ p, words: new Set(tokens(`${p.n} ${p.d ?? ''}`)) })),
+  }));
+  return index;
 }
 
 export function endpoints(): readonly Endpoint[] {
-  return load().file.endpoints;
+  return load().endpoints;
 }
 
 export function catalogSource(): { sdk: string; apiVersion: string } {
-  const { sdk, apiVersion } = load().file;
+  const { sdk, apiVersion } = load();
   return { sdk, apiVersion };
 }
 
@@ -124,10 +149,10 @@ export function match(
   path: string,
 ): { endpoint: Endpoint; pathParams: Record<string, string> } | undefined {
   const clean = path.split('?')[0]!.replace(/\/+$/, '');
-  for (const { ep, re } of load().compiled) {
-    if (ep.method !== method || !re.test(clean)) continue;
+  const values = clean.split('/');
+  for (const { ep, re } of loadTemplates().get(bucketOf(method, values.length)) ?? []) {
+    if (!re.test(clean)) continue;
     const names = ep.path.split('/');
-    const values = clean.split('/');
     const pathParams: Record<string, string> = {};
     names.forEach((seg, i) => {
       const m = /^\{(\w+)\}$/.exec(seg);
@@ -183,7 +208,7 @@ export function search(query: string, limit = 10): { endpoint: Endpoint; score: 
     retrieve: 'GET',
     read: 'GET',
   };
-  const scored = load().index.map(({ ep, where, summary, params }) => {
+  const scored = loadIndex().map(({ ep, where, summary, params }) => {
     let score = 0;
     for (const t of q) {
       if (where.has(t)) score += 3;
@@ -223,7 +248,7 @@ export function searchDocs(query: string, limit = 5): DocPassage[] {
   const q = tokens(query);
   if (q.length === 0) return [];
   const out: DocPassage[] = [];
-  for (const { ep, where: head, summary, paramDocs } of load().index) {
+  for (const { ep, where: head, summary, paramDocs } of loadIndex()) {
     const s1 = q.reduce((s, t) => s + (summary.has(t) ? 1 : 0) + (head.has(t) ? 1.5 : 0), 0);
     const s0 = q.reduce((s, t) => s + (head.has(t) ? 0.5 : 0), 0);
     if (s1 > 0) out.push({ title: `${ep.method} ${ep.path}`, text: ep.summary, url: docsUrl(ep), score: s1 });

@@ -1,12 +1,13 @@
 import type { AddressInfo } from 'node:net';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import { getRequestListener } from '@hono/node-server';
+import { hostHeaderValidation, originValidation, toNodeHandler } from '@modelcontextprotocol/node';
 import {
   createMcpHandler,
-  hostHeaderValidationResponse,
+  DEFAULT_MAX_REQUEST_BODY_SIZE,
+  isJsonContentType,
   localhostAllowedHostnames,
   localhostAllowedOrigins,
-  originValidationResponse,
   type McpServer,
 } from '@modelcontextprotocol/server';
 import { Hono } from 'hono';
@@ -29,37 +30,15 @@ export interface HttpOptions {
 }
 
 /**
- * The HTTP surface: MCP Streamable HTTP at `/mcp` (Host and Origin checked against DNS
- * rebinding), and `GET /healthz`.
+ * The HTTP surface besides MCP: `GET /healthz`, the approval pages, and a 404 that lists the
+ * endpoints. `/mcp` and `/webhooks/stripe` are served straight from node:http (see startHttp).
  */
-export function createHttpApp(opts: HttpOptions): { app: Hono; close(): Promise<void> } {
-  const factory = opts.factory;
-  const handler =
-    factory &&
-    createMcpHandler(factory, {
-      onerror: (error) => opts.logger.warn('mcp request rejected or failed', { error: error.message }),
-    });
-  const hostnames = localhostAllowedHostnames();
-  const origins = localhostAllowedOrigins();
+export function createHttpApp(opts: HttpOptions): Hono {
   const app = new Hono();
-
   app.get('/healthz', (c) => c.json({ status: 'ok', name: PRODUCT_NAME, version: VERSION, mode: opts.mode }));
-  if (handler)
-    app.all('/mcp', (c) => {
-      const rejected =
-        hostHeaderValidationResponse(c.req.raw, hostnames) ?? originValidationResponse(c.req.raw, origins);
-      if (rejected) {
-        opts.logger.warn('rejected /mcp request (DNS rebinding guard)', {
-          host: c.req.header('host'),
-          origin: c.req.header('origin'),
-        });
-        return rejected;
-      }
-      return handler.fetch(c.req.raw);
-    });
   if (opts.approvals) mountApprovalPages(app, opts.approvals);
   const endpoints = [
-    ...(handler ? ['/mcp'] : []),
+    ...(opts.factory ? ['/mcp'] : []),
     '/healthz',
     ...(opts.webhooks ? ['/webhooks/stripe'] : []),
   ];
@@ -68,7 +47,7 @@ export function createHttpApp(opts: HttpOptions): { app: Hono; close(): Promise<
     opts.logger.error('http handler error', { error: err });
     return c.json({ error: 'internal error' }, 500);
   });
-  return { app, close: () => handler?.close() ?? Promise.resolve() };
+  return app;
 }
 
 export interface RunningHttp {
@@ -78,12 +57,17 @@ export interface RunningHttp {
 }
 
 export async function startHttp(opts: HttpOptions & { host: string; port: number }): Promise<RunningHttp> {
-  const http = createHttpApp(opts);
-  const app = http.app;
-  const honoListener = getRequestListener((req, env) => app.fetch(req, env), { hostname: opts.host });
+  const app = createHttpApp(opts);
+  const honoListener = getRequestListener((req, env) => app.fetch(req, env), {
+    hostname: opts.host,
+    overrideGlobalObjects: false,
+  });
+  const mcp = opts.factory ? mcpListener(opts.factory, opts.logger) : undefined;
   const webhooks = opts.webhooks;
   const server = createServer((req, res) => {
-    if (webhooks && req.method === 'POST' && req.url?.split('?')[0] === '/webhooks/stripe')
+    const path = req.url?.split('?')[0];
+    if (path === '/mcp' && mcp) mcp.serve(req, res);
+    else if (webhooks && req.method === 'POST' && path === '/webhooks/stripe')
       handleWebhook(req, res, webhooks);
     else void honoListener(req, res);
   });
@@ -98,13 +82,106 @@ export async function startHttp(opts: HttpOptions & { host: string; port: number
     url: `http://${host}:${port}/mcp`,
     port,
     close: async () => {
-      await http.close();
+      await mcp?.close();
       await new Promise<void>((resolve) => {
         if ('closeAllConnections' in server) server.closeAllConnections();
         server.close(() => resolve());
       });
     },
   };
+}
+
+/**
+ * MCP Streamable HTTP at `/mcp`: the SDK's stateless handler (both protocol eras) behind its Node
+ * adapter, with Host and Origin checked against DNS rebinding. A JSON POST body is read and parsed
+ * here and handed over parsed, so the SDK does not re-read it through web streams (the hot path:
+ * every tool call is one POST).
+ */
+function mcpListener(
+  factory: () => McpServer,
+  logger: Logger,
+): { serve(req: IncomingMessage, res: ServerResponse): void; close(): Promise<void> } {
+  const handler = createMcpHandler(factory, {
+    onerror: (error) => logger.warn('mcp request rejected or failed', { error: error.message }),
+  });
+  const toNode = toNodeHandler(handler, {
+    onerror: (error) => logger.error('mcp request failed', { error }),
+  });
+  const hostOk = hostHeaderValidation(localhostAllowedHostnames());
+  const originOk = originValidation(localhostAllowedOrigins());
+  const forward = (req: IncomingMessage, res: ServerResponse, parsed?: unknown) => {
+    void toNode(req, res, parsed);
+  };
+  const serve = (req: IncomingMessage, res: ServerResponse) => {
+    if (!hostOk(req, res) || !originOk(req, res)) {
+      logger.warn('rejected /mcp request (DNS rebinding guard)', {
+        host: req.headers.host,
+        origin: req.headers.origin,
+      });
+      req.resume();
+      return;
+    }
+    // Anything but a JSON POST (GET, DELETE, a wrong content type) goes to the SDK as it came.
+    if (req.method !== 'POST' || !isJsonContentType(req.headers['content-type'] ?? null)) {
+      forward(req, res);
+      return;
+    }
+    readBody(req, DEFAULT_MAX_REQUEST_BODY_SIZE).then(
+      (body) => {
+        if (body === undefined) {
+          jsonRpcError(
+            res,
+            413,
+            -32000,
+            `Payload Too Large: Request body must not exceed ${DEFAULT_MAX_REQUEST_BODY_SIZE} bytes`,
+          );
+          return;
+        }
+        let parsed: unknown;
+        try {
+          parsed = body.length === 0 ? undefined : JSON.parse(body.toString('utf8'));
+        } catch {
+          jsonRpcError(res, 400, -32700, 'Parse error: the request body is not valid JSON');
+          return;
+        }
+        forward(req, res, parsed);
+      },
+      () => res.destroy(),
+    );
+  };
+  return { serve, close: () => handler.close() };
+}
+
+/** The request body, or undefined when it exceeds maxBytes (the connection is then closed). */
+function readBody(req: IncomingMessage, maxBytes: number): Promise<Buffer | undefined> {
+  return new Promise((resolve, reject) => {
+    if (Number(req.headers['content-length'] ?? 0) > maxBytes) {
+      req.resume();
+      resolve(undefined);
+      return;
+    }
+    const chunks: Buffer[] = [];
+    let size = 0;
+    req.on('data', (chunk: Buffer) => {
+      if (size > maxBytes) return; // already answered 413; the rest drains
+      size += chunk.length;
+      if (size <= maxBytes) chunks.push(chunk);
+      else resolve(undefined);
+    });
+    req.on('end', () => {
+      if (size <= maxBytes) resolve(Buffer.concat(chunks, size));
+    });
+    req.on('error', reject);
+  });
+}
+
+function jsonRpcError(res: ServerResponse, status: number, code: number, message: string): void {
+  if (res.headersSent) return;
+  res.writeHead(status, {
+    'content-type': 'application/json',
+    ...(status === 413 ? { connection: 'close' } : {}),
+  });
+  res.end(JSON.stringify({ jsonrpc: '2.0', error: { code, message }, id: null }));
 }
 
 /**
