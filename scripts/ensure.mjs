@@ -26,11 +26,12 @@ function newest(dir) {
   }
   return t;
 }
-const built = join(root, 'dist', 'cli.js');
+const built = join(root, 'dist', 'cli.cjs');
 if (
   !existsSync(built) ||
   newest(join(root, 'src')) > mtime(built) ||
-  mtime(join(root, 'package.json')) > mtime(built)
+  mtime(join(root, 'package.json')) > mtime(built) ||
+  mtime(join(root, 'scripts', 'bundle.mjs')) > mtime(built)
 ) {
   run('npm run build --silent');
 }

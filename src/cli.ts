@@ -15,6 +15,7 @@ import { describeStripeError, formatStripeFailure } from './stripe/errors.js';
 import { defaultSyncSince, EVENT_RETENTION_SECONDS, syncEvents } from './webhooks/sync.js';
 import type { RunningHttp, startHttp as StartHttp } from './transports/http.js';
 import { startStdio } from './transports/stdio.js';
+import type { CodeCacheState } from './boot.js';
 import { PRODUCT_NAME, VERSION } from './version.js';
 
 const HELP = `${PRODUCT_NAME} ${VERSION}: a Stripe MCP server for AI agents.
@@ -112,6 +113,11 @@ function parse(argv: string[]) {
   }
 }
 
+/** Set by the launcher (src/boot.ts); absent when the CLI runs from source. */
+function codeCacheState(): CodeCacheState | undefined {
+  return (globalThis as { __mcpStripeCodeCache?: CodeCacheState }).__mcpStripeCodeCache;
+}
+
 async function main(): Promise<void> {
   const { values, positionals } = parse(process.argv.slice(2));
   if (values.help) {
@@ -180,6 +186,7 @@ async function main(): Promise<void> {
     key: runtime.mode === 'sandbox' ? undefined : maskKey(config.apiKey),
     api_version: config.apiVersion,
     tools: runtime.tools.length,
+    code_cache: codeCacheState(),
     ...(config.stripeAccount ? { stripe_account: config.stripeAccount } : {}),
   });
 

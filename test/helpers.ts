@@ -15,7 +15,7 @@ import { EventFeed } from '../src/webhooks/feed.js';
 export const TEST_KEY = 'sk_test_mcpstripetests0001';
 
 /** The built CLI, as users run it (`npm test` builds dist/ first). */
-export const CLI = join(import.meta.dirname, '..', 'dist', 'cli.js');
+export const CLI = join(import.meta.dirname, '..', 'dist', 'cli.cjs');
 
 /** This process's environment without any STRIPE_* or MCP_STRIPE_* setting, for spawning the CLI. */
 export function cleanEnv(): Record<string, string> {

@@ -31,13 +31,21 @@ export const FAMILIES: Record<string, string[]> = {
 
 const ACCESS = new Set(['read', 'write', 'money', '*']);
 
+const compiled = new Map<string, RegExp>();
+
+/** A `*` glob as a RegExp, compiled once per pattern (selection tests every tool against every pattern). */
 function wildcard(pattern: string): RegExp {
-  return new RegExp(
-    `^${pattern
-      .split('*')
-      .map((s) => s.replace(/[.+?^${}()|[\]\\]/g, '\\$&'))
-      .join('.*')}$`,
-  );
+  let re = compiled.get(pattern);
+  if (!re) {
+    re = new RegExp(
+      `^${pattern
+        .split('*')
+        .map((s) => s.replace(/[.+?^${}()|[\]\\]/g, '\\$&'))
+        .join('.*')}$`,
+    );
+    compiled.set(pattern, re);
+  }
+  return re;
 }
 
 /** Whether `pattern` selects `tool`; throws with a reason when the pattern is malformed. */
@@ -45,7 +53,7 @@ export function matches(pattern: string, tool: Selectable): boolean {
   const p = pattern.trim();
   if (p === 'all' || p === '*') return true;
   const dot = p.indexOf('.');
-  if (dot < 0) return wildcard(p).test(tool.name);
+  if (dot < 0) return p.includes('*') ? wildcard(p).test(tool.name) : p === tool.name;
   const set = p.slice(0, dot);
   const access = p.slice(dot + 1);
   if (!ACCESS.has(access))

@@ -1,4 +1,3 @@
-import qs from 'qs';
 import { redactSecrets } from '../../log.js';
 import { z } from 'zod';
 import { classify, docsUrl, match, search, searchDocs, type Endpoint } from '../../catalog/index.js';
@@ -395,8 +394,12 @@ async function getRaw(
   path: string,
   params?: Record<string, unknown>,
 ): Promise<Record<string, unknown>> {
-  const query =
-    params && Object.keys(params).length ? `?${qs.stringify(params, { arrayFormat: 'indices' })}` : '';
+  let query = '';
+  if (params && Object.keys(params).length) {
+    // Loaded on first use: qs and its dependencies cost start-up time a server may never need.
+    const { default: qs } = await import('qs');
+    query = `?${qs.stringify(params, { arrayFormat: 'indices' })}`;
+  }
   return (await ctx.stripe.rawRequest('GET', `${path}${query}`, undefined)) as Record<string, unknown>;
 }
 
