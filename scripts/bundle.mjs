@@ -38,6 +38,7 @@ await build({
   external: ['better-sqlite3'],
   plugins: [englishOnlyZod],
   // import.meta does not exist in CommonJS; the modules that use it only need their own URL.
+  charset: 'ascii', // the launcher reads the bundle as latin1 (checked below)
   define: { 'import.meta.url': '__mcpStripeModuleUrl' },
   banner: { js: "var __mcpStripeModuleUrl = require('node:url').pathToFileURL(__filename).href;" },
   logLevel: 'warning',
@@ -45,6 +46,8 @@ await build({
 // The launcher wraps main.cjs in a function, where a hashbang is a syntax error; a comment keeps
 // the line numbers the source map expects.
 const main = readFileSync('dist/main.cjs', 'utf8').replace(/^#!/, '//');
+// eslint-disable-next-line no-control-regex
+if (/[^\x00-\x7f]/.test(main)) throw new Error('dist/main.cjs is not ASCII; src/boot.ts reads it as latin1');
 writeFileSync('dist/main.cjs', main);
 const buildId = createHash('sha256').update(main).digest('hex').slice(0, 16);
 

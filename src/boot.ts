@@ -8,7 +8,7 @@
 // mcp-stripe/, created 0700), is keyed by build, Node version and architecture, and is written
 // atomically. NODE_DISABLE_COMPILE_CACHE=1 turns it off. Any cache failure falls back to a plain
 // compile: the cache can make start-up faster, never make it fail.
-import { mkdirSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { homedir } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -42,7 +42,8 @@ const mod = { exports: {} };
 function compile(path: string, cacheFile: string | undefined): Script {
   const usable = cacheFile !== undefined && trusted(dirname(cacheFile));
   const cached = usable ? readCache(cacheFile) : undefined;
-  const source = readFileSync(path, 'utf8');
+  // ASCII by construction (scripts/bundle.mjs checks): latin1 reads it without UTF-8 decoding.
+  const source = readFileSync(path, 'latin1');
   const compiled = new Script(`(function (exports, require, module, __filename, __dirname) {${source}\n})`, {
     filename: path,
     ...(cached ? { cachedData: cached } : {}),
@@ -85,10 +86,14 @@ function readCache(path: string): Buffer | undefined {
 
 function saveCache(script: Script, path: string): void {
   try {
-    mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
+    const dir = dirname(path);
+    mkdirSync(dir, { recursive: true, mode: 0o700 });
     const tmp = `${path}.${process.pid}.tmp`;
     writeFileSync(tmp, script.createCachedData(), { mode: 0o600 });
     renameSync(tmp, path);
+    // One build's cache at a time: what older builds left is only disk space.
+    for (const name of readdirSync(dir))
+      if (name.endsWith('.v8cache') && join(dir, name) !== path) rmSync(join(dir, name), { force: true });
   } catch {
     // A read-only or full disk: start-up stays as fast as without a cache.
   }

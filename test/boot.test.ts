@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { chmodSync, mkdtempSync, readdirSync, statSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, mkdtempSync, readdirSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -51,13 +51,21 @@ async function start(
 }
 
 describe('the launcher (dist/cli.cjs) and its V8 code cache', () => {
-  it('the first start compiles and saves the cache (owner-only); the next start loads it', async () => {
+  it('the first start compiles and saves the cache (owner-only, replacing older builds caches); the next start loads it', async () => {
     const home = mkdtempSync(join(tmpdir(), 'mcp-stripe-cache-'));
+    mkdirSync(join(home, 'mcp-stripe'), { mode: 0o700 });
+    const olderBuild = join(
+      home,
+      'mcp-stripe',
+      `0000000000000000-${process.version}-${process.arch}.v8cache`,
+    );
+    writeFileSync(olderBuild, 'left by an older build');
     const first = await start({ XDG_CACHE_HOME: home }, 1500);
     expect(first).toEqual({ codeCache: 'miss', answered: true });
     const dir = join(home, 'mcp-stripe');
     const files = readdirSync(dir);
-    expect(files).toHaveLength(1);
+    expect(files).toHaveLength(1); // the older build's cache is gone
+    expect(join(dir, files[0]!)).not.toBe(olderBuild);
     expect(files[0]).toMatch(new RegExp(`-${process.version}-${process.arch}\\.v8cache$`));
     expect(statSync(dir).mode & 0o777).toBe(0o700);
     expect(statSync(join(dir, files[0]!)).mode & 0o777).toBe(0o600);
