@@ -72,6 +72,8 @@ interface Indexed {
 interface Template {
   ep: Endpoint;
   re: RegExp;
+  /** The path's segments, `{name}` where a parameter goes. */
+  segments: string[];
   /** Literal segments: the more, the more specific. */
   literal: number;
 }
@@ -93,20 +95,23 @@ const bucketOf = (method: string, segments: number) => `${method} ${segments}`;
 function loadTemplates(): Map<string, Template[]> {
   if (!templates) {
     templates = new Map();
-    const all = load().endpoints.map((ep) => ({
-      ep,
-      re: new RegExp(
-        `^${ep.path
-          .split('/')
-          .map((seg) => (/^\{\w+\}$/.test(seg) ? '[^/]+' : seg.replace(/[.*+?^$()|[\]\\]/g, '\\$&')))
-          .join('/')}$`,
-      ),
-      literal: ep.path.split('/').filter((s) => s && !s.startsWith('{')).length,
-    }));
+    const all = load().endpoints.map((ep) => {
+      const segments = ep.path.split('/');
+      return {
+        ep,
+        segments,
+        re: new RegExp(
+          `^${segments
+            .map((seg) => (/^\{\w+\}$/.test(seg) ? '[^/]+' : seg.replace(/[.*+?^$()|[\]\\]/g, '\\$&')))
+            .join('/')}$`,
+        ),
+        literal: segments.filter((s) => s && !s.startsWith('{')).length,
+      };
+    });
     // The most specific template first: /v1/customers/search before /v1/customers/{customer}.
     all.sort((a, b) => b.literal - a.literal);
     for (const t of all) {
-      const key = bucketOf(t.ep.method, t.ep.path.split('/').length);
+      const key = bucketOf(t.ep.method, t.segments.length);
       const bucket = templates.get(key);
       if (bucket) bucket.push(t);
       else templates.set(key, [t]);
@@ -150,11 +155,10 @@ export function match(
 ): { endpoint: Endpoint; pathParams: Record<string, string> } | undefined {
   const clean = path.split('?')[0]!.replace(/\/+$/, '');
   const values = clean.split('/');
-  for (const { ep, re } of loadTemplates().get(bucketOf(method, values.length)) ?? []) {
+  for (const { ep, re, segments } of loadTemplates().get(bucketOf(method, values.length)) ?? []) {
     if (!re.test(clean)) continue;
-    const names = ep.path.split('/');
     const pathParams: Record<string, string> = {};
-    names.forEach((seg, i) => {
+    segments.forEach((seg, i) => {
       const m = /^\{(\w+)\}$/.exec(seg);
       if (m) pathParams[m[1]!] = decodeURIComponent(values[i] ?? '');
     });

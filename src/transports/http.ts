@@ -135,6 +135,7 @@ function mcpListener(
             -32000,
             `Payload Too Large: Request body must not exceed ${DEFAULT_MAX_REQUEST_BODY_SIZE} bytes`,
           );
+          req.destroy();
           return;
         }
         let parsed: unknown;
@@ -152,18 +153,21 @@ function mcpListener(
   return { serve, close: () => handler.close() };
 }
 
-/** The request body, or undefined when it exceeds maxBytes (the connection is then closed). */
+/**
+ * The request body, or undefined as soon as it is known to exceed maxBytes (from Content-Length or
+ * while streaming); past the limit nothing more is kept, and the caller answers 413 and drops the
+ * connection. Shared by `/mcp` and `/webhooks/stripe`.
+ */
 function readBody(req: IncomingMessage, maxBytes: number): Promise<Buffer | undefined> {
   return new Promise((resolve, reject) => {
     if (Number(req.headers['content-length'] ?? 0) > maxBytes) {
-      req.resume();
       resolve(undefined);
       return;
     }
     const chunks: Buffer[] = [];
     let size = 0;
     req.on('data', (chunk: Buffer) => {
-      if (size > maxBytes) return; // already answered 413; the rest drains
+      if (size > maxBytes) return;
       size += chunk.length;
       if (size <= maxBytes) chunks.push(chunk);
       else resolve(undefined);
@@ -198,31 +202,19 @@ function handleWebhook(req: IncomingMessage, res: ServerResponse, deps: WebhookD
     req.resume();
     return;
   }
-  const tooLarge = { error: `body larger than ${MAX_WEBHOOK_BYTES} bytes` };
-  if (Number(req.headers['content-length'] ?? 0) > MAX_WEBHOOK_BYTES) {
-    reply(413, tooLarge, true);
-    req.destroy();
-    return;
-  }
-  const chunks: Buffer[] = [];
-  let size = 0;
-  req.on('data', (chunk: Buffer) => {
-    size += chunk.length;
-    if (size > MAX_WEBHOOK_BYTES) {
-      if (!res.headersSent) reply(413, tooLarge, true);
-      req.destroy();
-    } else chunks.push(chunk);
-  });
-  req.on('end', () => {
-    if (size > MAX_WEBHOOK_BYTES) return;
-    const signature = req.headers['stripe-signature'];
-    receiveWebhook(
-      Buffer.concat(chunks, size),
-      Array.isArray(signature) ? signature[0] : signature,
-      deps,
-    ).then(
-      ({ status, body }) => reply(status, body),
-      () => reply(500, { error: 'internal error' }),
-    );
-  });
+  readBody(req, MAX_WEBHOOK_BYTES).then(
+    (body) => {
+      if (body === undefined) {
+        reply(413, { error: `body larger than ${MAX_WEBHOOK_BYTES} bytes` }, true);
+        req.destroy();
+        return;
+      }
+      const signature = req.headers['stripe-signature'];
+      receiveWebhook(body, Array.isArray(signature) ? signature[0] : signature, deps).then(
+        (answer) => reply(answer.status, answer.body),
+        () => reply(500, { error: 'internal error' }),
+      );
+    },
+    () => res.destroy(),
+  );
 }
