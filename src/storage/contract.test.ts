@@ -1,9 +1,11 @@
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import Database from 'better-sqlite3';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createMemoryStore } from './memory/index.js';
 import type { Store, StoredEvent } from './ports.js';
+import { startCheckpointer } from './sqlite/checkpointer.js';
 import { createSqliteStore } from './sqlite/index.js';
 
 /** One contract, every adapter. */
@@ -234,5 +236,35 @@ describe('sqlite durability', () => {
     ).toMatchObject({ ok: false, used: 700 });
     expect(await second.audit.query({})).toHaveLength(1);
     await second.close();
+  });
+});
+
+describe('sqlite checkpoints', () => {
+  it('committed events reach the database file in the background, not in a commit on the loop', async () => {
+    const path = join(mkdtempSync(join(tmpdir(), 'mcp-stripe-store-')), 'store.db');
+    const store = createSqliteStore(path);
+    const before = statSync(path).size;
+    await Promise.all(
+      Array.from({ length: 400 }, (_, i) =>
+        store.events.append(ev(`evt_${i}`, 'customer.subscription.updated', 1000 + i, `sub_${i}`)),
+      ),
+    );
+    // Far below the 10,000-page backstop, so only the worker can have copied the pages over.
+    await expect.poll(() => statSync(path).size, { timeout: 3000 }).toBeGreaterThan(before);
+    await store.close();
+    const reopened = createSqliteStore(path);
+    expect(await reopened.events.count()).toBe(400);
+    await reopened.close();
+  });
+
+  it('falls back to SQLite’s own checkpoints when the worker cannot run', async () => {
+    const path = join(mkdtempSync(join(tmpdir(), 'mcp-stripe-store-')), 'store.db');
+    const db = new Database(path);
+    db.pragma('journal_mode = WAL');
+    // The worker opens the file with fileMustExist; a path that is not there makes it fail.
+    const checkpointer = startCheckpointer(db, `${path}.missing`);
+    await expect.poll(() => db.pragma('wal_autocheckpoint', { simple: true })).toBe(1000);
+    await checkpointer.stop();
+    db.close();
   });
 });

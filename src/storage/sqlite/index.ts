@@ -3,6 +3,7 @@ import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
 import { lifecycleRank, typeLike } from '../glob.js';
+import { startCheckpointer } from './checkpointer.js';
 import type {
   AuditLog,
   AuditRecord,
@@ -326,13 +327,14 @@ class SqliteEventLog implements EventLog {
 /** The default durable store: one SQLite file (WAL) in the data directory. */
 export function createSqliteStore(path: string): Store {
   const db = openSqlite(path);
+  const checkpointer = path === ':memory:' ? undefined : startCheckpointer(db, path);
   return {
     ledger: new SqliteLedger(db),
     audit: new SqliteAudit(db),
     events: new SqliteEventLog(db),
-    close: () => {
+    close: async () => {
+      await checkpointer?.stop();
       db.close();
-      return Promise.resolve();
     },
   };
 }
