@@ -3,7 +3,7 @@ import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
 import { lifecycleRank, typeLike } from '../glob.js';
-import { startCheckpointer } from './checkpointer.js';
+import { startCheckpointer, type Checkpointer } from './checkpointer.js';
 import type {
   AuditLog,
   AuditRecord,
@@ -89,7 +89,10 @@ class SqliteLedger implements MoneyLedger {
   private readonly remove;
   private readonly reserveTx;
 
-  constructor(db: Database.Database) {
+  constructor(
+    db: Database.Database,
+    private readonly wrote: () => void,
+  ) {
     this.sumScope = db.prepare<[string, string, number, number], { s: number | null }>(
       'SELECT SUM(amount) AS s FROM money_ledger WHERE scope = ? AND currency = ? AND at > ? AND at <= ?',
     );
@@ -114,6 +117,7 @@ class SqliteLedger implements MoneyLedger {
   }
 
   reserve(r: LedgerReservation): Promise<ReserveOutcome> {
+    this.wrote();
     return Promise.resolve(this.reserveTx.immediate(r));
   }
 
@@ -140,7 +144,10 @@ class SqliteAudit implements AuditLog {
   private readonly insert;
   private readonly select;
 
-  constructor(db: Database.Database) {
+  constructor(
+    db: Database.Database,
+    private readonly wrote: () => void,
+  ) {
     this.insert = db.prepare('INSERT INTO audit_log (at, record) VALUES (?, ?)');
     this.select = db.prepare<[string, number], { record: string }>(
       'SELECT record FROM (SELECT seq, record FROM audit_log WHERE at >= ? ORDER BY seq DESC LIMIT ?) ORDER BY seq ASC',
@@ -148,6 +155,7 @@ class SqliteAudit implements AuditLog {
   }
 
   append(record: AuditRecord): Promise<void> {
+    this.wrote();
     this.insert.run(record.at, JSON.stringify(record));
     return Promise.resolve();
   }
@@ -193,7 +201,10 @@ class SqliteEventLog implements EventLog {
   private readonly appendBatch;
   private readonly appendOne: (e: StoredEvent) => 'stored' | 'duplicate';
 
-  constructor(private readonly db: Database.Database) {
+  constructor(
+    private readonly db: Database.Database,
+    private readonly wrote: () => void,
+  ) {
     this.insert = db.prepare(
       `INSERT INTO events (id, type, api_version, livemode, account, object_type, object_id, created, received_at, payload)
        VALUES (@id, @type, @apiVersion, @livemode, @account, @objectType, @objectId, @created, @receivedAt, @payload)
@@ -257,6 +268,7 @@ class SqliteEventLog implements EventLog {
     const batch = this.queue;
     this.queue = [];
     let outcomes: ('stored' | 'duplicate')[];
+    this.wrote();
     try {
       outcomes = this.appendBatch.immediate(batch.map((b) => b.event));
     } catch (err) {
@@ -327,11 +339,15 @@ class SqliteEventLog implements EventLog {
 /** The default durable store: one SQLite file (WAL) in the data directory. */
 export function createSqliteStore(path: string): Store {
   const db = openSqlite(path);
-  const checkpointer = path === ':memory:' ? undefined : startCheckpointer(db, path);
+  // Started by the first write: a server that only reads never pays for the thread (~7 MB).
+  let checkpointer: Checkpointer | undefined;
+  const wrote = () => {
+    if (!checkpointer && path !== ':memory:' && db.open) checkpointer = startCheckpointer(db, path);
+  };
   return {
-    ledger: new SqliteLedger(db),
-    audit: new SqliteAudit(db),
-    events: new SqliteEventLog(db),
+    ledger: new SqliteLedger(db, wrote),
+    audit: new SqliteAudit(db, wrote),
+    events: new SqliteEventLog(db, wrote),
     close: async () => {
       await checkpointer?.stop();
       db.close();
