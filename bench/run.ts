@@ -12,7 +12,7 @@ import { startSandbox } from '../src/sandbox/index.js';
 import { buildServer } from '../src/server/build-server.js';
 import { createMemoryStore } from '../src/storage/memory/index.js';
 import { createSqliteStore } from '../src/storage/sqlite/index.js';
-import { createStripeClient, PINNED_API_VERSION } from '../src/stripe/client.js';
+import { createStripeClient, lazyStripeClient, PINNED_API_VERSION } from '../src/stripe/client.js';
 import { selectTools } from '../src/tools/registry.js';
 import { EventFeed } from '../src/webhooks/feed.js';
 
@@ -131,7 +131,7 @@ async function context() {
   for (const profile of ['compact', 'all']) {
     const [a, b] = InMemoryTransport.createLinkedPair();
     const server = buildServer({
-      stripe: createStripeClient({
+      stripe: lazyStripeClient({
         apiKey: KEY,
         apiVersion: PINNED_API_VERSION,
         timeoutMs: 1000,
@@ -163,7 +163,7 @@ async function context() {
 // 3. Per-call overhead: the same write through an MCP tool call (full runner) vs the SDK directly.
 async function overhead() {
   const sandbox = await startSandbox();
-  const stripe = createStripeClient({
+  const stripe = await createStripeClient({
     apiKey: KEY,
     apiVersion: PINNED_API_VERSION,
     timeoutMs: 5000,
@@ -172,7 +172,7 @@ async function overhead() {
   });
   const store = createMemoryStore();
   const server = buildServer({
-    stripe,
+    stripe: () => Promise.resolve(stripe),
     tools: selectTools(['compact']),
     logger: silentLogger,
     runner: {

@@ -241,9 +241,9 @@ async function main(): Promise<void> {
   };
   if (config.webhooks.syncOnStart) {
     void defaultSyncSince(runtime.events.log)
-      .then((since) =>
+      .then(async (since) =>
         syncEvents({
-          stripe: runtime.stripe,
+          stripe: await runtime.stripe(),
           events: runtime.events.log,
           since,
           onStored: (e) => runtime.events.notify(e),
@@ -332,7 +332,7 @@ async function runSync(flags: Flags, sinceArg: string | undefined): Promise<void
       if (!d) fail([`--since must be a duration like 24h, 7d, 30m, or a date (got "${sinceArg}").`]);
       since = Math.max(nowS - EVENT_RETENTION_SECONDS, Math.floor(d.getTime() / 1000));
     }
-    const stripe = createStripeClient({
+    const stripe = await createStripeClient({
       apiKey: config.apiKey,
       apiVersion: config.apiVersion,
       timeoutMs: config.timeoutMs,

@@ -8,7 +8,7 @@ import { buildServer, type ServerDeps } from './server/build-server.js';
 import { createMemoryStore } from './storage/memory/index.js';
 import type { Store } from './storage/ports.js';
 import { createSqliteStore } from './storage/sqlite/index.js';
-import { createStripeClient, type StripeClient } from './stripe/client.js';
+import { lazyStripeClient, type LazyStripeClient } from './stripe/client.js';
 import type { Tool } from './tools/define-tool.js';
 import { expandProfiles, selectTools } from './tools/registry.js';
 import { isPermitted } from './policy/permissions.js';
@@ -18,7 +18,7 @@ import type { WebhookDeps } from './webhooks/receiver.js';
 export interface Runtime {
   /** Builds a fresh MCP server over the shared Stripe client (transports call it per connection or request). */
   factory: () => McpServer;
-  stripe: StripeClient;
+  stripe: LazyStripeClient;
   tools: Tool[];
   mode: 'sandbox' | 'test' | 'live';
   store: Store;
@@ -60,7 +60,7 @@ export async function createRuntime(
   const sandbox = sandboxModule ? await sandboxModule.startSandbox() : undefined;
   if (sandbox) logger.info('sandbox started', { url: sandbox.url });
   const store = opts.store ?? (sandbox ? createMemoryStore() : createSqliteStore(storePath(config.dataDir)));
-  const stripe = createStripeClient({
+  const stripe = lazyStripeClient({
     apiKey: sandboxModule ? sandboxModule.SANDBOX_API_KEY : config.apiKey,
     apiVersion: config.apiVersion,
     timeoutMs: config.timeoutMs,
@@ -115,7 +115,9 @@ export async function createRuntime(
     sandbox,
     connectSandboxWebhooks: async (origin) => {
       if (!sandbox) return;
-      const endpoint = await stripe.webhookEndpoints.create({
+      const endpoint = await (
+        await stripe()
+      ).webhookEndpoints.create({
         url: `${origin}/webhooks/stripe`,
         enabled_events: ['*'],
       });

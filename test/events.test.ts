@@ -56,7 +56,7 @@ beforeAll(async () => {
   hookUrl = http.url.replace('/mcp', '/webhooks/stripe');
   client = new Client({ name: 'events-test', version: '1.0.0' });
   await client.connect(new StreamableHTTPClientTransport(new URL(http.url)));
-  stripe = createStripeClient({
+  stripe = await createStripeClient({
     apiKey: KEY,
     apiVersion: PINNED_API_VERSION,
     timeoutMs: 5000,
@@ -94,9 +94,9 @@ async function post(body: string, signature?: string) {
   });
   return { status: res.status, body: (await res.json()) as Record<string, unknown> };
 }
-const deliver = (e: object, secret = SECRET, timestamp?: number) => {
+const deliver = async (e: object, secret = SECRET, timestamp?: number) => {
   const body = JSON.stringify(e);
-  return post(body, signWebhook(body, secret, timestamp));
+  return post(body, await signWebhook(body, secret, timestamp));
 };
 
 describe('webhook receiver', () => {
@@ -135,7 +135,7 @@ describe('webhook receiver', () => {
     const e = event('customer.updated', { id: 'cus_hook2', object: 'customer', email: 'a@b.co' });
     const { body, sig } = make(JSON.stringify(e));
     const before = await log().count();
-    const res = await post(body, sig);
+    const res = await post(body, await sig);
     expect(res.status).toBe(400);
     expect(String(res.body.error)).toMatch(reason);
     expect(JSON.stringify(res.body)).not.toContain('whsec_');
@@ -468,7 +468,7 @@ describe('durability', () => {
     const body = JSON.stringify(e);
     const res = await fetch(url, {
       method: 'POST',
-      headers: { 'stripe-signature': signWebhook(body, SECRET) },
+      headers: { 'stripe-signature': await signWebhook(body, SECRET) },
       body,
     });
     expect(res.status).toBe(200);

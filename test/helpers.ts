@@ -4,7 +4,12 @@ import type { CallToolResult } from '@modelcontextprotocol/server';
 import { createLogger, type Logger } from '../src/log.js';
 import { startSandbox, type RunningSandbox, type SandboxOptions } from '../src/sandbox/index.js';
 import { buildServer } from '../src/server/build-server.js';
-import { createStripeClient, PINNED_API_VERSION, type StripeClient } from '../src/stripe/client.js';
+import {
+  createStripeClient,
+  lazyStripeClient,
+  PINNED_API_VERSION,
+  type StripeClient,
+} from '../src/stripe/client.js';
 import type { Tool } from '../src/tools/define-tool.js';
 import { ALL_TOOLS } from '../src/tools/registry.js';
 import type { RunnerDeps } from '../src/tools/runner.js';
@@ -74,18 +79,17 @@ export function captureLogger(): { logger: Logger; lines: string[] } {
 /** Sandbox on 127.0.0.1:0 → real stripe SDK → buildServer → a real MCP Client over an in-memory transport. */
 export async function startStack(opts: StackOptions = {}): Promise<Stack> {
   const sandbox = opts.reuse ?? (await startSandbox(opts.sandbox));
-  const sdk = (apiKey: string, stripeAccount?: string) =>
-    createStripeClient({
-      apiKey,
-      apiVersion: PINNED_API_VERSION,
-      timeoutMs: opts.timeoutMs ?? 10_000,
-      maxNetworkRetries: opts.maxNetworkRetries ?? 2,
-      apiBase: sandbox.url,
-      stripeAccount,
-    });
+  const options = (apiKey: string, stripeAccount?: string) => ({
+    apiKey,
+    apiVersion: PINNED_API_VERSION,
+    timeoutMs: opts.timeoutMs ?? 10_000,
+    maxNetworkRetries: opts.maxNetworkRetries ?? 2,
+    apiBase: sandbox.url,
+    stripeAccount,
+  });
   const { logger, lines } = captureLogger();
   const server = buildServer({
-    stripe: sdk(opts.apiKey ?? TEST_KEY, opts.stripeAccount),
+    stripe: lazyStripeClient(options(opts.apiKey ?? TEST_KEY, opts.stripeAccount)),
     tools: opts.tools ?? ALL_TOOLS,
     logger,
     runner: {
@@ -115,7 +119,7 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
   await client.connect(clientSide);
   return {
     sandbox,
-    stripe: sdk(TEST_KEY),
+    stripe: await createStripeClient(options(TEST_KEY)),
     client,
     logs: lines,
     call: (name, args = {}) => callTool(client, name, args),

@@ -2,7 +2,8 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startSandbox, type RunningSandbox } from '../src/sandbox/index.js';
-import { createStripeClient, PINNED_API_VERSION, Stripe, type StripeClient } from '../src/stripe/client.js';
+import Stripe from 'stripe';
+import { createStripeClient, PINNED_API_VERSION, type StripeClient } from '../src/stripe/client.js';
 
 /** The sandbox as any Stripe SDK user sees it: the real `stripe` package over real HTTP. */
 let sb: RunningSandbox;
@@ -11,7 +12,7 @@ const KEY = 'sk_test_sandboxfidelity1';
 
 beforeAll(async () => {
   sb = await startSandbox();
-  stripe = createStripeClient({
+  stripe = await createStripeClient({
     apiKey: KEY,
     apiVersion: PINNED_API_VERSION,
     timeoutMs: 5000,
@@ -231,7 +232,7 @@ describe('state machines', () => {
 
   it('Connect: objects live in the account named by Stripe-Account', async () => {
     const acct = await stripe.accounts.create({ type: 'express', country: 'US' });
-    const connected = createStripeClient({
+    const connected = await createStripeClient({
       apiKey: KEY,
       apiVersion: PINNED_API_VERSION,
       timeoutMs: 5000,

@@ -1,6 +1,6 @@
 import { McpServer } from '@modelcontextprotocol/server';
 import type { Logger } from '../log.js';
-import type { StripeClient } from '../stripe/client.js';
+import type { LazyStripeClient } from '../stripe/client.js';
 import type { Tool } from '../tools/define-tool.js';
 import { runTool, type RunnerDeps } from '../tools/runner.js';
 import { PRODUCT_NAME, VERSION } from '../version.js';
@@ -11,7 +11,7 @@ import { registerPrompts } from './prompts.js';
 import { registerResources } from './resources.js';
 
 export interface ServerDeps {
-  stripe: StripeClient;
+  stripe: LazyStripeClient;
   tools: readonly Tool[];
   logger: Logger;
   runner: Omit<RunnerDeps, 'stripe' | 'logger'>;

@@ -1,12 +1,24 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
-import Stripe from 'stripe';
+import type Stripe from 'stripe';
 import { PRODUCT_NAME, VERSION } from '../version.js';
 
-export { Stripe };
 export type StripeClient = Stripe;
 
-/** The API version this SDK release is pinned to. */
-export const PINNED_API_VERSION: string = Stripe.API_VERSION;
+/**
+ * The API version the installed `stripe` SDK is pinned to (`Stripe.API_VERSION`; a test keeps the
+ * two equal). Written out so that reading the default does not load the SDK.
+ */
+export const PINNED_API_VERSION = '2026-10-28.endive';
+
+let sdk: typeof Stripe | undefined;
+
+/**
+ * The `stripe` SDK, loaded on first use: answering `initialize` does not need it, and loading it
+ * (with the https and tls built-ins it brings) costs about a tenth of start-up.
+ */
+export async function loadStripeSdk(): Promise<typeof Stripe> {
+  return (sdk ??= (await import('stripe')).default);
+}
 
 export interface StripeClientOptions {
   apiKey: string;
@@ -39,8 +51,8 @@ export async function recordStripeCalls<T>(
 }
 
 /** The SDK's own Node HTTP client, observed: each response's request id and replay flag. */
-function observedHttpClient(): Stripe.HttpClient {
-  const inner = Stripe.createNodeHttpClient();
+function observedHttpClient(Sdk: typeof Stripe): Stripe.HttpClient {
+  const inner = Sdk.createNodeHttpClient();
   const observed = Object.create(inner) as Stripe.HttpClient;
   observed.makeRequest = async (...args: Parameters<Stripe.HttpClient['makeRequest']>) => {
     const record = calls.getStore();
@@ -57,14 +69,15 @@ function observedHttpClient(): Stripe.HttpClient {
   return observed;
 }
 
-export function createStripeClient(opts: StripeClientOptions): Stripe {
+export async function createStripeClient(opts: StripeClientOptions): Promise<Stripe> {
+  const Sdk = await loadStripeSdk();
   const base = opts.apiBase ? new URL(opts.apiBase) : undefined;
-  return new Stripe(opts.apiKey, {
+  return new Sdk(opts.apiKey, {
     apiVersion: opts.apiVersion as Stripe.LatestApiVersion,
     maxNetworkRetries: opts.maxNetworkRetries,
     timeout: opts.timeoutMs,
     telemetry: false,
-    httpClient: observedHttpClient(),
+    httpClient: observedHttpClient(Sdk),
     appInfo: { name: PRODUCT_NAME, version: VERSION, url: 'https://www.npmjs.com/package/mcp-stripe' },
     ...(opts.stripeAccount ? { stripeAccount: opts.stripeAccount } : {}),
     ...(base
@@ -77,6 +90,15 @@ export function createStripeClient(opts: StripeClientOptions): Stripe {
   });
 }
 
+/** The client, made (and the SDK loaded) by the first call that needs it. */
+export type LazyStripeClient = () => Promise<Stripe>;
+
+export function lazyStripeClient(opts: StripeClientOptions): LazyStripeClient {
+  let client: Promise<Stripe> | undefined;
+  return () => (client ??= createStripeClient(opts));
+}
+
+/** Only the SDK makes Stripe errors, so before it has loaded nothing is one. */
 export function isStripeError(err: unknown): err is Stripe.errors.StripeError {
-  return err instanceof Stripe.errors.StripeError;
+  return sdk !== undefined && err instanceof sdk.errors.StripeError;
 }

@@ -1,4 +1,4 @@
-import Stripe from 'stripe';
+import type Stripe from 'stripe';
 import { redactSecrets } from '../log.js';
 
 /** A Stripe failure, described for an agent: what Stripe said and what to do next. */
@@ -45,14 +45,14 @@ export function describeStripeError(err: Stripe.errors.StripeError): StripeFailu
     ...(err.statusCode ? { http_status: err.statusCode } : {}),
   };
 
-  if (err instanceof Stripe.errors.StripeCardError) {
+  if (err.type === 'StripeCardError') {
     const advice =
       DECLINE_ADVICE[err.decline_code ?? ''] ??
       DECLINE_ADVICE[err.code ?? ''] ??
       'The card was declined: ask the customer for a different payment method. Retrying the same card will fail again.';
     return { ...base, type: 'card_error', retryable: err.code === 'processing_error', next_action: advice };
   }
-  if (err instanceof Stripe.errors.StripeIdempotencyError) {
+  if (err.type === 'StripeIdempotencyError') {
     return {
       ...base,
       type: 'idempotency_error',
@@ -61,7 +61,7 @@ export function describeStripeError(err: Stripe.errors.StripeError): StripeFailu
         'This idempotency key was already used with different arguments. Repeat the original arguments to get the original result, or pass a new idempotency_key if you really mean a second, different operation.',
     };
   }
-  if (err instanceof Stripe.errors.StripeRateLimitError) {
+  if (err.type === 'StripeRateLimitError') {
     return {
       ...base,
       type: 'rate_limit_error',
@@ -70,7 +70,7 @@ export function describeStripeError(err: Stripe.errors.StripeError): StripeFailu
         'Stripe is rate limiting this account: wait a few seconds, then retry the same call (it is safe: the idempotency key prevents duplicates).',
     };
   }
-  if (err instanceof Stripe.errors.StripeInvalidRequestError) {
+  if (err.type === 'StripeInvalidRequestError') {
     const next =
       err.code === 'resource_missing'
         ? `Check the id${err.param ? ` in "${err.param}"` : ''}: no such object exists in this account (mind test vs live mode and the Connect account). Look it up with a list tool.`
@@ -79,7 +79,7 @@ export function describeStripeError(err: Stripe.errors.StripeError): StripeFailu
           : 'Change the request as the message says, then call again.';
     return { ...base, type: 'invalid_request_error', retryable: false, next_action: next };
   }
-  if (err instanceof Stripe.errors.StripeAuthenticationError) {
+  if (err.type === 'StripeAuthenticationError') {
     return {
       ...base,
       type: 'authentication_error',
@@ -88,7 +88,7 @@ export function describeStripeError(err: Stripe.errors.StripeError): StripeFailu
         'Fix the server configuration: the Stripe API key (STRIPE_SECRET_KEY / --api-key) is invalid, expired or revoked. Retrying will not help.',
     };
   }
-  if (err instanceof Stripe.errors.StripePermissionError) {
+  if (err.type === 'StripePermissionError') {
     const permission = /'(rak_[a-z_]+)'/.exec(err.message ?? '')?.[1];
     return {
       ...base,
@@ -100,7 +100,7 @@ export function describeStripeError(err: Stripe.errors.StripeError): StripeFailu
         : 'The API key is not allowed to do this. Use a key with access, or add the missing permission to the restricted key (rk_…) in the Dashboard.',
     };
   }
-  if (err instanceof Stripe.errors.StripeConnectionError) {
+  if (err.type === 'StripeConnectionError') {
     return {
       ...base,
       type: 'connection_error',

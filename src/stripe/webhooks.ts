@@ -1,7 +1,5 @@
-import Stripe from 'stripe';
-
-/** Verification only needs the SDK's webhook helpers, not an API client or key. */
-const webhooks = Stripe.webhooks;
+import type Stripe from 'stripe';
+import { loadStripeSdk } from './client.js';
 
 export type VerifyResult = { ok: true; event: Stripe.Event } | { ok: false; reason: string };
 
@@ -9,13 +7,15 @@ export type VerifyResult = { ok: true; event: Stripe.Event } | { ok: false; reas
  * Verifies `Stripe-Signature` over the exact raw bytes with each configured secret (several during a
  * rotation). The reason on failure is short and never includes a secret.
  */
-export function verifyWebhook(
+export async function verifyWebhook(
   raw: Buffer,
   signature: string | undefined,
   secrets: readonly string[],
   toleranceSeconds: number,
-): VerifyResult {
+): Promise<VerifyResult> {
   if (!signature) return { ok: false, reason: 'missing Stripe-Signature header' };
+  // Verification needs only the SDK's webhook helpers, not an API client or key.
+  const { webhooks } = await loadStripeSdk();
   let last = 'signature does not match';
   for (const secret of secrets) {
     try {
@@ -35,10 +35,11 @@ export function verifyWebhook(
 }
 
 /** A `Stripe-Signature` header for a payload, as Stripe would send it (for the sandbox and tests). */
-export function signWebhook(
+export async function signWebhook(
   payload: string,
   secret: string,
   timestamp = Math.floor(Date.now() / 1000),
-): string {
+): Promise<string> {
+  const { webhooks } = await loadStripeSdk();
   return webhooks.generateTestHeaderString({ payload, secret, timestamp });
 }

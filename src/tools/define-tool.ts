@@ -1,5 +1,6 @@
 import { z } from 'zod';
-import type { Stripe, StripeClient } from '../stripe/client.js';
+import type Stripe from 'stripe';
+import type { StripeClient } from '../stripe/client.js';
 import type { EventFeed } from '../webhooks/feed.js';
 
 /** Resource families: `--tools` (and later policy globs) select by these. */

@@ -8,7 +8,7 @@ import { cardDataRefusal, findCardData } from '../policy/pci.js';
 import { maskForAudit, redactPii } from '../policy/redact.js';
 import type { AuditLog, AuditRecord, MoneyLedger } from '../storage/ports.js';
 import type { EventFeed } from '../webhooks/feed.js';
-import { isStripeError, recordStripeCalls, type StripeClient } from '../stripe/client.js';
+import { isStripeError, recordStripeCalls, type LazyStripeClient } from '../stripe/client.js';
 import { describeStripeError, formatStripeFailure } from '../stripe/errors.js';
 import { canonicalize, canonicalJson, deriveIdempotencyKey } from '../stripe/idempotency.js';
 import { fitToBudget } from './budget.js';
@@ -24,7 +24,8 @@ export interface MoneyPolicy extends ConfirmPolicy {
 }
 
 export interface RunnerDeps {
-  stripe: StripeClient;
+  /** Made on the first call that needs it: start-up does not load the SDK. */
+  stripe: LazyStripeClient;
   logger: Logger;
   idempotencyEnabled: boolean;
   defaultCurrency: string | undefined;
@@ -143,7 +144,7 @@ async function execute(
       : undefined;
   if (idempotencyKey) audit.idempotencyKey = idempotencyKey;
   const ctx: ToolContext = {
-    stripe: deps.stripe,
+    stripe: await deps.stripe(),
     request: idempotencyKey ? { idempotencyKey } : {},
     step: (name) => (idempotencyKey ? { idempotencyKey: `${idempotencyKey}:${name}` } : {}),
     mode: deps.mode,

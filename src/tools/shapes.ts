@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import type { Stripe } from '../stripe/client.js';
+import type Stripe from 'stripe';
 
 /**
  * Output shapes: the fields an agent needs from each Stripe object, not the raw object. Text that

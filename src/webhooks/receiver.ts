@@ -31,7 +31,7 @@ export async function receiveWebhook(
 ): Promise<WebhookResponse> {
   if (raw.length > MAX_WEBHOOK_BYTES)
     return { status: 413, body: { error: `body larger than ${MAX_WEBHOOK_BYTES} bytes` } };
-  const verified = verifyWebhook(raw, signature, deps.secrets, deps.toleranceSeconds);
+  const verified = await verifyWebhook(raw, signature, deps.secrets, deps.toleranceSeconds);
   if (!verified.ok) {
     deps.logger.warn('webhook rejected', { reason: verified.reason });
     return { status: 400, body: { error: verified.reason } };
