@@ -225,11 +225,11 @@ async function overhead() {
   };
 }
 
-/** Starts the built CLI in its own process; resolves with the URL its log announces. */
-async function serve(args: string[], extraEnv: Record<string, string>, announce: RegExp) {
+/** Starts a script in its own process; resolves with the URL its stderr announces. */
+async function serve(script: string, args: string[], extraEnv: Record<string, string>, announce: RegExp) {
   const child = spawn(
     process.execPath,
-    [...(process.env.BENCH_PROFILE ? ['--cpu-prof', '--cpu-prof-dir=.prof'] : []), CLI, ...args],
+    [...(process.env.BENCH_PROFILE ? ['--cpu-prof', '--cpu-prof-dir=.prof'] : []), script, ...args],
     {
       env: { ...env(), ...extraEnv },
       stdio: ['pipe', 'ignore', 'pipe'],
@@ -271,21 +271,32 @@ async function load(job: Record<string, unknown>): Promise<{
   return JSON.parse(out) as never;
 }
 
-// 4. HTTP throughput: tool calls per second over Streamable HTTP, the server (with its sandbox) in one
-// process, the load in another. Each call reads a payment intent that exists (`stripe_api_read`, so
-// each reaches the sandbox over HTTP), in
-// both protocol eras: 2026-07-28 (stateless by design, what a modern client sends) and the 2025-era
-// stateless fallback (what older clients send).
+// 4. HTTP throughput: tool calls per second over Streamable HTTP, as in production: the server on a
+// test key with its SQLite store (every call is audited), Stripe elsewhere (here the sandbox, in a
+// process of its own), the load in a third. Each call reads a payment intent that exists
+// (`stripe_api_read`, so each reaches the sandbox over HTTP), in both protocol eras: 2026-07-28
+// (stateless by design, what a modern client sends) and the 2025-era stateless fallback. The same
+// requests then go to the MCP SDK alone (bench/floor.mjs): the most any server built on it can do
+// here.
 const MODERN = '2026-07-28';
 const modernMeta = {
   'io.modelcontextprotocol/protocolVersion': MODERN,
   'io.modelcontextprotocol/clientInfo': { name: 'bench', version: '1' },
   'io.modelcontextprotocol/clientCapabilities': {},
 };
+type LoadRow = { calls_per_s: number; p50_ms: number; p99_ms: number; errors: number; calls: number };
 async function throughput() {
-  const server = await serve(
-    ['--sandbox', '--transport=http', '--port=0', '--log-level=warn'],
-    {},
+  const sandbox = await serve(CLI, ['sandbox', '--port=0'], {}, /listening on (http:\/\/127\.0\.0\.1:\d+)/);
+  const http = await serve(
+    CLI,
+    [
+      `--api-key=${KEY}`,
+      `--data-dir=${mkdtempSync(join(tmpdir(), 'mcp-stripe-bench-http-'))}`,
+      '--transport=http',
+      '--port=0',
+      '--log-level=warn',
+    ],
+    { STRIPE_API_BASE: sandbox.url },
     /(http:\/\/127\.0\.0\.1:\d+\/mcp)/,
   );
   const call = (name: string, args: Record<string, unknown>) => ({
@@ -304,7 +315,7 @@ async function throughput() {
     },
   });
   const created = call('create_payment_intent', { amount: 1000, currency: 'usd' });
-  const res = await fetch(server.url, { method: 'POST', ...created });
+  const res = await fetch(http.url, { method: 'POST', ...created });
   const text = await res.text();
   const id = /pi_[A-Za-z0-9]+/.exec(text)?.[0];
   if (!id) throw new Error(`could not create the payment intent to read: ${text.slice(0, 300)}`);
@@ -319,26 +330,17 @@ async function throughput() {
     }),
     headers: { accept: 'application/json, text/event-stream', 'mcp-protocol-version': '2025-06-18' },
   };
-  const out: Record<
-    string,
-    { calls_per_s: number; p50_ms: number; p99_ms: number; errors: number; calls: number }
-  > = {};
-  for (const [era, req] of [
-    ['modern', modern],
-    ['legacy', legacy],
-  ] as const) {
-    if (process.env.BENCH_ERA && process.env.BENCH_ERA !== era) continue;
-    const job = {
-      url: server.url,
-      bodies: [req.body],
-      headers: req.headers,
-      expectStatus: 200,
-      expectText: id,
-    };
+  const out: Record<string, LoadRow> = {};
+  const measure = async (
+    label: string,
+    url: string,
+    req: { body: string; headers: Record<string, string> },
+  ) => {
+    const job = { url, bodies: [req.body], headers: req.headers, expectStatus: 200, expectText: id };
     await load({ ...job, concurrency: 4, seconds: 1 }); // warm up
     for (const concurrency of process.env.BENCH_CONCURRENCY?.split(',').map(Number) ?? [1, 16, 64]) {
       const r = await load({ ...job, concurrency, seconds: quick ? 2 : 5 });
-      out[`${era}_c${concurrency}`] = {
+      out[`${label}_c${concurrency}`] = {
         calls: r.count,
         calls_per_s: r.per_s,
         p50_ms: round(r.p50_ms),
@@ -346,8 +348,17 @@ async function throughput() {
         errors: r.errors,
       };
     }
+  };
+  const eras = process.env.BENCH_ERA ? [process.env.BENCH_ERA] : ['modern', 'legacy'];
+  if (eras.includes('modern')) await measure('modern', http.url, modern);
+  if (eras.includes('legacy')) await measure('legacy', http.url, legacy);
+  await http.stop();
+  await sandbox.stop();
+  if (eras.includes('modern')) {
+    const floor = await serve(join(ROOT, 'bench', 'floor.mjs'), [], {}, /(http:\/\/127\.0\.0\.1:\d+\/mcp)/);
+    await measure('sdk_floor', floor.url, modern);
+    await floor.stop();
   }
-  await server.stop();
   return out;
 }
 
@@ -357,6 +368,7 @@ async function ingest() {
   const secret = `whsec_${'bench'}marksecret00000001`; // built, so no tracked line looks like a real secret;
   const dataDir = mkdtempSync(join(tmpdir(), 'mcp-stripe-ingest-'));
   const server = await serve(
+    CLI,
     [`--api-key=${KEY}`, '--webhook-port=0', `--data-dir=${dataDir}`],
     { STRIPE_WEBHOOK_SECRET: secret },
     /"msg":"webhook listener","url":"([^"]+)"/,
@@ -456,18 +468,9 @@ const rows: [string, string, string, string][] = [
     '',
     TARGETS.overhead,
   ],
-  [
-    'HTTP tool calls/s c=1 / 16 / 64, 2026-07-28',
-    `${t.modern_c1!.calls_per_s} / ${t.modern_c16!.calls_per_s} / ${t.modern_c64!.calls_per_s} (errors ${t.modern_c1!.errors + t.modern_c16!.errors + t.modern_c64!.errors})`,
-    '',
-    TARGETS.throughput,
-  ],
-  [
-    'HTTP tool calls/s c=1 / 16 / 64, 2025 era',
-    `${t.legacy_c1!.calls_per_s} / ${t.legacy_c16!.calls_per_s} / ${t.legacy_c64!.calls_per_s} (errors ${t.legacy_c1!.errors + t.legacy_c16!.errors + t.legacy_c64!.errors})`,
-    '',
-    TARGETS.throughput,
-  ],
+  ['HTTP tool calls/s c=1 / 16 / 64, 2026-07-28', rate(t, 'modern'), '', TARGETS.throughput],
+  ['HTTP tool calls/s c=1 / 16 / 64, 2025 era', rate(t, 'legacy'), '', TARGETS.throughput],
+  ['the MCP SDK alone, no-op tool, 2026-07-28', rate(t, 'sdk_floor'), '', 'the ceiling here'],
   [
     'webhook ingest (SQLite)',
     `${w.events_per_s} events/s, stored ${w.stored} = distinct ${w.distinct}: ${w.stored_equals_distinct}`,
@@ -475,6 +478,10 @@ const rows: [string, string, string, string][] = [
     TARGETS.ingest,
   ],
 ];
+function rate(t: Record<string, LoadRow>, label: string): string {
+  const rows = [1, 16, 64].map((c) => t[`${label}_c${c}`]!);
+  return `${rows.map((r) => r.calls_per_s).join(' / ')} (errors ${rows.reduce((n, r) => n + r.errors, 0)})`;
+}
 const widths = [0, 1, 2, 3].map((i) =>
   Math.max(
     ...rows.map((r) => r[i]!.length),
