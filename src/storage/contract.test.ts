@@ -268,3 +268,19 @@ describe('sqlite checkpoints', () => {
     db.close();
   });
 });
+
+describe('sqlite file modes', () => {
+  it.skipIf(process.platform === 'win32')(
+    'a new data directory is 0700 and the database and its WAL are 0600',
+    async () => {
+      const dir = join(mkdtempSync(join(tmpdir(), 'mcp-stripe-store-')), 'data');
+      const path = join(dir, 'store.db');
+      const store = createSqliteStore(path);
+      await store.events.append(ev('evt_mode', 'customer.subscription.updated', 1, 'sub_mode'));
+      expect(statSync(dir).mode & 0o777).toBe(0o700);
+      expect(statSync(path).mode & 0o777).toBe(0o600);
+      expect(statSync(`${path}-wal`).mode & 0o777).toBe(0o600);
+      await store.close();
+    },
+  );
+});

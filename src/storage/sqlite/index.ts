@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { mkdirSync } from 'node:fs';
+import { closeSync, mkdirSync, openSync } from 'node:fs';
 import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
 import { lifecycleRank, typeLike } from '../glob.js';
@@ -61,8 +61,16 @@ const MIGRATIONS = [
    );`,
 ];
 
+/**
+ * The store holds customers' data (event payloads, audit records): a directory it creates is the
+ * user's alone (0700), and a new database file is 0600 (SQLite gives its WAL and shared-memory
+ * files the database file's mode). Existing files and directories keep theirs.
+ */
 export function openSqlite(path: string): Database.Database {
-  if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
+  if (path !== ':memory:') {
+    mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
+    closeSync(openSync(path, 'a', 0o600));
+  }
   const db = new Database(path);
   db.pragma('journal_mode = WAL');
   db.pragma('synchronous = NORMAL');
