@@ -74,6 +74,30 @@ describe('mcp-stripe over stdio (spawned CLI)', () => {
   });
 });
 
+describe('stdin that is not MCP', () => {
+  it('a JSON line that is not JSON-RPC is skipped with one short log line; the session goes on', async () => {
+    const child = spawn(process.execPath, [CLI, '--sandbox'], { env: cleanEnv() });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    child.stdin.write('{"foo":1}\n');
+    child.stdin.write(
+      `${JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'initialize', params: { protocolVersion: '2025-06-18', capabilities: {}, clientInfo: { name: 't', version: '1' } } })}\n`,
+    );
+    await expect.poll(() => stdout, { timeout: 10_000 }).toContain('"id":1');
+    child.stdin.end();
+    await new Promise((r) => child.once('exit', r));
+    expect(JSON.parse(stdout.trim().split('\n')[0]!)).toMatchObject({
+      id: 1,
+      result: { serverInfo: { name: 'mcp-stripe' } },
+    });
+    const ignored = stderr.split('\n').filter((l) => l.includes('not a JSON-RPC'));
+    expect(ignored).toHaveLength(1);
+    expect(ignored[0]!.length).toBeLessThan(300);
+  });
+});
+
 describe('CLI messages', () => {
   it('--help and --version', () => {
     const help = run(['--help']);
