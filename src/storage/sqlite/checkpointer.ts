@@ -1,5 +1,5 @@
 import { createRequire } from 'node:module';
-import { Worker } from 'node:worker_threads';
+import type { Worker } from 'node:worker_threads';
 import type Database from 'better-sqlite3';
 
 /**
@@ -40,8 +40,12 @@ parentPort.once('message', () => {
 export function startCheckpointer(db: Database.Database, path: string, everyMs = 250): Checkpointer {
   let worker: Worker;
   try {
-    const driver = createRequire(import.meta.url).resolve('better-sqlite3');
-    worker = new Worker(WORKER, { eval: true, workerData: { driver, path, everyMs } });
+    const require = createRequire(import.meta.url);
+    // Required here, not imported: loading worker_threads costs start-up 1–2 ms, and a server
+    // that never writes never needs it.
+    const threads = require('node:worker_threads') as typeof import('node:worker_threads');
+    const driver = require.resolve('better-sqlite3');
+    worker = new threads.Worker(WORKER, { eval: true, workerData: { driver, path, everyMs } });
   } catch {
     return { stop: () => Promise.resolve() };
   }
