@@ -1,7 +1,7 @@
 // `npm run bench`: mcp-stripe against Stripe's own local MCP server (@stripe/mcp@0.2.5) on this machine,
 // in one run. Prints one table and writes bench/results.json. Targets live here, never in unit tests.
 import { spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, freemem, platform, release, tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { Client, InMemoryTransport } from '@modelcontextprotocol/client';
@@ -37,6 +37,17 @@ const env = (): Record<string, string> => {
   return e;
 };
 
+/** A scratch directory of this run's own, removed when the run ends. */
+const scratch: string[] = [];
+const tempDir = (prefix: string) => {
+  const dir = mkdtempSync(join(tmpdir(), prefix));
+  scratch.push(dir);
+  return dir;
+};
+process.on('exit', () => {
+  for (const dir of scratch) rmSync(dir, { recursive: true, force: true });
+});
+
 // 1. Start-up: spawn → initialize answered over stdio; resident memory right after.
 async function startupOnce(
   args: string[],
@@ -67,7 +78,7 @@ async function startupOnce(
 }
 
 async function startup() {
-  const dataDir = mkdtempSync(join(tmpdir(), 'mcp-stripe-bench-'));
+  const dataDir = tempDir('mcp-stripe-bench-');
   const ours = [CLI, `--api-key=${KEY}`, `--data-dir=${dataDir}`];
   const oursAll = [...ours, '--tools=all'];
   const anchor = [ANCHOR, '--tools=all', `--api-key=${KEY}`];
@@ -80,7 +91,7 @@ async function startup() {
   };
   // Our V8 code cache (src/boot.ts) goes to a directory of this run's own. The first start of a
   // build compiles and saves it a second later, as in a real session (a client keeps its server).
-  const cache = { XDG_CACHE_HOME: mkdtempSync(join(tmpdir(), 'mcp-stripe-bench-cache-')) };
+  const cache = { XDG_CACHE_HOME: tempDir('mcp-stripe-bench-cache-') };
   await startupOnce(ours, { env: cache, lingerMs: 1500 });
   await startupOnce(anchor); // warm the file cache
   for (let i = 0; i < runs; i++) {
@@ -298,7 +309,7 @@ async function throughput() {
     CLI,
     [
       `--api-key=${KEY}`,
-      `--data-dir=${mkdtempSync(join(tmpdir(), 'mcp-stripe-bench-http-'))}`,
+      `--data-dir=${tempDir('mcp-stripe-bench-http-')}`,
       '--transport=http',
       '--port=0',
       '--log-level=warn',
@@ -373,7 +384,7 @@ async function throughput() {
 // listener, 20% duplicates mixed in; afterwards the store must hold exactly the distinct events.
 async function ingest() {
   const secret = `whsec_${'bench'}marksecret00000001`; // built, so no tracked line looks like a real secret;
-  const dataDir = mkdtempSync(join(tmpdir(), 'mcp-stripe-ingest-'));
+  const dataDir = tempDir('mcp-stripe-ingest-');
   const server = await serve(
     CLI,
     [`--api-key=${KEY}`, '--webhook-port=0', `--data-dir=${dataDir}`],
