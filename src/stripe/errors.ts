@@ -36,7 +36,7 @@ const DECLINE_ADVICE: Record<string, string> = {
 
 export function describeStripeError(err: Stripe.errors.StripeError): StripeFailure {
   const base = {
-    type: err.rawType ?? typeName(err),
+    type: err.rawType ?? err.type,
     ...(err.code ? { code: err.code } : {}),
     ...(err.decline_code ? { decline_code: err.decline_code } : {}),
     ...(err.param ? { param: err.param } : {}),
@@ -128,10 +128,6 @@ export function describePermission(permission: string): string {
   const last = words.length - 1;
   if (!words[last]!.endsWith('s')) words[last] = `${words[last]!}s`;
   return `${words.join(' ')}: ${m[2] === 'read' ? 'Read' : 'Write'}`;
-}
-
-function typeName(err: Stripe.errors.StripeError): string {
-  return err.type;
 }
 
 /** One line of text for an agent (the structured form goes in `structuredContent`). */
