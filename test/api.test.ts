@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { classify, endpoints, match } from '../src/catalog/index.js';
+import { endpoints, match } from '../src/catalog/index.js';
+import { classify } from '../src/money/model.js';
 import { parseAmountLimit, type AmountLimit } from '../src/policy/amounts.js';
 import { createStripeClient, PINNED_API_VERSION } from '../src/stripe/client.js';
 import { ALL_TOOLS, PROFILES, selectTools } from '../src/tools/registry.js';
@@ -294,8 +295,8 @@ describe('policy applies to generic writes exactly as to named tools', () => {
       // A money endpoint whose amount is not in the arguments cannot be checked against caps: refused.
       const unknown = await st.call('stripe_api_write', {
         method: 'POST',
-        path: '/v1/charges/ch_123/capture',
-        params: {},
+        path: '/v1/subscription_schedules',
+        params: { customer: 'cus_123' },
       });
       expect(unknown.text).toMatch(
         /^Refused by policy: this call moves money, but its amount is not in the arguments/,

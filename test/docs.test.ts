@@ -1,6 +1,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { renderMoneyMarkdown } from '../src/money/docs.js';
 import { renderToolsMarkdown } from '../src/tools/docs.js';
 import { ALL_TOOLS } from '../src/tools/registry.js';
 
@@ -9,6 +10,10 @@ const root = join(import.meta.dirname, '..');
 describe('docs', () => {
   it('docs/tools.md is generated from the registry and current (run `npm run docs:tools`)', () => {
     expect(readFileSync(join(root, 'docs', 'tools.md'), 'utf8')).toBe(renderToolsMarkdown());
+  });
+
+  it('docs/money.md is generated from the money model and current (run `npm run docs:tools`)', () => {
+    expect(readFileSync(join(root, 'docs', 'money.md'), 'utf8')).toBe(renderMoneyMarkdown());
   });
 
   it('every tool has a section', () => {

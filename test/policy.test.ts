@@ -358,7 +358,7 @@ describe('audit and redaction', () => {
         ['retrieve_customer', 'allowed', 'error'],
       ]);
       expect(records[0]!.requestIds[0]).toMatch(/^req_/);
-      expect(records[0]!.idempotencyKey).toMatch(/^mcp-stripe:create_customer:/);
+      expect(records[0]!.idempotencyKey).toMatch(/^mcp-stripe:[0-9a-f]{40}$/);
       expect(records[0]!.caller).toBeTruthy();
       expect(JSON.stringify(records)).not.toContain('abcdefghijklmnop');
       expect(JSON.stringify(records)).not.toMatch(/4242 4242/);

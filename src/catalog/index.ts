@@ -27,38 +27,11 @@ export interface Endpoint {
   params: CatalogParam[];
 }
 
-/** How policy treats an endpoint: reads, writes, and writes that move money. */
-export type EndpointClass = 'read' | 'write' | 'money';
-
 interface CatalogFile {
   sdk: string;
   apiVersion: string;
   endpoints: Endpoint[];
 }
-
-/**
- * Endpoints that move money (charge, capture, refund, pay out, transfer, bill). The generic write
- * tool applies the same caps and confirmation to these as the named money-moving tools.
- */
-const MONEY = new Set([
-  'payment_intents.create',
-  'payment_intents.confirm',
-  'payment_intents.capture',
-  'payment_intents.incrementAuthorization',
-  'charges.create',
-  'charges.capture',
-  'refunds.create',
-  'application_fees.createRefund',
-  'subscriptions.create',
-  'subscriptions.update',
-  'invoices.finalizeInvoice',
-  'invoices.pay',
-  'payouts.create',
-  'transfers.create',
-  'transfers.createReversal',
-  'topups.create',
-  'credit_notes.create',
-]);
 
 /** Search terms of an endpoint, computed once per process (not per query). */
 interface Indexed {
@@ -141,11 +114,6 @@ export function endpoints(): readonly Endpoint[] {
 export function catalogSource(): { sdk: string; apiVersion: string } {
   const { sdk, apiVersion } = load();
   return { sdk, apiVersion };
-}
-
-export function classify(ep: Pick<Endpoint, 'id' | 'method'>): EndpointClass {
-  if (ep.method === 'GET') return 'read';
-  return MONEY.has(ep.id) ? 'money' : 'write';
 }
 
 /** The endpoint a concrete request targets (`GET /v1/customers/cus_123` → `customers.retrieve`), with its path parameters. */

@@ -1,3 +1,5 @@
+export { formatMoney } from '../money/currencies.js';
+
 /**
  * An amount limit in minor units, for every currency or per currency:
  * `50000`, `usd:50000,eur:40000`, or both (`50000,jpy:700000`: jpy gets its own, the rest 50000).
@@ -40,29 +42,7 @@ export function limitFor(limit: AmountLimit | undefined, currency: string): numb
   return limit.byCurrency[currency.toLowerCase()] ?? limit.default;
 }
 
-const ZERO_DECIMAL = new Set([
-  'bif',
-  'clp',
-  'djf',
-  'gnf',
-  'jpy',
-  'kmf',
-  'krw',
-  'mga',
-  'pyg',
-  'rwf',
-  'ugx',
-  'vnd',
-  'vuv',
-  'xaf',
-  'xof',
-  'xpf',
-]);
-
-/** `$12.34 USD`, `1,200 JPY`: for people reading summaries and refusals. */
-export function formatMoney(amount: number, currency: string): string {
-  const cur = currency.toUpperCase();
-  const major = ZERO_DECIMAL.has(currency.toLowerCase()) ? amount : amount / 100;
-  const digits = ZERO_DECIMAL.has(currency.toLowerCase()) ? 0 : 2;
-  return `${major.toLocaleString('en-US', { minimumFractionDigits: digits, maximumFractionDigits: digits })} ${cur}`;
+/** Whether any limit is set at all (for a call whose currency is not known before it runs). */
+export function anyLimit(limit: AmountLimit | undefined): boolean {
+  return !!limit && (limit.default !== undefined || Object.keys(limit.byCurrency).length > 0);
 }

@@ -296,6 +296,12 @@ async function serve(c: Context, state: SandboxState, method: Method, handler: H
     // The write is committed; the client never hears back. Its retry must replay, not repeat.
     dropConnection(c);
   }
+  if (fault?.kind === 'status_after_commit') {
+    // The write is committed; the client hears a server error. Its retry with the same key replays the result.
+    return fail(
+      new SandboxError(fault.status, 'api_error', 'An unknown error occurred (sandbox fault injection).'),
+    );
+  }
   return c.body(body, 200, { ...headers, 'Content-Type': 'application/json' });
 }
 

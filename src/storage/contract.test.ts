@@ -43,7 +43,7 @@ describe.each(adapters)('%s store', (_name, make) => {
     store = make();
     expect(await reserve(6_000, T0)).toMatchObject({ ok: true, used: 0 });
     expect(await reserve(4_000, T0 + 1)).toMatchObject({ ok: true, used: 6_000 });
-    expect(await reserve(1, T0 + 2)).toEqual({ ok: false, used: 10_000 });
+    expect(await reserve(1, T0 + 2)).toEqual({ ok: false, used: 10_000, amount: 1 });
     expect(await store.ledger.used('test:acct_1', 'usd', T0 + 2, DAY)).toBe(10_000);
   });
 
@@ -62,10 +62,31 @@ describe.each(adapters)('%s store', (_name, make) => {
     const b = await reserve(5_000, T0);
     if (!a.ok || !b.ok) throw new Error('expected reservations');
     await store.ledger.release(a.id);
-    await store.ledger.settle(b.id, { amount: 3_000, objectId: 'pi_1' });
+    await store.ledger.settle(b.id, { state: 'settled', amount: 3_000, objectId: 'pi_1' });
     expect(await store.ledger.used('test:acct_1', 'usd', T0, DAY)).toBe(3_000);
-    expect(await store.ledger.countedFor('test:acct_1', 'pi_1', T0, DAY)).toBe(3_000);
-    expect(await store.ledger.countedFor('test:acct_1', 'pi_2', T0, DAY)).toBe(0);
+    // What was counted for pi_1 is not counted again by a later call through the same object, in the same step.
+    expect(await reserve(5_000, T0 + 1, { objectId: 'pi_1' })).toMatchObject({ ok: true, amount: 2_000 });
+    expect(await reserve(5_001, T0 + 2, { objectId: 'pi_2' })).toMatchObject({ ok: false, amount: 5_001 });
+  });
+
+  it('a repeat with the same key counts nothing more, however often it comes, and an unknown outcome keeps counting', async () => {
+    store = make();
+    const first = await reserve(6_000, T0, { key: 'k1' });
+    if (!first.ok) throw new Error('expected a reservation');
+    await store.ledger.settle(first.id, { state: 'unknown' });
+    for (let i = 1; i <= 4; i++) {
+      expect(await reserve(6_000, T0 + i, { key: 'k1' })).toMatchObject({
+        ok: true,
+        id: first.id,
+        amount: 0,
+        repeat: true,
+      });
+    }
+    expect(await store.ledger.used('test:acct_1', 'usd', T0 + 5, DAY)).toBe(6_000);
+    // Another key is another call: it needs room under the limit.
+    expect(await reserve(6_000, T0 + 6, { key: 'k2' })).toMatchObject({ ok: false, used: 6_000 });
+    // The same key a day later is a new call (Stripe too forgets keys after 24 hours).
+    expect(await reserve(6_000, T0 + DAY + 1, { key: 'k1' })).toMatchObject({ ok: true, repeat: false });
   });
 
   it('audit: appends and queries oldest first, with since and limit', async () => {

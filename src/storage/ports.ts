@@ -10,31 +10,47 @@ export interface LedgerReservation {
   currency: string;
   amount: number;
   tool: string;
-  /** The Stripe object the money moves through, when known before the call (pi_…, in_…). */
+  /**
+   * The Stripe object the money moves through, when known before the call (pi_…, in_…): what was
+   * already counted for it in the window is not counted again (a capture after its authorization).
+   */
   objectId?: string;
+  /**
+   * The call's idempotency key: a repeat of a call already counted in the window (a retry, a replay,
+   * a call whose first outcome was unknown) shares its entry and counts nothing more.
+   */
+  key?: string;
   limit: number;
   /** Rolling window in milliseconds (24 h for the daily limit). */
   windowMs: number;
   now: number;
 }
 
-export type ReserveOutcome = { ok: true; id: string; used: number } | { ok: false; used: number };
+export type ReserveOutcome =
+  /** `amount`: what this reservation counts (after what was already counted); `repeat`: an earlier entry with the same key. */
+  | { ok: true; id: string; used: number; amount: number; repeat: boolean }
+  | { ok: false; used: number; amount: number };
+
+/** `settled`: the money moved. `unknown`: Stripe may have moved it (a 5xx, a dropped connection): it keeps counting. */
+export type LedgerState = 'reserved' | 'settled' | 'unknown';
 
 export interface MoneyLedger {
   /**
-   * Atomically: if what was reserved or moved in the window plus `amount` stays within `limit`,
-   * record a reservation and return its id; otherwise record nothing. Reservations that are never
-   * settled keep counting (a crash mid-call errs on the side of the limit).
+   * Atomically, in one step: skip what was already counted (same key, or the same object), and if
+   * what was reserved or moved in the window plus the rest stays within `limit`, record a reservation
+   * and return its id; otherwise record nothing. Reservations never settled keep counting (a crash
+   * mid-call errs on the side of the limit).
    */
   reserve(r: LedgerReservation): Promise<ReserveOutcome>;
-  /** The call succeeded: keep the entry, with the final amount and object. */
-  settle(id: string, final: { amount: number; objectId?: string }): Promise<void>;
-  /** The call failed before money moved: drop the reservation. */
+  /** The call ended: keep the entry, with its final state (and amount and object, when known). */
+  settle(
+    id: string,
+    final: { state: 'settled' | 'unknown'; amount?: number; objectId?: string },
+  ): Promise<void>;
+  /** Stripe definitely refused the call (or it never reached Stripe): drop the reservation. */
   release(id: string): Promise<void>;
   /** Sum counted in the window for this scope and currency. */
   used(scope: string, currency: string, now: number, windowMs: number): Promise<number>;
-  /** Sum already counted for one Stripe object in the window (so a capture does not count its authorization twice). */
-  countedFor(scope: string, objectId: string, now: number, windowMs: number): Promise<number>;
 }
 
 export interface AuditRecord {

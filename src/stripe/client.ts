@@ -1,6 +1,7 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
 import type Stripe from 'stripe';
 import { PRODUCT_NAME, VERSION } from '../version.js';
+import { requestIdempotencyKey } from './idempotency.js';
 
 export type StripeClient = Stripe;
 
@@ -31,39 +32,89 @@ export interface StripeClientOptions {
   stripeAccount?: string;
 }
 
+/** How one write attempt (POST or DELETE) ended: done, a stored result replayed, refused by Stripe (4xx), or not known. */
+export type WriteOutcome = 'ok' | 'replayed' | 'refused' | 'unknown';
+
 /** What one tool call's Stripe requests looked like, captured below the SDK. */
 export interface StripeCallRecord {
   attempts: number;
   requestIds: string[];
   /** Stripe answered with a stored response (`Idempotent-Replayed: true`). */
   replayed: boolean;
+  /** Each write attempt's outcome, retries included. */
+  writes: WriteOutcome[];
+  /** The idempotency keys sent with writes, in order (retries of one request send one key). */
+  keys: string[];
+  /** Key each POST by the request itself when the caller gave no key (see `requestIdempotencyKey`). */
+  deriveKeys: boolean;
 }
 
 const calls = new AsyncLocalStorage<StripeCallRecord>();
 
-/** Runs `fn`, recording every HTTP exchange the SDK makes on its behalf (retries included). */
-export async function recordStripeCalls<T>(
-  fn: () => Promise<T>,
-): Promise<{ value: T; record: StripeCallRecord }> {
-  const record: StripeCallRecord = { attempts: 0, requestIds: [], replayed: false };
-  const value = await calls.run(record, fn);
-  return { value, record };
+export function newCallRecord(deriveKeys: boolean): StripeCallRecord {
+  return { attempts: 0, requestIds: [], replayed: false, writes: [], keys: [], deriveKeys };
 }
 
-/** The SDK's own Node HTTP client, observed: each response's request id and replay flag. */
+/** Runs `fn`, recording every HTTP exchange the SDK makes on its behalf (retries included) into `record`. */
+export function recordStripeCalls<T>(record: StripeCallRecord, fn: () => Promise<T>): Promise<T> {
+  return calls.run(record, fn);
+}
+
+/** A write that ended without a definite answer from Stripe may have been done there. */
+export function mayHaveWritten(record: StripeCallRecord): boolean {
+  return record.writes.some((w) => w === 'ok' || w === 'unknown');
+}
+
+/**
+ * Every write of this call was answered from Stripe's stored results: it moved nothing itself. (A
+ * retry inside one call that replays an attempt whose answer was lost does not count: that attempt ran.)
+ */
+export function onlyReplayed(record: StripeCallRecord): boolean {
+  return record.writes.includes('replayed') && !mayHaveWritten(record);
+}
+
+type MakeRequest = Stripe.HttpClient['makeRequest'];
+
+/** The SDK's own Node HTTP client, observed: each response's request id, replay flag and write outcome. */
 function observedHttpClient(Sdk: typeof Stripe): Stripe.HttpClient {
   const inner = Sdk.createNodeHttpClient();
   const observed = Object.create(inner) as Stripe.HttpClient;
-  observed.makeRequest = async (...args: Parameters<Stripe.HttpClient['makeRequest']>) => {
+  observed.makeRequest = async (...args: Parameters<MakeRequest>) => {
     const record = calls.getStore();
-    if (record) record.attempts++;
-    const response = await inner.makeRequest(...args);
-    if (record) {
-      const headers = response.getHeaders();
-      const requestId = headers['request-id'];
-      if (typeof requestId === 'string') record.requestIds.push(requestId);
-      if (headers['idempotent-replayed'] === 'true') record.replayed = true;
+    if (!record) return inner.makeRequest(...args);
+    record.attempts++;
+    const [host, port, path, method, headers, body, protocol, timeout] = args;
+    const write = method !== 'GET';
+    let sent = headers;
+    if (write) {
+      const given = headers['Idempotency-Key'];
+      // The SDK's own default is a random `stripe-node-retry-…` key: replace it with one derived from the request.
+      if (
+        record.deriveKeys &&
+        method === 'POST' &&
+        (!given || String(given).startsWith('stripe-node-retry-'))
+      ) {
+        sent = { ...headers, 'Idempotency-Key': requestIdempotencyKey(method, path, headers, body) };
+      }
+      const key = sent['Idempotency-Key'];
+      if (key && !String(key).startsWith('stripe-node-retry-') && !record.keys.includes(String(key)))
+        record.keys.push(String(key));
     }
+    let response;
+    try {
+      response = await inner.makeRequest(host, port, path, method, sent, body, protocol, timeout);
+    } catch (err) {
+      if (write) record.writes.push('unknown');
+      throw err;
+    }
+    const status = response.getStatusCode();
+    const responseHeaders = response.getHeaders();
+    const replayed = responseHeaders['idempotent-replayed'] === 'true';
+    if (write)
+      record.writes.push(replayed ? 'replayed' : status < 300 ? 'ok' : status < 500 ? 'refused' : 'unknown');
+    const requestId = responseHeaders['request-id'];
+    if (typeof requestId === 'string') record.requestIds.push(requestId);
+    if (replayed) record.replayed = true;
     return response;
   };
   return observed;

@@ -2,6 +2,10 @@ import { z } from 'zod';
 import type Stripe from 'stripe';
 import type { StripeClient } from '../stripe/client.js';
 import type { EventFeed } from '../webhooks/feed.js';
+import type { Money } from '../money/model.js';
+
+export type { Money } from '../money/model.js';
+export { ToolInputError } from '../util/input-error.js';
 
 /** Resource families: `--tools` (and later policy globs) select by these. */
 export type Toolset =
@@ -58,18 +62,6 @@ export interface ToolContext {
   defaultCurrency?: string;
   /** `given`, else the configured default currency, else an input error naming `currency`. */
   currency(given: string | undefined): string;
-}
-
-/** The money one call moves, as policy sees it (caps, daily limit, confirmation summary). */
-export interface Money {
-  /** Minor units. */
-  amount: number;
-  currency: string;
-  /** The Stripe object the money moves through, when known before the call. */
-  objectId?: string;
-  customer?: string | null;
-  /** The call moves money but its amount cannot be known beforehand (`amount` is 0 then). */
-  unknownAmount?: boolean;
 }
 
 export interface ToolDefinition<I extends z.ZodRawShape, O extends z.ZodObject> {
@@ -136,17 +128,6 @@ export function defineTool<I extends z.ZodRawShape, O extends z.ZodObject>(def: 
     money: def.money && ((args, ctx) => def.money!(args as z.output<z.ZodObject<I>>, ctx)),
     effect: def.effect && ((args) => def.effect!(args as z.output<z.ZodObject<I>>)),
   };
-}
-
-/** A problem with the arguments that the schema cannot express; the runner reports it like a schema error. */
-export class ToolInputError extends Error {
-  constructor(
-    readonly param: string,
-    message: string,
-  ) {
-    super(message);
-    this.name = 'ToolInputError';
-  }
 }
 
 /** Annotation presets: every tool still states all four hints explicitly through one of these. */

@@ -2,17 +2,25 @@ import { createHash, randomUUID } from 'node:crypto';
 import type { CallToolResult, InputRequiredResult } from '@modelcontextprotocol/server';
 import { z } from 'zod';
 import type { Logger } from '../log.js';
-import { formatMoney, limitFor, type AmountLimit } from '../policy/amounts.js';
+import { anyLimit, formatMoney, limitFor, type AmountLimit } from '../policy/amounts.js';
 import { confirmationReason, summarizeCall, type ConfirmPolicy } from '../policy/confirm.js';
 import { cardDataRefusal, findCardData } from '../policy/pci.js';
 import { maskForAudit, redactPii } from '../policy/redact.js';
 import type { AuditLog, AuditRecord, MoneyLedger } from '../storage/ports.js';
 import type { EventFeed } from '../webhooks/feed.js';
-import { isStripeError, recordStripeCalls, type LazyStripeClient } from '../stripe/client.js';
+import {
+  isStripeError,
+  mayHaveWritten,
+  newCallRecord,
+  onlyReplayed,
+  recordStripeCalls,
+  type LazyStripeClient,
+  type StripeCallRecord,
+} from '../stripe/client.js';
 import { describeStripeError, formatStripeFailure } from '../stripe/errors.js';
-import { canonicalize, canonicalJson, deriveIdempotencyKey } from '../stripe/idempotency.js';
+import { callIdentity, canonicalize, canonicalJson } from '../stripe/idempotency.js';
 import { fitToBudget } from './budget.js';
-import { ToolInputError, type Money, type Tool, type ToolContext } from './define-tool.js';
+import { ToolInputError, type Tool, type ToolContext } from './define-tool.js';
 
 const DAY_MS = 86_400_000;
 
@@ -138,15 +146,20 @@ async function execute(
   const all = canonicalize(parsed.data);
   const { idempotency_key: suppliedKey, ...input } = all;
 
-  const idempotencyKey =
-    tool.access.write && deps.idempotencyEnabled
-      ? ((suppliedKey as string | undefined) ?? deriveIdempotencyKey(tool.name, input, deps.stripeAccount))
-      : undefined;
-  if (idempotencyKey) audit.idempotencyKey = idempotencyKey;
+  // A key the caller gives is always sent. Otherwise (unless idempotency is turned off) each write is
+  // keyed by the request Stripe receives (stripe/client.ts), and the call by its tool and arguments
+  // for the daily-limit ledger, so a repeated call counts once.
+  const given = tool.access.write ? (suppliedKey as string | undefined) : undefined;
+  const callKey =
+    given ??
+    (tool.access.write && deps.idempotencyEnabled
+      ? callIdentity(tool.name, input, deps.stripeAccount)
+      : undefined);
+  const record = newCallRecord(tool.access.write && deps.idempotencyEnabled && !given);
   const ctx: ToolContext = {
     stripe: await deps.stripe(),
-    request: idempotencyKey ? { idempotencyKey } : {},
-    step: (name) => (idempotencyKey ? { idempotencyKey: `${idempotencyKey}:${name}` } : {}),
+    request: given ? { idempotencyKey: given } : {},
+    step: (name) => (given ? { idempotencyKey: `${given}:${name}` } : {}),
     mode: deps.mode,
     events: deps.events,
     defaultCurrency: deps.defaultCurrency,
@@ -164,6 +177,7 @@ async function execute(
     },
   };
 
+  let outcomeUnknown = false;
   try {
     // 3. Money: what this call moves, the per-call cap, human confirmation, the daily limit.
     const effect = tool.effect?.(input);
@@ -181,9 +195,12 @@ async function execute(
     }
     const money = moving && tool.money ? await tool.money(input, ctx) : null;
     if (money?.unknownAmount) {
-      const capped =
-        limitFor(deps.policy.maxAmount, money.currency) ?? limitFor(deps.policy.dailyLimit, money.currency);
-      if (capped !== undefined) {
+      // Without even the currency, any limit at all applies.
+      const capped = money.currency
+        ? limitFor(deps.policy.maxAmount, money.currency) !== undefined ||
+          limitFor(deps.policy.dailyLimit, money.currency) !== undefined
+        : anyLimit(deps.policy.maxAmount) || anyLimit(deps.policy.dailyLimit);
+      if (capped) {
         return refuse(
           'denied',
           'Refused by policy: this call moves money, but its amount is not in the arguments, so the amount limits (--max-amount / --daily-limit) cannot be checked. Nothing was sent to Stripe. Pass the amount explicitly.',
@@ -241,53 +258,62 @@ async function execute(
       audit.confirmedBy = outcome.by;
     }
 
-    let reservation: { id: string; amount: number } | undefined;
+    let reservation: Reservation | undefined;
     if (money && !money.unknownAmount) {
       const limit = limitFor(deps.policy.dailyLimit, money.currency);
-      if (limit !== undefined && deps.ledger) {
-        const now = (deps.now ?? Date.now)();
-        const scope = `${deps.mode}:${deps.stripeAccount ?? 'platform'}`;
-        const counted = money.objectId ? await deps.ledger.countedFor(scope, money.objectId, now, DAY_MS) : 0;
-        const amount = Math.max(0, money.amount - counted);
+      if (limit !== undefined) {
+        // Fail closed: a configured limit is never skipped for want of somewhere to count it.
+        if (!deps.ledger) throw new Error('a daily limit is configured but the runner has no ledger');
         const r = await deps.ledger.reserve({
-          scope,
+          scope: `${deps.mode}:${deps.stripeAccount ?? 'platform'}`,
           currency: money.currency,
-          amount,
+          amount: money.amount,
           tool: tool.name,
           objectId: money.objectId,
+          key: callKey,
           limit,
           windowMs: DAY_MS,
-          now,
+          now: (deps.now ?? Date.now)(),
         });
         if (!r.ok) {
           const remaining = Math.max(0, limit - r.used);
           return refuse(
             'denied',
-            `Refused by policy: the daily limit for ${money.currency.toUpperCase()} is ${formatMoney(limit, money.currency)} per rolling 24 hours; ${formatMoney(r.used, money.currency)} has been used, ${formatMoney(remaining, money.currency)} remains, and this call would move ${formatMoney(amount, money.currency)}. Nothing was sent to Stripe. Wait for earlier payments to leave the 24-hour window, or ask the operator to raise --daily-limit.`,
+            `Refused by policy: the daily limit for ${money.currency.toUpperCase()} is ${formatMoney(limit, money.currency)} per rolling 24 hours; ${formatMoney(r.used, money.currency)} has been used, ${formatMoney(remaining, money.currency)} remains, and this call would move ${formatMoney(r.amount, money.currency)}. Nothing was sent to Stripe. Wait for earlier payments to leave the 24-hour window, or ask the operator to raise --daily-limit.`,
             { error: 'daily_limit_exceeded', limit, used: r.used, remaining, currency: money.currency },
           );
         }
-        reservation = { id: r.id, amount };
+        reservation = { ledger: deps.ledger, id: r.id, fresh: !r.repeat };
       }
     }
 
-    // 4. Call Stripe through the handler, recording request ids and replays.
+    // 4. Call Stripe through the handler, recording request ids, write outcomes and replays.
     let value: unknown;
-    let replayed = false;
     try {
-      const run = await recordStripeCalls(() => tool.handler(input, ctx));
-      value = run.value;
-      replayed = run.record.replayed;
-      audit.requestIds = run.record.requestIds;
+      value = await recordStripeCalls(record, () => tool.handler(input, ctx));
     } catch (err) {
-      if (reservation) await settleFailed(deps.ledger!, reservation.id, err);
+      audit.requestIds = record.requestIds;
+      if (reservation) {
+        if (mayHaveWritten(record)) {
+          await reservation.ledger.settle(reservation.id, { state: 'unknown' });
+          outcomeUnknown = true;
+        } else if (reservation.fresh) await reservation.ledger.release(reservation.id);
+      }
       throw err;
     }
-    if (reservation)
-      await deps.ledger!.settle(reservation.id, {
-        amount: reservation.amount,
-        objectId: objectIdOf(money!, value),
-      });
+    const replayed = record.replayed;
+    audit.requestIds = record.requestIds;
+    const idempotencyKey = record.keys[0] ?? given;
+    if (idempotencyKey) audit.idempotencyKey = idempotencyKey;
+    if (reservation) {
+      // A replay moved nothing now: what it replays was counted when it ran (or before this window).
+      if (onlyReplayed(record) && reservation.fresh) await reservation.ledger.release(reservation.id);
+      else
+        await reservation.ledger.settle(reservation.id, {
+          state: 'settled',
+          objectId: money!.objectId ?? idOfResult(value),
+        });
+    }
 
     // 5. Shape the output to the declared schema.
     const shaped = tool.output.safeParse(value);
@@ -310,8 +336,15 @@ async function execute(
     };
     return { content, structuredContent: structured.value, _meta: { [META_KEY]: meta } };
   } catch (err) {
-    return mapError(err, tool, deps.logger, audit, idempotencyKey);
+    return mapError(err, tool, deps.logger, audit, record, outcomeUnknown);
   }
+}
+
+interface Reservation {
+  ledger: MoneyLedger;
+  id: string;
+  /** False when an earlier call with the same key holds the entry: this call counted nothing more. */
+  fresh: boolean;
 }
 
 /**
@@ -329,21 +362,11 @@ function withinBudget(value: Record<string, unknown>): { value: Record<string, u
   };
 }
 
-/** The object a successful call moved money through (a new payment intent's id when not known before). */
-function objectIdOf(money: Money, value: unknown): string | undefined {
-  const id =
-    value && typeof value === 'object' && 'id' in value && typeof value.id === 'string'
-      ? value.id
-      : undefined;
-  return money.objectId ?? (id?.startsWith('pi_') ? id : undefined);
-}
-
-/**
- * A definite answer from Stripe means no money moved: release the reservation. A connection error
- * may have happened after Stripe committed: keep counting it (the limit errs on the safe side).
- */
-async function settleFailed(ledger: MoneyLedger, id: string, err: unknown): Promise<void> {
-  if (!isStripeError(err) || err.statusCode) await ledger.release(id);
+/** The id of the object a call returned (a new payment intent, charge, subscription): what its money moved through. */
+function idOfResult(value: unknown): string | undefined {
+  return value && typeof value === 'object' && 'id' in value && typeof value.id === 'string'
+    ? value.id
+    : undefined;
 }
 
 function failure(text: string, details: Record<string, unknown>): CallToolResult {
@@ -362,13 +385,18 @@ function describeInputError(tool: Tool, error: z.ZodError): string {
   return `Invalid arguments for ${tool.name}: ${lines.join('; ')}. Nothing was sent to Stripe.`;
 }
 
+const UNKNOWN_OUTCOME =
+  'Stripe may have completed this call (no definite answer came back), so its amount stays counted against the daily limit until a retry settles it. Retrying the same call is safe: it sends the same idempotency key, so Stripe does it at most once.';
+
 function mapError(
   err: unknown,
   tool: Tool,
   logger: Logger,
   audit: AuditRecord,
-  idempotencyKey?: string,
+  record: StripeCallRecord,
+  outcomeUnknown: boolean,
 ): CallToolResult {
+  const idempotencyKey = record.keys[0];
   audit.outcome = 'error';
   if (err instanceof ToolInputError) {
     audit.error = 'invalid_arguments';
@@ -387,9 +415,16 @@ function mapError(
     logger.info('stripe error', { tool: tool.name, type: f.type, code: f.code, request_id: f.request_id });
     return {
       isError: true,
-      content: [{ type: 'text', text: formatStripeFailure(f) }],
+      content: [
+        { type: 'text', text: formatStripeFailure(f) },
+        ...(outcomeUnknown ? [{ type: 'text' as const, text: UNKNOWN_OUTCOME }] : []),
+      ],
       _meta: {
-        [META_KEY]: { ...(idempotencyKey ? { idempotency_key: idempotencyKey } : {}), stripe_error: f },
+        [META_KEY]: {
+          ...(idempotencyKey ? { idempotency_key: idempotencyKey } : {}),
+          ...(outcomeUnknown ? { outcome: 'unknown' } : {}),
+          stripe_error: f,
+        },
       },
     };
   }

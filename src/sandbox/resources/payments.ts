@@ -1,3 +1,4 @@
+import { decimalsOf } from '../../money/currencies.js';
 import type { RouteTable } from '../app.js';
 import { invalid, SandboxError, unexpectedState } from '../errors.js';
 import { bool, currency, int, metadata, obj, str, arr, type Params } from '../params.js';
@@ -14,28 +15,10 @@ const MINIMUM_CHARGE: Record<string, number> = {
   jpy: 50,
   chf: 50,
 };
-const ZERO_DECIMAL = new Set([
-  'jpy',
-  'krw',
-  'vnd',
-  'clp',
-  'isk',
-  'ugx',
-  'xaf',
-  'xof',
-  'bif',
-  'djf',
-  'gnf',
-  'kmf',
-  'mga',
-  'pyg',
-  'rwf',
-  'vuv',
-  'xpf',
-]);
 
 export function formatAmount(amount: number, cur: string): string {
-  const v = ZERO_DECIMAL.has(cur) ? String(amount) : (amount / 100).toFixed(2);
+  const digits = decimalsOf(cur);
+  const v = (amount / 10 ** digits).toFixed(digits);
   return cur === 'usd' ? `$${v}` : `${v} ${cur.toUpperCase()}`;
 }
 

@@ -5,6 +5,7 @@ import type {
   EventLog,
   EventQuery,
   LedgerReservation,
+  LedgerState,
   MoneyLedger,
   ObjectState,
   ReserveOutcome,
@@ -19,6 +20,8 @@ interface Row {
   amount: number;
   tool: string;
   objectId?: string;
+  key?: string;
+  state: LedgerState;
   at: number;
 }
 
@@ -26,26 +29,39 @@ class MemoryLedger implements MoneyLedger {
   private rows: Row[] = [];
 
   reserve(r: LedgerReservation): Promise<ReserveOutcome> {
+    const inWindow = (x: Row) => x.scope === r.scope && x.at > r.now - r.windowMs && x.at <= r.now;
     const used = this.sum((x) => x.scope === r.scope && x.currency === r.currency, r.now, r.windowMs);
-    if (used + r.amount > r.limit) return Promise.resolve({ ok: false, used });
+    const earlier = r.key ? this.rows.find((x) => inWindow(x) && x.key === r.key) : undefined;
+    if (earlier) return Promise.resolve({ ok: true, id: earlier.id, used, amount: 0, repeat: true });
+    const counted = r.objectId
+      ? this.sum((x) => x.scope === r.scope && x.objectId === r.objectId, r.now, r.windowMs)
+      : 0;
+    const amount = Math.max(0, r.amount - counted);
+    if (used + amount > r.limit) return Promise.resolve({ ok: false, used, amount });
     const id = randomUUID();
     this.rows.push({
       id,
       scope: r.scope,
       currency: r.currency,
-      amount: r.amount,
+      amount,
       tool: r.tool,
       objectId: r.objectId,
+      key: r.key,
+      state: 'reserved',
       at: r.now,
     });
-    return Promise.resolve({ ok: true, id, used });
+    return Promise.resolve({ ok: true, id, used, amount, repeat: false });
   }
 
-  settle(id: string, final: { amount: number; objectId?: string }): Promise<void> {
+  settle(
+    id: string,
+    final: { state: 'settled' | 'unknown'; amount?: number; objectId?: string },
+  ): Promise<void> {
     const row = this.rows.find((x) => x.id === id);
     if (row) {
-      row.amount = final.amount;
-      row.objectId = final.objectId ?? row.objectId;
+      row.state = final.state;
+      row.amount = final.amount ?? row.amount;
+      row.objectId = row.objectId ?? final.objectId;
     }
     return Promise.resolve();
   }
@@ -57,10 +73,6 @@ class MemoryLedger implements MoneyLedger {
 
   used(scope: string, currency: string, now: number, windowMs: number): Promise<number> {
     return Promise.resolve(this.sum((x) => x.scope === scope && x.currency === currency, now, windowMs));
-  }
-
-  countedFor(scope: string, objectId: string, now: number, windowMs: number): Promise<number> {
-    return Promise.resolve(this.sum((x) => x.scope === scope && x.objectId === objectId, now, windowMs));
   }
 
   private sum(match: (r: Row) => boolean, now: number, windowMs: number): number {

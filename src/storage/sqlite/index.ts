@@ -59,6 +59,10 @@ const MIGRATIONS = [
      event_id TEXT NOT NULL,
      state TEXT NOT NULL
    );`,
+  // The call's idempotency key (a repeat counts once) and whether the money moved or may have.
+  `ALTER TABLE money_ledger ADD COLUMN idem_key TEXT;
+   ALTER TABLE money_ledger ADD COLUMN state TEXT NOT NULL DEFAULT 'settled';
+   CREATE INDEX money_ledger_key ON money_ledger (scope, idem_key, at);`,
 ];
 
 /**
@@ -92,6 +96,7 @@ function migrate(db: Database.Database): void {
 class SqliteLedger implements MoneyLedger {
   private readonly sumScope;
   private readonly sumObject;
+  private readonly byKey;
   private readonly insert;
   private readonly update;
   private readonly remove;
@@ -107,20 +112,28 @@ class SqliteLedger implements MoneyLedger {
     this.sumObject = db.prepare<[string, string, number, number], { s: number | null }>(
       'SELECT SUM(amount) AS s FROM money_ledger WHERE scope = ? AND object_id = ? AND at > ? AND at <= ?',
     );
+    this.byKey = db.prepare<[string, string, number, number], { id: string }>(
+      'SELECT id FROM money_ledger WHERE scope = ? AND idem_key = ? AND at > ? AND at <= ? LIMIT 1',
+    );
     this.insert = db.prepare(
-      'INSERT INTO money_ledger (id, scope, currency, amount, tool, object_id, at) VALUES (?, ?, ?, ?, ?, ?, ?)',
+      "INSERT INTO money_ledger (id, scope, currency, amount, tool, object_id, idem_key, state, at) VALUES (?, ?, ?, ?, ?, ?, ?, 'reserved', ?)",
     );
     this.update = db.prepare(
-      'UPDATE money_ledger SET amount = ?, object_id = COALESCE(?, object_id) WHERE id = ?',
+      'UPDATE money_ledger SET state = ?, amount = COALESCE(?, amount), object_id = COALESCE(object_id, ?) WHERE id = ?',
     );
     this.remove = db.prepare('DELETE FROM money_ledger WHERE id = ?');
-    // IMMEDIATE: the check and the insert are one step even across processes sharing the file.
+    // IMMEDIATE: the checks and the insert are one step even across processes sharing the file.
     this.reserveTx = db.transaction((r: LedgerReservation): ReserveOutcome => {
-      const used = this.sumScope.get(r.scope, r.currency, r.now - r.windowMs, r.now)?.s ?? 0;
-      if (used + r.amount > r.limit) return { ok: false, used };
+      const from = r.now - r.windowMs;
+      const used = this.sumScope.get(r.scope, r.currency, from, r.now)?.s ?? 0;
+      const earlier = r.key ? this.byKey.get(r.scope, r.key, from, r.now) : undefined;
+      if (earlier) return { ok: true, id: earlier.id, used, amount: 0, repeat: true };
+      const counted = r.objectId ? (this.sumObject.get(r.scope, r.objectId, from, r.now)?.s ?? 0) : 0;
+      const amount = Math.max(0, r.amount - counted);
+      if (used + amount > r.limit) return { ok: false, used, amount };
       const id = randomUUID();
-      this.insert.run(id, r.scope, r.currency, r.amount, r.tool, r.objectId ?? null, r.now);
-      return { ok: true, id, used };
+      this.insert.run(id, r.scope, r.currency, amount, r.tool, r.objectId ?? null, r.key ?? null, r.now);
+      return { ok: true, id, used, amount, repeat: false };
     });
   }
 
@@ -129,8 +142,11 @@ class SqliteLedger implements MoneyLedger {
     return Promise.resolve(this.reserveTx.immediate(r));
   }
 
-  settle(id: string, final: { amount: number; objectId?: string }): Promise<void> {
-    this.update.run(final.amount, final.objectId ?? null, id);
+  settle(
+    id: string,
+    final: { state: 'settled' | 'unknown'; amount?: number; objectId?: string },
+  ): Promise<void> {
+    this.update.run(final.state, final.amount ?? null, final.objectId ?? null, id);
     return Promise.resolve();
   }
 
@@ -141,10 +157,6 @@ class SqliteLedger implements MoneyLedger {
 
   used(scope: string, currency: string, now: number, windowMs: number): Promise<number> {
     return Promise.resolve(this.sumScope.get(scope, currency, now - windowMs, now)?.s ?? 0);
-  }
-
-  countedFor(scope: string, objectId: string, now: number, windowMs: number): Promise<number> {
-    return Promise.resolve(this.sumObject.get(scope, objectId, now - windowMs, now)?.s ?? 0);
   }
 }
 

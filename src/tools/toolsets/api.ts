@@ -1,10 +1,9 @@
 import { redactSecrets } from '../../log.js';
 import { z } from 'zod';
-import { classify, docsUrl, match, search, searchDocs, type Endpoint } from '../../catalog/index.js';
-import { defineTool, READ, ToolInputError, type Money, type Tool, type ToolContext } from '../define-tool.js';
+import { docsUrl, match, search, searchDocs } from '../../catalog/index.js';
+import { classify, moneyFor } from '../../money/model.js';
+import { defineTool, READ, ToolInputError, type ToolContext } from '../define-tool.js';
 import { fitToBudget, project } from '../budget.js';
-import { paymentIntentTools, refundTools } from './payments.js';
-import { invoiceTools, subscriptionTools } from './billing.js';
 
 const LOCAL = { ...READ, openWorldHint: false };
 const paramsInput = z
@@ -41,63 +40,6 @@ const result = z.object({
   truncated: z.boolean(),
   note: z.string().nullable(),
 });
-
-/** Named tools whose money rules the generic write tool reuses, so a POST is capped and confirmed the same way. */
-const named = new Map<string, Tool>(
-  [...paymentIntentTools, ...refundTools, ...subscriptionTools, ...invoiceTools].map((t) => [t.name, t]),
-);
-const num = (v: unknown) =>
-  typeof v === 'number' ? v : typeof v === 'string' && /^\d+$/.test(v) ? Number(v) : undefined;
-
-async function moneyOf(
-  ep: Endpoint,
-  id: string | undefined,
-  p: Record<string, unknown>,
-  ctx: ToolContext,
-): Promise<Money | null> {
-  const via = (tool: string, args: Record<string, unknown>) => named.get(tool)!.money!(args, ctx);
-  switch (ep.id) {
-    case 'payment_intents.create':
-      return via('create_payment_intent', {
-        amount: num(p.amount),
-        currency: p.currency,
-        customer: p.customer,
-        confirm: p.confirm === true || p.confirm === 'true',
-      });
-    case 'payment_intents.confirm':
-      return via('confirm_payment_intent', { payment_intent: id });
-    case 'payment_intents.capture':
-      return via('capture_payment_intent', {
-        payment_intent: id,
-        amount_to_capture: num(p.amount_to_capture),
-      });
-    case 'refunds.create':
-      return via('create_refund', {
-        payment_intent: p.payment_intent,
-        charge: p.charge,
-        amount: num(p.amount),
-      });
-    case 'subscriptions.create':
-      return via('create_subscription', {
-        customer: p.customer,
-        items: p.items ?? [],
-        trial_period_days: num(p.trial_period_days),
-      });
-    case 'subscriptions.update':
-      return via('update_subscription', { subscription: id, items: p.items, trial_end: p.trial_end });
-    case 'invoices.finalizeInvoice':
-    case 'invoices.pay':
-      return via('finalize_invoice', { invoice: id });
-    default: {
-      // A money endpoint without an explicit amount (an optional-amount capture or reversal, say) still
-      // moves money: policy confirms it, and refuses it where caps are set.
-      const amount = num(p.amount);
-      const currency =
-        typeof p.currency === 'string' ? p.currency.toLowerCase() : (ctx.defaultCurrency ?? 'usd');
-      return amount !== undefined ? { amount, currency } : { amount: 0, currency, unknownAmount: true };
-    }
-  }
-}
 
 const RESOURCE_BY_PREFIX: Record<string, string> = {
   acct: '/v1/accounts',
@@ -254,26 +196,30 @@ export const apiTools = [
     output: result,
     async handler({ method, path, params, fields }, ctx) {
       endpointFor(method, path);
-      const raw = (await ctx.stripe.rawRequest(method, path, params ?? {}, ctx.request)) as Record<
-        string,
-        unknown
-      >;
+      const raw = (await ctx.stripe.rawRequest(
+        method,
+        path,
+        lowerCurrencies(params ?? {}),
+        ctx.request,
+      )) as Record<string, unknown>;
       return fitToBudget(project(stripLastResponse(raw), fields));
     },
     effect: ({ method, path }) => {
       const found = match(method, path);
-      const cls = found ? classify(found.endpoint) : 'write';
+      // An unknown path is refused by the handler; until then it counts as moving money (fail closed).
+      const cls = found ? classify(found.endpoint) : 'money';
       return { moneyMoving: cls === 'money', destructive: method === 'DELETE' || cls === 'money' };
     },
     money: async ({ method, path, params }, ctx) => {
-      const found = match(method, path);
-      if (!found || classify(found.endpoint) !== 'money') return null;
-      return moneyOf(
-        found.endpoint,
-        found.pathParams.id ?? Object.values(found.pathParams)[0],
-        params ?? {},
-        ctx,
-      );
+      const found = endpointFor(method, path);
+      if (classify(found.endpoint) !== 'money') return null;
+      try {
+        return await moneyFor(found.endpoint.id, { params: params ?? {}, id: found.pathParams.id }, ctx);
+      } catch (err) {
+        // Name the argument as the caller wrote it: params.amount, not amount.
+        if (err instanceof ToolInputError) throw new ToolInputError(`params.${err.param}`, err.message);
+        throw err;
+      }
     },
   }),
   defineTool({
@@ -408,4 +354,17 @@ function stripLastResponse(raw: Record<string, unknown>): Record<string, unknown
   const rest = { ...raw };
   delete rest.lastResponse;
   return rest;
+}
+
+/** Stripe reads currency codes in any case; sending them lowercase makes `USD` and `usd` one request (and one idempotency key). */
+function lowerCurrencies<T>(v: T): T {
+  if (Array.isArray(v)) return v.map(lowerCurrencies) as T;
+  if (v && typeof v === 'object')
+    return Object.fromEntries(
+      Object.entries(v).map(([k, x]) => [
+        k,
+        k === 'currency' && typeof x === 'string' ? x.toLowerCase() : lowerCurrencies(x),
+      ]),
+    ) as T;
+  return v;
 }

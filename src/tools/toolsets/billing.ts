@@ -1,7 +1,7 @@
 import { z } from 'zod';
+import { moneyFor } from '../../money/model.js';
 import { CREATE, defineTool, DESTRUCTIVE, READ, ToolInputError, UPDATE } from '../define-tool.js';
 import {
-  idOf,
   amountInput,
   currencyInput,
   dispute,
@@ -55,14 +55,12 @@ export const subscriptionTools = [
       const params = { ...args, ...(coupon ? { discounts: [{ coupon }] } : {}), expand: expandInvoice };
       return subscription(await ctx.stripe.subscriptions.create(params, ctx.request));
     },
-    // The first period's charge; nothing moves now during a trial.
-    money: async (a, ctx) => {
-      const prices = await Promise.all(a.items.map((i) => ctx.stripe.prices.retrieve(i.price)));
-      const amount = a.trial_period_days
-        ? 0
-        : prices.reduce((s, p, i) => s + (p.unit_amount ?? 0) * (a.items[i]!.quantity ?? 1), 0);
-      return { amount, currency: prices[0]!.currency, customer: a.customer };
-    },
+    money: ({ coupon, ...params }, ctx) =>
+      moneyFor(
+        'subscriptions.create',
+        { params: { ...params, ...(coupon ? { discounts: [{ coupon }] } : {}) } },
+        ctx,
+      ),
   }),
   defineTool({
     name: 'retrieve_subscription',
@@ -110,38 +108,7 @@ export const subscriptionTools = [
         await ctx.stripe.subscriptions.update(id, { ...args, expand: expandInvoice }, ctx.request),
       );
     },
-    // A change of prices or quantities, or ending a trial, bills the new per-period total.
-    money: async (a, ctx) => {
-      if (!a.items && a.trial_end === undefined) return null;
-      const sub = await ctx.stripe.subscriptions.retrieve(a.subscription);
-      const lines = new Map(
-        sub.items.data.map((it) => [
-          it.id,
-          { price: it.price.id, unit: it.price.unit_amount ?? 0, quantity: it.quantity ?? 1 },
-        ]),
-      );
-      for (const change of a.items ?? []) {
-        const unit = change.price
-          ? ((await ctx.stripe.prices.retrieve(change.price)).unit_amount ?? 0)
-          : undefined;
-        const current = change.id ? lines.get(change.id) : undefined;
-        if (change.deleted && change.id) lines.delete(change.id);
-        else if (current) {
-          lines.set(change.id!, {
-            price: change.price ?? current.price,
-            unit: unit ?? current.unit,
-            quantity: change.quantity ?? current.quantity,
-          });
-        } else if (change.price)
-          lines.set(`new:${change.price}`, {
-            price: change.price,
-            unit: unit ?? 0,
-            quantity: change.quantity ?? 1,
-          });
-      }
-      const amount = [...lines.values()].reduce((s, l) => s + l.unit * l.quantity, 0);
-      return { amount, currency: sub.currency, objectId: sub.id, customer: idOf(sub.customer) };
-    },
+    money: ({ subscription: id, ...params }, ctx) => moneyFor('subscriptions.update', { params, id }, ctx),
   }),
   defineTool({
     name: 'cancel_subscription',
@@ -182,6 +149,16 @@ export const subscriptionTools = [
       );
       return subscription(s);
     },
+    // Ending now with invoice_now bills pending usage and prorations at once.
+    effect: (a) => ({ moneyMoving: a.immediately === true && a.invoice_now === true, destructive: true }),
+    money: (a, ctx) =>
+      a.immediately
+        ? moneyFor(
+            'subscriptions.cancel',
+            { params: { invoice_now: a.invoice_now }, id: a.subscription },
+            ctx,
+          )
+        : Promise.resolve(null),
   }),
   defineTool({
     name: 'list_subscriptions',
@@ -245,6 +222,9 @@ export const invoiceTools = [
       const params = { auto_advance: false, pending_invoice_items_behavior: 'include' as const, ...args };
       return invoice(await ctx.stripe.invoices.create(params, ctx.request));
     },
+    // With auto_advance, Stripe finalizes and collects the invoice itself about an hour later.
+    effect: (a) => ({ moneyMoving: a.auto_advance === true, destructive: false }),
+    money: (params, ctx) => moneyFor('invoices.create', { params }, ctx),
   }),
   defineTool({
     name: 'create_invoice_item',
@@ -285,15 +265,7 @@ export const invoiceTools = [
     async handler({ invoice: id, ...args }, ctx) {
       return invoice(await ctx.stripe.invoices.finalizeInvoice(id, args, ctx.request));
     },
-    money: async (a, ctx) => {
-      const inv = await ctx.stripe.invoices.retrieve(a.invoice);
-      return {
-        amount: inv.amount_due,
-        currency: inv.currency,
-        objectId: inv.id,
-        customer: idOf(inv.customer),
-      };
-    },
+    money: ({ invoice: id, ...params }, ctx) => moneyFor('invoices.finalizeInvoice', { params, id }, ctx),
   }),
   defineTool({
     name: 'list_invoices',

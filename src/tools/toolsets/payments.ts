@@ -1,7 +1,7 @@
 import { z } from 'zod';
+import { moneyFor } from '../../money/model.js';
 import { CREATE, defineTool, DESTRUCTIVE, READ, ToolInputError, UPDATE } from '../define-tool.js';
 import {
-  idOf,
   amountInput,
   currencyInput,
   listInput,
@@ -55,13 +55,10 @@ export const paymentIntentTools = [
         ),
       );
     },
-    // Money moves only when the intent is confirmed in the same call.
-    money: (a, ctx) =>
-      Promise.resolve(
-        a.confirm
-          ? { amount: a.amount, currency: ctx.currency(a.currency), customer: a.customer ?? null }
-          : null,
-      ),
+    money: async (a, ctx) => {
+      const money = await moneyFor('payment_intents.create', { params: a }, ctx);
+      return money && { ...money, customer: a.customer ?? null };
+    },
   }),
   defineTool({
     name: 'retrieve_payment_intent',
@@ -93,10 +90,8 @@ export const paymentIntentTools = [
     async handler({ payment_intent, ...args }, ctx) {
       return paymentIntent(await ctx.stripe.paymentIntents.confirm(payment_intent, args, ctx.request));
     },
-    money: async (a, ctx) => {
-      const pi = await ctx.stripe.paymentIntents.retrieve(a.payment_intent);
-      return { amount: pi.amount, currency: pi.currency, objectId: pi.id, customer: idOf(pi.customer) };
-    },
+    money: ({ payment_intent, ...params }, ctx) =>
+      moneyFor('payment_intents.confirm', { params, id: payment_intent }, ctx),
   }),
   defineTool({
     name: 'capture_payment_intent',
@@ -110,15 +105,8 @@ export const paymentIntentTools = [
     async handler({ payment_intent, ...args }, ctx) {
       return paymentIntent(await ctx.stripe.paymentIntents.capture(payment_intent, args, ctx.request));
     },
-    money: async (a, ctx) => {
-      const pi = await ctx.stripe.paymentIntents.retrieve(a.payment_intent);
-      return {
-        amount: a.amount_to_capture ?? pi.amount_capturable,
-        currency: pi.currency,
-        objectId: pi.id,
-        customer: idOf(pi.customer),
-      };
-    },
+    money: ({ payment_intent, ...params }, ctx) =>
+      moneyFor('payment_intents.capture', { params, id: payment_intent }, ctx),
   }),
   defineTool({
     name: 'cancel_payment_intent',
@@ -229,18 +217,7 @@ export const refundTools = [
         );
       return refund(await ctx.stripe.refunds.create(args, ctx.request));
     },
-    // A full refund returns whatever is still refundable on the charge.
-    money: async (a, ctx) => {
-      const charge = a.payment_intent
-        ? (await ctx.stripe.paymentIntents.retrieve(a.payment_intent, { expand: ['latest_charge'] }))
-            .latest_charge
-        : a.charge
-          ? await ctx.stripe.charges.retrieve(a.charge)
-          : null;
-      if (!charge || typeof charge === 'string') return null;
-      const refundable = charge.amount_captured - charge.amount_refunded;
-      return { amount: a.amount ?? refundable, currency: charge.currency, customer: idOf(charge.customer) };
-    },
+    money: (params, ctx) => moneyFor('refunds.create', { params }, ctx),
   }),
   defineTool({
     name: 'list_refunds',
