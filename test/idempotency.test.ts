@@ -116,8 +116,61 @@ describe('idempotency', () => {
       const b = await off.call('create_customer', args);
       expect(b.data.id).not.toBe(a.data.id);
       expect(writesSeen(sandbox, '/v1/customers')).toBeGreaterThan(1);
+      // A key the caller gives is still sent: the repeat is replayed.
+      const c = await off.call('create_customer', { ...args, idempotency_key: 'explicit-1' });
+      const d = await off.call('create_customer', { ...args, idempotency_key: 'explicit-1' });
+      expect(d.data.id).toBe(c.data.id);
+      expect(sandbox.state.requestLog.at(-1)!.idempotencyKey).toBe('explicit-1');
     } finally {
       await off.close();
+    }
+  });
+
+  it('the key depends only on the request Stripe receives: each pair of ways to ask makes one payment intent', async () => {
+    const base = { amount: 2468, payment_method: 'pm_card_visa', confirm: true };
+    const generic = (params: Record<string, unknown>, extra: Record<string, unknown> = {}) =>
+      s.call('stripe_api_write', {
+        method: 'POST',
+        path: '/v1/payment_intents',
+        params: { automatic_payment_methods: { enabled: true, allow_redirects: 'never' }, ...params },
+        ...extra,
+      });
+    const pairs: [string, () => Promise<string>, () => Promise<string>][] = [
+      [
+        'fields added',
+        async () => (await generic({ ...base, currency: 'usd', description: 'p1' })).data.result.id,
+        async () =>
+          (await generic({ ...base, currency: 'usd', description: 'p1' }, { fields: ['id'] })).data.result.id,
+      ],
+      [
+        'usd vs USD',
+        async () => (await generic({ ...base, currency: 'usd', description: 'p2' })).data.result.id,
+        async () => (await generic({ ...base, currency: 'USD', description: 'p2' })).data.result.id,
+      ],
+      [
+        'currency given vs the server default',
+        async () =>
+          (await s.call('create_payment_intent', { ...base, currency: 'usd', description: 'p3' })).data.id,
+        async () => (await s.call('create_payment_intent', { ...base, description: 'p3' })).data.id,
+      ],
+      [
+        'the named tool vs stripe_api_write',
+        async () => (await s.call('create_payment_intent', { ...base, description: 'p4' })).data.id,
+        async () => (await generic({ ...base, currency: 'usd', description: 'p4' })).data.result.id,
+      ],
+      [
+        'true vs "true"',
+        async () => (await generic({ ...base, currency: 'usd', description: 'p5' })).data.result.id,
+        async () =>
+          (await generic({ ...base, confirm: 'true', currency: 'usd', description: 'p5' })).data.result.id,
+      ],
+    ];
+    for (const [label, first, second] of pairs) {
+      const before = countIntents();
+      const a = await first();
+      const b = await second();
+      expect(b, label).toBe(a);
+      expect(countIntents(), label).toBe(before + 1);
     }
   });
 });
