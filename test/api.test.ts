@@ -175,6 +175,55 @@ describe('generic tools through a real client', () => {
     expect(wrong.text).toMatch(/no POST endpoint/);
   });
 
+  it('stripe_api_write: DELETE takes its parameters (in the query string, as Stripe reads them)', async () => {
+    const c = await s.stripe.customers.create({ email: 'del@example.com' });
+    const pm = await s.stripe.paymentMethods.attach('pm_card_visa', { customer: c.id });
+    const price = await s.stripe.prices.create({
+      currency: 'usd',
+      unit_amount: 700,
+      recurring: { interval: 'month' },
+      product_data: { name: 'Cancel me' },
+    });
+    const sub = await s.stripe.subscriptions.create({
+      customer: c.id,
+      items: [{ price: price.id }],
+      default_payment_method: pm.id,
+    });
+    const del = await s.call('stripe_api_write', {
+      method: 'DELETE',
+      path: `/v1/subscriptions/${sub.id}`,
+      params: { prorate: true, cancellation_details: { comment: 'moving on' } },
+    });
+    expect(del.isError, del.text).toBe(false);
+    expect(del.data.result).toMatchObject({ id: sub.id, status: 'canceled' });
+  });
+
+  it('stripe_api_write refuses parameters the endpoint does not take, naming the nearest and sending nothing', async () => {
+    const before = writesSeen(s.sandbox);
+    const typo = await s.call('stripe_api_write', {
+      method: 'POST',
+      path: '/v1/customers',
+      params: { emial: 'typo@example.com' },
+    });
+    expect(typo.isError).toBe(true);
+    expect(typo.text).toContain('POST /v1/customers has no parameter "emial". Did you mean "email"?');
+    expect(typo.text).toContain('It takes: address, balance');
+    const renamed = await s.call('stripe_api_write', {
+      method: 'POST',
+      path: '/v1/promotion_codes',
+      params: { coupon: 'co_1', code: 'X' },
+    });
+    expect(renamed.text).toMatch(/has no parameter "coupon".*It takes: promotion,/);
+    const nested = await s.call('stripe_api_write', {
+      method: 'POST',
+      path: '/v1/customers',
+      params: { address: { zip: '12345' } },
+    });
+    expect(nested.text).toContain('"params.address.zip"');
+    expect(nested.text).toContain('It takes: city, country, line1, line2, postal_code, state');
+    expect(writesSeen(s.sandbox)).toBe(before);
+  });
+
   it('search_stripe_resources: the Search query language, with pagination', async () => {
     for (const n of [1, 2, 3])
       await s.stripe.customers.create({ email: `searcher${n}@example.com`, metadata: { team: 'blue' } });

@@ -363,6 +363,21 @@ describe('checkout and portal', () => {
     expect(portal.url).toMatch(/^https:\/\/billing\.stripe\.com\//);
     expect(portal.customer).toBe(c.id);
   });
+
+  it('Checkout takes inline price_data line items (no price created beforehand)', async () => {
+    const pay = await ok('create_checkout_session', {
+      mode: 'payment',
+      line_items: [
+        { price_data: { unit_amount: 1250, product_data: { name: 'Consulting hour' } }, quantity: 2 },
+      ],
+    });
+    expect(pay).toMatchObject({ amount_total: 2500, currency: 'usd' });
+    const both = await s.call('create_checkout_session', {
+      mode: 'payment',
+      line_items: [{ price: 'price_1', price_data: { unit_amount: 1, product: 'prod_1' } }],
+    });
+    expect(both.text).toContain('"line_items.0": pass exactly one of price (price_…) or price_data.');
+  });
 });
 
 describe('coverage', () => {

@@ -168,8 +168,13 @@ export function lineItems(
     const item = (raw ?? {}) as Params;
     const param = `line_items[${i}][price]`;
     const priceId = str(item, 'price');
-    if (!priceId) throw invalid(`Missing required param: ${param}.`, param, 'parameter_missing');
-    const price = requireActivePrice(store, priceId, param);
+    const priceData = obj(item, 'price_data');
+    if (priceId && priceData)
+      throw invalid(`You may only specify one of these parameters: price, price_data.`, param);
+    if (!priceId && !priceData)
+      throw invalid(`Missing required param: ${param}.`, param, 'parameter_missing');
+    // An inline price, as Stripe makes one for price_data.
+    const price = priceData ? createPrice(store, priceData) : requireActivePrice(store, priceId!, param);
     const quantity = int(item, 'quantity', { min: 1, max: 999_999 }) ?? 1;
     return { price, quantity };
   });

@@ -1,6 +1,6 @@
 import { redactSecrets } from '../../log.js';
 import { z } from 'zod';
-import { docsUrl, match, search, searchDocs } from '../../catalog/index.js';
+import { docsUrl, match, search, searchDocs, type Endpoint } from '../../catalog/index.js';
 import { classify, moneyFor } from '../../money/model.js';
 import { defineTool, READ, ToolInputError, type ToolContext } from '../define-tool.js';
 import { fitToBudget, project } from '../budget.js';
@@ -195,13 +195,15 @@ export const apiTools = [
     },
     output: result,
     async handler({ method, path, params, fields }, ctx) {
-      endpointFor(method, path);
-      const raw = (await ctx.stripe.rawRequest(
-        method,
-        path,
-        lowerCurrencies(params ?? {}),
-        ctx.request,
-      )) as Record<string, unknown>;
+      const { endpoint } = endpointFor(method, path);
+      checkParamNames(endpoint, params ?? {});
+      const sent = lowerCurrencies(params ?? {});
+      // The SDK sends parameters in the body only for POST; a DELETE takes them in the query string.
+      const raw = (
+        method === 'DELETE'
+          ? await ctx.stripe.rawRequest('DELETE', `${path}${await queryOf(sent)}`, undefined, ctx.request)
+          : await ctx.stripe.rawRequest(method, path, sent, ctx.request)
+      ) as Record<string, unknown>;
       return fitToBudget(project(stripLastResponse(raw), fields));
     },
     effect: ({ method, path }) => {
@@ -340,13 +342,68 @@ async function getRaw(
   path: string,
   params?: Record<string, unknown>,
 ): Promise<Record<string, unknown>> {
-  let query = '';
-  if (params && Object.keys(params).length) {
-    // Loaded on first use: qs and its dependencies cost start-up time a server may never need.
-    const { default: qs } = await import('qs');
-    query = `?${qs.stringify(params, { arrayFormat: 'indices' })}`;
+  return (await ctx.stripe.rawRequest('GET', `${path}${await queryOf(params)}`, undefined)) as Record<
+    string,
+    unknown
+  >;
+}
+
+/** `?a=1&b[c]=2`, in Stripe's bracket encoding; empty without parameters. */
+async function queryOf(params: Record<string, unknown> | undefined): Promise<string> {
+  if (!params || Object.keys(params).length === 0) return '';
+  // Loaded on first use: qs and its dependencies cost start-up time a server may never need.
+  const { default: qs } = await import('qs');
+  return `?${qs.stringify(params, { arrayFormat: 'indices' })}`;
+}
+
+/**
+ * Parameters the endpoint does not take are refused before anything is sent (Stripe would create a
+ * customer without the email given as `emial`), at the top level and one level down where the catalog
+ * knows the keys, naming the accepted names and the nearest one.
+ */
+function checkParamNames(ep: Endpoint, params: Record<string, unknown>): void {
+  const known = new Map(ep.params.map((p) => [p.n, p]));
+  for (const [name, value] of Object.entries(params)) {
+    if (name === 'expand') continue;
+    const p = known.get(name);
+    if (!p) throw unknownParam(ep, `params.${name}`, name, [...known.keys()]);
+    if (p.k && value && typeof value === 'object' && !Array.isArray(value)) {
+      for (const sub of Object.keys(value)) {
+        if (!p.k.includes(sub)) throw unknownParam(ep, `params.${name}.${sub}`, sub, p.k);
+      }
+    }
   }
-  return (await ctx.stripe.rawRequest('GET', `${path}${query}`, undefined)) as Record<string, unknown>;
+}
+
+function unknownParam(ep: Endpoint, at: string, name: string, accepted: string[]): ToolInputError {
+  const near = nearest(name, accepted);
+  return new ToolInputError(
+    at,
+    `${ep.method} ${ep.path} has no parameter "${name}".${near ? ` Did you mean "${near}"?` : ''} ${
+      accepted.length ? `It takes: ${accepted.join(', ')}.` : 'It takes no parameters (besides expand).'
+    } See stripe_api_details for their types.`,
+  );
+}
+
+/** The accepted name closest to `name` by edit distance, if it is close enough to be a likely typo. */
+function nearest(name: string, accepted: string[]): string | undefined {
+  let best: { n: string; d: number } | undefined;
+  for (const n of accepted) {
+    const d = editDistance(name.toLowerCase(), n.toLowerCase());
+    if (!best || d < best.d) best = { n, d };
+  }
+  return best && best.d <= Math.max(2, Math.floor(name.length / 3)) ? best.n : undefined;
+}
+
+function editDistance(a: string, b: string): number {
+  let prev = Array.from({ length: b.length + 1 }, (_, j) => j);
+  for (let i = 1; i <= a.length; i++) {
+    const row = [i];
+    for (let j = 1; j <= b.length; j++)
+      row[j] = Math.min(prev[j]! + 1, row[j - 1]! + 1, prev[j - 1]! + (a[i - 1] === b[j - 1] ? 0 : 1));
+    prev = row;
+  }
+  return prev[b.length]!;
 }
 
 /** The SDK attaches `lastResponse` (headers) to raw results; it is not Stripe's object. */

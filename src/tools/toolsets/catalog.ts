@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { CREATE, defineTool, READ, ToolInputError } from '../define-tool.js';
+import { CREATE, defineTool, READ, ToolInputError, type ToolContext } from '../define-tool.js';
 import {
   amountInput,
   coupon,
@@ -25,9 +25,44 @@ const recurring = z
 
 export const lineItemsInput = z
   .array(
-    z.object({ price: z.string().describe('price_…'), quantity: z.number().int().positive().optional() }),
+    z.object({
+      price: z.string().optional().describe('price_…, or price_data'),
+      price_data: z
+        .object({
+          currency: currencyInput,
+          unit_amount: amountInput,
+          product: z.string().optional().describe('prod_…, or product_data'),
+          product_data: z.object({ name: z.string().min(1), description: z.string().optional() }).optional(),
+          recurring: z.object({ interval: z.enum(['day', 'week', 'month', 'year']) }).optional(),
+        })
+        .optional()
+        .describe('An inline price'),
+      quantity: z.number().int().positive().optional(),
+    }),
   )
   .min(1);
+
+type LineItemInput = z.output<typeof lineItemsInput>[number];
+
+/** Line items as Stripe takes them: each a price id or an inline price_data (with the default currency). */
+export function lineItemsParams(items: LineItemInput[], ctx: ToolContext) {
+  return items.map((item, i) => {
+    if (!item.price === !item.price_data)
+      throw new ToolInputError(`line_items.${i}`, 'pass exactly one of price (price_…) or price_data.');
+    if (item.price_data && !item.price_data.product === !item.price_data.product_data)
+      throw new ToolInputError(
+        `line_items.${i}.price_data`,
+        'pass exactly one of product (prod_…) or product_data.',
+      );
+    return {
+      ...(item.price ? { price: item.price } : {}),
+      ...(item.price_data
+        ? { price_data: { ...item.price_data, currency: ctx.currency(item.price_data.currency) } }
+        : {}),
+      quantity: item.quantity ?? 1,
+    };
+  });
+}
 
 export const catalogTools = [
   defineTool({
@@ -178,8 +213,10 @@ export const catalogTools = [
     },
     output: z.object({ id: z.string(), url: z.string(), active: z.boolean(), currency: z.string() }),
     async handler({ line_items, ...args }, ctx) {
-      const items = line_items.map((i) => ({ price: i.price, quantity: i.quantity ?? 1 }));
-      const link = await ctx.stripe.paymentLinks.create({ ...args, line_items: items }, ctx.request);
+      const link = await ctx.stripe.paymentLinks.create(
+        { ...args, line_items: lineItemsParams(line_items, ctx) },
+        ctx.request,
+      );
       return { id: link.id, url: link.url, active: link.active, currency: link.currency };
     },
   }),

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { CREATE, defineTool } from '../define-tool.js';
 import { metadataInput } from '../shapes.js';
-import { lineItemsInput } from './catalog.js';
+import { lineItemsInput, lineItemsParams } from './catalog.js';
 
 export const sessionTools = [
   defineTool({
@@ -41,7 +41,7 @@ export const sessionTools = [
       const s = await ctx.stripe.checkout.sessions.create(
         {
           ...args,
-          line_items: line_items.map((i) => ({ price: i.price, quantity: i.quantity ?? 1 })),
+          line_items: lineItemsParams(line_items, ctx),
           ...(coupon ? { discounts: [{ coupon }] } : {}),
           ...(trial_period_days ? { subscription_data: { trial_period_days } } : {}),
         },
