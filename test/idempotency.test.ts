@@ -138,31 +138,34 @@ describe('idempotency', () => {
     const pairs: [string, () => Promise<string>, () => Promise<string>][] = [
       [
         'fields added',
-        async () => (await generic({ ...base, currency: 'usd', description: 'p1' })).data.result.id,
+        async () => (await generic({ ...base, currency: 'usd', description: 'p1' })).data.result.id as string,
         async () =>
-          (await generic({ ...base, currency: 'usd', description: 'p1' }, { fields: ['id'] })).data.result.id,
+          (await generic({ ...base, currency: 'usd', description: 'p1' }, { fields: ['id'] })).data.result
+            .id as string,
       ],
       [
         'usd vs USD',
-        async () => (await generic({ ...base, currency: 'usd', description: 'p2' })).data.result.id,
-        async () => (await generic({ ...base, currency: 'USD', description: 'p2' })).data.result.id,
+        async () => (await generic({ ...base, currency: 'usd', description: 'p2' })).data.result.id as string,
+        async () => (await generic({ ...base, currency: 'USD', description: 'p2' })).data.result.id as string,
       ],
       [
         'currency given vs the server default',
         async () =>
-          (await s.call('create_payment_intent', { ...base, currency: 'usd', description: 'p3' })).data.id,
-        async () => (await s.call('create_payment_intent', { ...base, description: 'p3' })).data.id,
+          (await s.call('create_payment_intent', { ...base, currency: 'usd', description: 'p3' })).data
+            .id as string,
+        async () => (await s.call('create_payment_intent', { ...base, description: 'p3' })).data.id as string,
       ],
       [
         'the named tool vs stripe_api_write',
-        async () => (await s.call('create_payment_intent', { ...base, description: 'p4' })).data.id,
-        async () => (await generic({ ...base, currency: 'usd', description: 'p4' })).data.result.id,
+        async () => (await s.call('create_payment_intent', { ...base, description: 'p4' })).data.id as string,
+        async () => (await generic({ ...base, currency: 'usd', description: 'p4' })).data.result.id as string,
       ],
       [
         'true vs "true"',
-        async () => (await generic({ ...base, currency: 'usd', description: 'p5' })).data.result.id,
+        async () => (await generic({ ...base, currency: 'usd', description: 'p5' })).data.result.id as string,
         async () =>
-          (await generic({ ...base, confirm: 'true', currency: 'usd', description: 'p5' })).data.result.id,
+          (await generic({ ...base, confirm: 'true', currency: 'usd', description: 'p5' })).data.result
+            .id as string,
       ],
     ];
     for (const [label, first, second] of pairs) {
