@@ -30,7 +30,15 @@ const INSTRUCTIONS = [
 export function buildServer(deps: ServerDeps): McpServer {
   const server = new McpServer(
     { name: PRODUCT_NAME, version: VERSION, title: 'Stripe' },
-    { capabilities: { tools: {}, resources: {}, prompts: {} }, instructions: INSTRUCTIONS },
+    {
+      // The lists are fixed for the life of a server: nothing to be notified of.
+      capabilities: {
+        tools: { listChanged: false },
+        resources: { listChanged: false },
+        prompts: { listChanged: false },
+      },
+      instructions: INSTRUCTIONS,
+    },
   );
   const runnerDeps: RunnerDeps = { ...deps.runner, stripe: deps.stripe, logger: deps.logger };
   // Without an event log there is nothing for the event tools to read.

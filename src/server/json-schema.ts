@@ -33,9 +33,18 @@ const SAFE = Number.MAX_SAFE_INTEGER;
  * (`additionalProperties: false`, `propertyNames`, `required`), and nullable scalars become
  * `"type": ["string", "null"]` instead of an `anyOf`.
  */
-function trim(node: Record<string, unknown>, io: 'input' | 'output'): Record<string, unknown> {
+function trim(
+  node: Record<string, unknown>,
+  io: 'input' | 'output',
+  /** `node` is a `properties` map: its keys are property names (even `required`), not keywords. */
+  names = false,
+): Record<string, unknown> {
   const out: Record<string, unknown> = {};
   for (const [k, v] of Object.entries(node)) {
+    if (names) {
+      out[k] = v && typeof v === 'object' ? trim(v as Record<string, unknown>, io) : v;
+      continue;
+    }
     if (k === '$schema') continue;
     if ((k === 'maximum' && v === SAFE) || (k === 'minimum' && v === -SAFE)) continue;
     if (io === 'output' && (k === 'additionalProperties' || k === 'propertyNames' || k === 'required'))
@@ -44,7 +53,7 @@ function trim(node: Record<string, unknown>, io: 'input' | 'output'): Record<str
       out[k] = v.map((x: unknown) =>
         x && typeof x === 'object' ? trim(x as Record<string, unknown>, io) : x,
       );
-    else if (v && typeof v === 'object') out[k] = trim(v as Record<string, unknown>, io);
+    else if (v && typeof v === 'object') out[k] = trim(v as Record<string, unknown>, io, k === 'properties');
     else out[k] = v;
   }
   const any = out.anyOf as Record<string, unknown>[] | undefined;

@@ -111,9 +111,33 @@ export async function runTool(
     return result;
   } finally {
     audit.durationMs = Date.now() - started;
-    await deps.audit
-      ?.append(audit)
-      .catch((error: unknown) => deps.logger.error('audit append failed', { tool: tool.name, error }));
+    if (deps.audit) await appendAudit(deps.audit, audit, deps.logger);
+  }
+}
+
+/** Waits before each further try to store an audit record the store refused (locked, full). */
+const AUDIT_RETRY_MS = [250, 2_000, 10_000, 60_000];
+
+/**
+ * An audit record is stored, or retried later: a store that throws (even synchronously, as SQLite
+ * does when locked) never turns a call's result into an error, least of all after Stripe did the write.
+ */
+async function appendAudit(log: AuditLog, record: AuditRecord, logger: Logger, attempt = 0): Promise<void> {
+  try {
+    await log.append(record);
+    if (attempt > 0) logger.info('audit record stored after a retry', { tool: record.tool, attempt });
+  } catch (error) {
+    const wait = AUDIT_RETRY_MS[attempt];
+    logger.error(
+      wait === undefined ? 'audit append failed; record dropped' : 'audit append failed; will retry',
+      {
+        tool: record.tool,
+        attempt,
+        error,
+      },
+    );
+    if (wait !== undefined)
+      setTimeout(() => void appendAudit(log, record, logger, attempt + 1), wait).unref();
   }
 }
 
@@ -306,23 +330,34 @@ async function execute(
     const idempotencyKey = record.keys[0] ?? given;
     if (idempotencyKey) audit.idempotencyKey = idempotencyKey;
     if (reservation) {
-      // A replay moved nothing now: what it replays was counted when it ran (or before this window).
-      if (onlyReplayed(record) && reservation.fresh) await reservation.ledger.release(reservation.id);
-      else
-        await reservation.ledger.settle(reservation.id, {
-          state: 'settled',
-          objectId: money!.objectId ?? idOfResult(value),
-        });
+      try {
+        // A replay moved nothing now: what it replays was counted when it ran (or before this window).
+        if (onlyReplayed(record) && reservation.fresh) await reservation.ledger.release(reservation.id);
+        else
+          await reservation.ledger.settle(reservation.id, {
+            state: 'settled',
+            objectId: money!.objectId ?? idOfResult(value),
+          });
+      } catch (error) {
+        // The write happened: say so. The reservation stays as it was, so it keeps counting (the safe side).
+        deps.logger.error('ledger settle failed after a completed call', { tool: tool.name, error });
+      }
     }
 
-    // 5. Shape the output to the declared schema.
-    const shaped = tool.output.safeParse(value);
-    if (!shaped.success) {
-      throw new Error(`output of ${tool.name} did not match its schema: ${z.prettifyError(shaped.error)}`);
-    }
+    // 5. Shape the output to the declared schema. What Stripe left out is null; what still does not
+    // fit is returned as known (a call that happened is never reported as a failure).
+    const shaped = shapeOutput(tool, value);
+    if (shaped.mismatch)
+      deps.logger.warn('tool output did not match its schema', { tool: tool.name, issues: shaped.mismatch });
     const structured = withinBudget(redactPii(shaped.data, deps.policy.redact));
     const content: CallToolResult['content'] = [{ type: 'text', text: JSON.stringify(structured.value) }];
     if (structured.note) content.push({ type: 'text', text: structured.note });
+    if (shaped.mismatch) {
+      content.push({
+        type: 'text',
+        text: `${tool.access.write ? 'The call was done at Stripe. ' : ''}Some fields of the result were missing or not of the expected type (${shaped.mismatch}); it is returned as Stripe gave it.`,
+      });
+    }
     if (replayed) {
       content.push({
         type: 'text',
@@ -345,6 +380,60 @@ interface Reservation {
   id: string;
   /** False when an earlier call with the same key holds the entry: this call counted nothing more. */
   fresh: boolean;
+}
+
+/** The handler's value in the tool's output shape, filling what Stripe left out with null where the shape allows it. */
+function shapeOutput(tool: Tool, value: unknown): { data: Record<string, unknown>; mismatch?: string } {
+  let current = value;
+  for (let round = 0; round < 4; round++) {
+    const parsed = tool.output.safeParse(current);
+    if (parsed.success) return { data: parsed.data };
+    const missing = parsed.error.issues.filter(
+      (i) => i.code === 'invalid_type' && i.path.length > 0 && valueAt(current, i.path) === undefined,
+    );
+    const next = structuredClone(current) as Record<string, unknown>;
+    let filled = 0;
+    for (const issue of missing) {
+      const nullable = tool.output.safeParse(setAt(structuredClone(next), issue.path, null));
+      const stillThere = !nullable.success && nullable.error.issues.some((j) => samePath(j.path, issue.path));
+      if (!stillThere) {
+        setAt(next, issue.path, null);
+        filled++;
+      }
+    }
+    if (filled === 0) {
+      const paths = parsed.error.issues.map((i) => i.path.map(String).join('.') || '(result)');
+      const data =
+        current && typeof current === 'object' && !Array.isArray(current)
+          ? (current as Record<string, unknown>)
+          : { result: current };
+      return { data, mismatch: [...new Set(paths)].slice(0, 10).join(', ') };
+    }
+    current = next;
+  }
+  return { data: current as Record<string, unknown>, mismatch: '(result)' };
+}
+
+const samePath = (a: readonly PropertyKey[], b: readonly PropertyKey[]) =>
+  a.length === b.length && a.every((k, i) => k === b[i]);
+
+function valueAt(v: unknown, path: readonly PropertyKey[]): unknown {
+  let cur = v;
+  for (const k of path) {
+    if (!cur || typeof cur !== 'object') return undefined;
+    cur = (cur as Record<PropertyKey, unknown>)[k];
+  }
+  return cur;
+}
+
+function setAt<T>(root: T, path: readonly PropertyKey[], value: unknown): T {
+  let cur = root as Record<PropertyKey, unknown>;
+  for (const k of path.slice(0, -1)) {
+    if (!cur[k] || typeof cur[k] !== 'object') return root;
+    cur = cur[k] as Record<PropertyKey, unknown>;
+  }
+  cur[path.at(-1)!] = value;
+  return root;
 }
 
 /**
