@@ -56,3 +56,61 @@ describe('PCI guard through the MCP client', () => {
     expect(r.isError, r.text).toBe(false);
   });
 });
+
+describe('card data never reaches the audit log or an agent', () => {
+  it('a refused call with CVC and expiry in any encoding is audited with them masked', async () => {
+    const { createMemoryStore } = await import('../src/storage/memory/index.js');
+    const store = createMemoryStore();
+    const st = await startStack({ reuse: s.sandbox, runner: { audit: store.audit } });
+    try {
+      for (const args of [
+        { metadata: { card: { cvc: '987', exp_month: '11' } } },
+        { metadata: { 'card[cvc]': '987', 'card[exp_month]': '11' } },
+        { metadata: { card_cvc: '987' } },
+        { description: 'card ４２４２ ４２４２ ４２４２ ４２４２ cvc 987' },
+      ]) {
+        const r = await st.call('create_customer', args);
+        expect(r.isError).toBe(true);
+      }
+      const audited = JSON.stringify(await store.audit.query({}));
+      expect(audited).not.toContain('987');
+      expect(audited).not.toMatch(/4242|４２４２/);
+      expect(audited).toContain('[card data removed]');
+    } finally {
+      await st.close();
+    }
+  });
+
+  it('a card number inside Stripe data (an event payload) is masked in list_events and get_object_state', async () => {
+    const { MemoryEventLog } = await import('../src/storage/memory/index.js');
+    const { EventFeed } = await import('../src/webhooks/feed.js');
+    const log = new MemoryEventLog();
+    const object = { id: 'cus_leaky', object: 'customer', description: 'called in with 4242 4242 4242 4242' };
+    await log.append({
+      id: 'evt_leaky',
+      type: 'customer.updated',
+      apiVersion: null,
+      livemode: false,
+      account: null,
+      objectType: 'customer',
+      objectId: 'cus_leaky',
+      created: 1_700_000_000,
+      receivedAt: Date.now(),
+      payload: { id: 'evt_leaky', object: 'event', type: 'customer.updated', data: { object } },
+    });
+    const st = await startStack({ reuse: s.sandbox, runner: { events: new EventFeed(log, 50) } });
+    try {
+      for (const [tool, args] of [
+        ['list_events', {}],
+        ['get_object_state', { id: 'cus_leaky' }],
+      ] as const) {
+        const r = await st.call(tool, args);
+        expect(r.isError, r.text).toBe(false);
+        expect(r.text, tool).not.toContain('4242');
+        expect(JSON.stringify(r.result.structuredContent), tool).not.toContain('4242');
+      }
+    } finally {
+      await st.close();
+    }
+  });
+});

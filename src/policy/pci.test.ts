@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { cardDataRefusal, containsCardNumber, findCardData, luhnValid } from './pci.js';
+import { cardDataRefusal, containsCardNumber, findCardData, luhnValid, maskCardData } from './pci.js';
 
 describe('containsCardNumber', () => {
   it.each([
@@ -75,5 +75,127 @@ describe('cardDataRefusal', () => {
     expect(text).toMatch(/Checkout/);
     expect(text).toMatch(/pm_/);
     expect(text).toContain('Nothing was sent to Stripe');
+  });
+});
+
+/** A deterministic generator (the test must not depend on luck). */
+function rng(seed: number) {
+  let x = seed;
+  return () => (x = (x * 1103515245 + 12345) % 2 ** 31) / 2 ** 31;
+}
+
+function withLuhn(body: string): string {
+  for (let d = 0; d <= 9; d++) if (luhnValid(body + d)) return body + d;
+  throw new Error('unreachable');
+}
+
+const CARDS = [
+  '4242424242424242',
+  '5555555555554444',
+  '378282246310005',
+  '6011111111111117',
+  '30569309025904',
+  '3566002020360505',
+  '6200000000000005',
+  '2223003122003222',
+];
+
+const digitsIn = (zero: number) => (s: string) =>
+  s.replace(/\d/g, (d) => String.fromCodePoint(zero + Number(d)));
+
+const ENCODINGS: [string, (s: string) => string][] = [
+  ['fullwidth', digitsIn(0xff10)],
+  ['Arabic-Indic', digitsIn(0x0660)],
+  ['Persian', digitsIn(0x06f0)],
+  ['Devanagari', digitsIn(0x0966)],
+  ['mathematical bold', digitsIn(0x1d7ce)],
+  ['zero-width spaces', (s) => s.split('').join('\u200b')],
+  ['soft hyphens', (s) => s.split('').join('\u00ad')],
+  ['word joiners', (s) => s.split('').join('\u2060')],
+  ['URL-encoded', (s) => encodeURIComponent(s.replace(/(\d{4})/g, '$1 ').trim())],
+  ['percent-encoded digits', (s) => s.replace(/\d/g, (d) => `%3${d}`)],
+  ['double spaces', (s) => s.replace(/(\d{4})(?=\d)/g, '$1  ')],
+  ['NBSP', (s) => s.replace(/(\d{4})(?=\d)/g, '$1\u00a0')],
+  ['tabs', (s) => s.replace(/(\d{4})(?=\d)/g, '$1\t')],
+  ['newlines', (s) => s.replace(/(\d{4})(?=\d)/g, '$1\n')],
+  ['slashes', (s) => s.replace(/(\d{4})(?=\d)/g, '$1/')],
+  ['underscores', (s) => s.replace(/(\d{4})(?=\d)/g, '$1_')],
+  ['commas', (s) => s.replace(/(\d{4})(?=\d)/g, '$1,')],
+  ['dash and space', (s) => s.replace(/(\d{4})(?=\d)/g, '$1 - ')],
+];
+
+describe('the guard is not evaded by how a card number is written', () => {
+  it.each(ENCODINGS)('%s: every test card is refused', (_label, encode) => {
+    for (const card of CARDS) {
+      const text = `pay with ${encode(card)} thanks`;
+      expect(findCardData({ description: text }), `${card} as ${JSON.stringify(text)}`).toEqual({
+        path: 'description',
+        what: 'card number',
+      });
+    }
+  });
+
+  it.each([
+    [{ 'card[cvc]': '123' }, 'card[cvc]', 'card security code'],
+    [{ 'card[exp_month]': '12' }, 'card[exp_month]', 'card expiry'],
+    [{ 'card[number]': 'x' }, 'card[number]', 'card number'],
+    [{ 'payment_method_data[card][cvc]': '123' }, 'payment_method_data[card][cvc]', 'card security code'],
+    [{ metadata: { card_cvc: '123' } }, 'metadata.card_cvc', 'card security code'],
+    [{ metadata: { cardCvv: '123' } }, 'metadata.cardCvv', 'card security code'],
+    [{ card: { cvc: ['123'] } }, 'card.cvc', 'card security code'],
+    [{ card: { cvc: { value: '123' } } }, 'card.cvc', 'card security code'],
+    [{ card: { exp_month: [11] } }, 'card.exp_month', 'card expiry'],
+  ])('%j → %s', (args, path, what) => {
+    expect(findCardData(args)).toEqual({ path, what });
+  });
+});
+
+describe('realistic values that are not cards pass', () => {
+  const random = rng(42);
+  const digits = (n: number, first = '') => {
+    let s = first;
+    while (s.length < n) s += String(Math.floor(random() * 10));
+    return s;
+  };
+
+  it('no millisecond timestamp is refused (10,000 of them, as numbers and in text)', () => {
+    const refused = [];
+    for (let i = 0; i < 10_000; i++) {
+      const ms = 946_684_800_000 + Math.floor(random() * 3_000_000_000_000); // 2000 → 2095
+      if (findCardData({ created_ms: ms, note: `at ${ms}`, metadata: { t: String(ms) } })) refused.push(ms);
+    }
+    expect(refused).toEqual([]);
+  });
+
+  it('at most 0.5% of ids, phone numbers, IBANs, IMEIs and huge integers are refused', () => {
+    const values: Record<string, unknown>[] = [];
+    for (let i = 0; i < 2_000; i++) {
+      values.push({ order_id: digits(12 + (i % 8)) });
+      values.push({ id: digits(16) });
+      values.push({ metadata: { order_number: digits(14) } });
+      values.push({ snowflake: digits(19, '1') }); // database / snowflake ids start with 1
+      values.push({ phone: `+${digits(11 + (i % 4))}` });
+      values.push({ description: `Call +${digits(2)} ${digits(3)} ${digits(4)} ${digits(4)}` });
+      values.push({
+        iban: `DE${digits(2)} ${digits(4)} ${digits(4)} ${digits(4)} ${digits(4)} ${digits(2)}`,
+      });
+      values.push({ description: `IBAN GB${digits(2)} NWBK ${digits(4)} ${digits(4)} ${digits(2)}` });
+      values.push({
+        description: `wire to FR${digits(2)} ${digits(4)} ${digits(4)} ${digits(4)} ${digits(4)} ${digits(4)} ${digits(3)}`,
+      });
+      values.push({ imei: withLuhn(digits(14, '35')) });
+      values.push({ device: `IMEI ${withLuhn(digits(14, '86'))}` });
+      values.push({ big: 2 ** 53 + Math.floor(random() * 1e6) * 1e4 });
+    }
+    const refused = values.filter((v) => findCardData(v));
+    expect(refused.length / values.length).toBeLessThanOrEqual(0.005);
+  });
+});
+
+describe('maskCardData', () => {
+  it('masks card numbers in Stripe data in any encoding and keeps the rest of the text', () => {
+    expect(
+      maskCardData({ data: { object: { description: 'card ４２４２４２４２４２４２４２４２ used' } } }),
+    ).toEqual({ data: { object: { description: 'card [card data removed] used' } } });
   });
 });

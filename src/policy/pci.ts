@@ -1,10 +1,13 @@
 /**
  * The PCI guard: raw card data must never reach Stripe through this server (nor sit in an agent's
- * context). Refuses, at any depth of the arguments, anything that holds card data:
- * - a Luhn-valid run of 12–19 digits, with or without spaces or dashes, in any string or number;
- * - a key that names card data (`card_number`, `cvc`, `cvv`, `exp_month`, …, or `number` under `card`)
- *   holding a raw value.
- * It reports where, never what.
+ * context or the audit log). Refuses, at any depth of the arguments, anything that holds card data:
+ * - a card number: a Luhn-valid run of digits whose length and first digits are those of a real card
+ *   network, in any string or number, however it is written (other scripts' digits, fullwidth forms,
+ *   invisible characters, percent-encoding, any short run of separators between digits);
+ * - a key that names card data as Stripe would read it (`card[cvc]`, `card_number`, `cvv`,
+ *   `exp_month`, `number` under a card, …) holding any value.
+ * Values under keys that name other long numbers (`phone`, `imei`, `iban`, `order_id`, …) and digit
+ * runs written as phone numbers (`+…`) or IBANs are not card numbers. It reports where, never what.
  */
 export interface CardDataFinding {
   /** Dotted path of the argument, e.g. `payment_method_data.card.number`. */
@@ -19,20 +22,62 @@ const SENSITIVE_KEYS: Record<string, CardDataFinding['what']> = {
   account_number_card: 'card number',
   cvc: 'card security code',
   cvv: 'card security code',
+  ccv: 'card security code',
   cvc2: 'card security code',
   cvv2: 'card security code',
   cid: 'card security code',
+  csc: 'card security code',
   security_code: 'card security code',
   exp_month: 'card expiry',
   exp_year: 'card expiry',
   expiry: 'card expiry',
+  expiry_month: 'card expiry',
+  expiry_year: 'card expiry',
   expiration: 'card expiry',
+  expiration_month: 'card expiry',
+  expiration_year: 'card expiry',
   expiration_date: 'card expiry',
   exp_date: 'card expiry',
+  expiry_date: 'card expiry',
 };
 
-/** Candidate digit runs: 12–19 digits, optionally separated by single spaces, dashes or dots, not glued to letters or digits. */
-const DIGIT_RUN = /(?<![A-Za-z0-9])\d(?:[ \-.]?\d){11,18}(?![A-Za-z0-9])/g;
+/** Keys whose values are long numbers of another kind: not read as card numbers. */
+const OTHER_NUMBER_KEY =
+  /(^|_)(phone|mobile|tel|telephone|fax|msisdn|imei|imsi|iban|bban|isbn|ean|upc|gtin|tracking_number|timestamp|order_id|order_number|order|invoice_number|id)$/;
+
+/** Digits in any script, as ASCII (`٤` → `4`): Unicode decimal digits come in runs of ten from zero. */
+function asciiDigits(text: string): string {
+  return text.replace(/\p{Nd}/gu, (ch) => {
+    const cp = ch.codePointAt(0)!;
+    if (cp >= 48 && cp <= 57) return ch;
+    let zero = cp;
+    while (/\p{Nd}/u.test(String.fromCodePoint(zero - 1))) zero--;
+    return String((cp - zero) % 10);
+  });
+}
+
+/**
+ * Text as a card reader would see it: Unicode-normalized (fullwidth and mathematical digits become
+ * ASCII), every script's digits as ASCII, invisible format characters (zero-width spaces, soft
+ * hyphens) removed, and percent-encoding decoded.
+ */
+export function normalizeForCards(text: string): string {
+  let t = text;
+  if (/%[0-9A-Fa-f]{2}/.test(t)) {
+    try {
+      t = decodeURIComponent(t.replace(/\+/g, ' '));
+    } catch {
+      t = t.replace(/%([0-9A-Fa-f]{2})/g, (_, h: string) => String.fromCharCode(parseInt(h, 16)));
+    }
+  }
+  return asciiDigits(t.normalize('NFKC')).replace(/\p{Cf}/gu, '');
+}
+
+/**
+ * Candidate digit runs: 12–19 digits, each pair separated by at most three separator characters
+ * (spaces of any kind, dashes, dots, slashes, underscores, commas), not glued to letters or digits.
+ */
+const DIGIT_RUN = /(?<![\p{L}\d])\d(?:[\s\-./_,]{0,3}\d){11,18}(?![\p{L}\d])/gu;
 
 export function luhnValid(digits: string): boolean {
   let sum = 0;
@@ -49,14 +94,71 @@ export function luhnValid(digits: string): boolean {
   return sum % 10 === 0;
 }
 
-export function containsCardNumber(text: string): boolean {
-  for (const match of text.matchAll(DIGIT_RUN)) {
-    const digits = match[0].replace(/[ \-.]/g, '');
-    // A run of one repeated digit (000000000000) passes Luhn but is never a card.
-    if (digits.length >= 12 && digits.length <= 19 && !/^(\d)\1+$/.test(digits) && luhnValid(digits))
-      return true;
+/** Whether a network issues cards of this length starting with these digits (Visa, Mastercard, Amex, Discover, JCB, Diners, UnionPay, Maestro, Mir, RuPay, Troy, UATP). */
+export function cardShaped(d: string): boolean {
+  const n = d.length;
+  const p = (k: number) => Number(d.slice(0, k));
+  switch (d[0]) {
+    case '1':
+      return n === 15; // UATP
+    case '2':
+      return (p(4) >= 2221 && p(4) <= 2720 && n === 16) || (p(4) >= 2200 && p(4) <= 2204 && n >= 16);
+    case '3':
+      return (
+        ((p(2) === 34 || p(2) === 37) && n === 15) ||
+        (p(2) === 35 && n >= 16) ||
+        ([30, 36, 38, 39].includes(p(2)) && n >= 14)
+      );
+    case '4':
+      return n === 13 || n === 16 || n === 19;
+    case '5':
+      return (p(2) >= 51 && p(2) <= 55 && n === 16) || ((p(2) === 50 || p(2) >= 56) && n >= 12);
+    case '6':
+      return n >= 12;
+    case '8':
+      return (p(2) === 81 || p(2) === 82) && n >= 16;
+    case '9':
+      return p(4) === 9792 && n === 16;
+    default:
+      return false;
   }
-  return false;
+}
+
+function isCard(digits: string): boolean {
+  return (
+    digits.length >= 12 &&
+    digits.length <= 19 &&
+    !/^(\d)\1+$/.test(digits) && // one repeated digit passes Luhn but is never a card
+    cardShaped(digits) &&
+    luhnValid(digits)
+  );
+}
+
+/** Where card numbers sit in `text` (after normalization), as [start, end) offsets of the normalized text. */
+function cardRuns(normalized: string): [number, number][] {
+  const runs: [number, number][] = [];
+  for (const m of normalized.matchAll(DIGIT_RUN)) {
+    const before = normalized.slice(Math.max(0, m.index - 6), m.index);
+    // A phone number (+44 20 7946 0958) or the rest of an IBAN (DE89 3704 0044 …).
+    if (/\+\s?$/.test(before) || /[A-Z]{2}\d{2}[\s]?$/.test(before)) continue;
+    if (isCard(m[0].replace(/\D/g, ''))) runs.push([m.index, m.index + m[0].length]);
+  }
+  return runs;
+}
+
+/** A security code written out in text: `cvc 987`, `CVV: 1234`, `security code 123`. */
+const CODE_IN_TEXT = /\b(?:cvc2?|cvv2?|ccv|csc|security\s+code)\b[^\p{L}\d]{0,3}\d{3,4}(?!\d)/giu;
+
+export function containsCardNumber(text: string): boolean {
+  return cardRuns(normalizeForCards(text)).length > 0;
+}
+
+/** A JSON number as a card: exact below 2^53; above, its leading digits and length (20 digits and more are never cards). */
+function numberIsCard(value: number): boolean {
+  if (!Number.isInteger(value) || Math.abs(value) < 1e11) return false;
+  const digits = BigInt(Math.abs(value)).toString();
+  if (Number.isSafeInteger(value)) return isCard(digits);
+  return digits.length <= 19 && cardShaped(digits);
 }
 
 function normalizeKey(key: string): string {
@@ -66,22 +168,48 @@ function normalizeKey(key: string): string {
     .toLowerCase();
 }
 
-function isRawValue(v: unknown): boolean {
-  return (typeof v === 'string' && v.trim() !== '') || typeof v === 'number';
+/** `card[exp_month]` → `card`, `exp_month`: flat bracket keys name nested fields, as in Stripe's form encoding. */
+function keySegments(key: string): string[] {
+  return key
+    .split(/[[\].]+/)
+    .filter(Boolean)
+    .map(normalizeKey);
+}
+
+/** What card field a key names, given the key above it (`number` counts only under a card). */
+export function cardFieldOf(key: string, parentKey = ''): CardDataFinding['what'] | undefined {
+  const segments = keySegments(key);
+  for (let i = 0; i < segments.length; i++) {
+    const seg = segments[i]!;
+    const parent = i > 0 ? segments[i - 1]! : normalizeKey(parentKey);
+    const bare = seg.replace(/^(credit_card|card|cc)_/, '');
+    const hit = SENSITIVE_KEYS[seg] ?? SENSITIVE_KEYS[bare];
+    if (hit) return hit;
+    if ((seg === 'number' || bare === 'number' || bare === 'num') && (/card/.test(parent) || seg !== bare))
+      return 'card number';
+  }
+  return undefined;
+}
+
+/** Any non-empty scalar anywhere in `v`: a card field holding an array or object still holds the data. */
+function holdsValue(v: unknown): boolean {
+  if (typeof v === 'string') return v.trim() !== '';
+  if (typeof v === 'number' || typeof v === 'bigint') return true;
+  if (Array.isArray(v)) return v.some(holdsValue);
+  if (v && typeof v === 'object') return Object.values(v).some(holdsValue);
+  return false;
 }
 
 export function findCardData(value: unknown, path = '', parentKey = ''): CardDataFinding | null {
-  if (typeof value === 'string')
-    return containsCardNumber(value) ? { path: path || '(arguments)', what: 'card number' } : null;
-  if (typeof value === 'number') {
-    if (Number.isInteger(value) && Math.abs(value) >= 1e11) {
-      // Past 2^53 the digits cannot be checked: a 16-digit integer is refused either way.
-      if (!Number.isSafeInteger(value) || containsCardNumber(String(Math.abs(value)))) {
-        return { path: path || '(arguments)', what: 'card number' };
-      }
-    }
-    return null;
+  const here = path || '(arguments)';
+  const otherNumber = OTHER_NUMBER_KEY.test(normalizeKey(parentKey));
+  if (typeof value === 'string') {
+    if (!otherNumber && containsCardNumber(value)) return { path: here, what: 'card number' };
+    CODE_IN_TEXT.lastIndex = 0;
+    return CODE_IN_TEXT.test(normalizeForCards(value)) ? { path: here, what: 'card security code' } : null;
   }
+  if (typeof value === 'number')
+    return !otherNumber && numberIsCard(value) ? { path: here, what: 'card number' } : null;
   if (Array.isArray(value)) {
     for (let i = 0; i < value.length; i++) {
       const found = findCardData(value[i], `${path}[${i}]`, parentKey);
@@ -93,15 +221,50 @@ export function findCardData(value: unknown, path = '', parentKey = ''): CardDat
     for (const [key, child] of Object.entries(value)) {
       const childPath = path ? `${path}.${key}` : key;
       if (containsCardNumber(key)) return { path: childPath, what: 'card number' };
-      const norm = normalizeKey(key);
-      const sensitive =
-        SENSITIVE_KEYS[norm] ?? (norm === 'number' && /card/.test(parentKey) ? 'card number' : undefined);
-      if (sensitive && isRawValue(child)) return { path: childPath, what: sensitive };
-      const found = findCardData(child, childPath, norm);
+      const field = cardFieldOf(key, parentKey);
+      if (field && holdsValue(child)) return { path: childPath, what: field };
+      const found = findCardData(child, childPath, keySegments(key).at(-1) ?? key);
       if (found) return found;
     }
   }
   return null;
+}
+
+const REMOVED = '[card data removed]';
+
+/**
+ * `value` with card data masked wherever it is: card fields' values, card numbers in any string (the
+ * rest of the text kept), card-shaped numbers and keys. For the audit log, and for results that carry
+ * Stripe's data (an event payload, an error's `param`) back to the agent.
+ */
+export function maskCardData(value: unknown, parentKey = ''): unknown {
+  if (typeof value === 'string') return maskText(value);
+  if (typeof value === 'number') return numberIsCard(value) ? REMOVED : value;
+  if (Array.isArray(value)) return value.map((v) => maskCardData(v, parentKey));
+  if (value && typeof value === 'object') {
+    return Object.fromEntries(
+      Object.entries(value).map(([k, v]) => [
+        containsCardNumber(k) ? REMOVED : k,
+        cardFieldOf(k, parentKey) && holdsValue(v) ? REMOVED : maskCardData(v, keySegments(k).at(-1) ?? k),
+      ]),
+    );
+  }
+  return value;
+}
+
+function maskText(text: string): string {
+  const normalized = normalizeForCards(text);
+  const runs = cardRuns(normalized);
+  CODE_IN_TEXT.lastIndex = 0;
+  if (runs.length === 0 && !CODE_IN_TEXT.test(normalized)) return text;
+  // Offsets are in the normalized text: mask there (the original's encoding is not worth keeping).
+  let out = '';
+  let at = 0;
+  for (const [start, end] of runs) {
+    out += normalized.slice(at, start) + REMOVED;
+    at = end;
+  }
+  return (out + normalized.slice(at)).replace(CODE_IN_TEXT, REMOVED);
 }
 
 export function cardDataRefusal(f: CardDataFinding): string {

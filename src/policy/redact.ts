@@ -1,20 +1,16 @@
 import { redactSecrets } from '../log.js';
-import { containsCardNumber } from './pci.js';
+import { maskCardData } from './pci.js';
 
-/** Arguments as the audit log keeps them: no secrets, no card-like data. */
+/** Arguments as the audit log keeps them: no secrets, no card data in any encoding (numbers, CVC, expiry). */
 export function maskForAudit(value: unknown): unknown {
-  if (typeof value === 'string')
-    return containsCardNumber(value) ? '[card data removed]' : redactSecrets(value);
-  if (typeof value === 'number') return containsCardNumber(String(value)) ? '[card data removed]' : value;
-  if (Array.isArray(value)) return value.map(maskForAudit);
-  if (value && typeof value === 'object') {
-    return Object.fromEntries(
-      Object.entries(value).map(([k, v]) => [
-        containsCardNumber(k) ? '[card data removed]' : k,
-        maskForAudit(v),
-      ]),
-    );
-  }
+  return redactStrings(maskCardData(value));
+}
+
+function redactStrings(value: unknown): unknown {
+  if (typeof value === 'string') return redactSecrets(value);
+  if (Array.isArray(value)) return value.map(redactStrings);
+  if (value && typeof value === 'object')
+    return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, redactStrings(v)]));
   return value;
 }
 

@@ -1,5 +1,6 @@
 import type Stripe from 'stripe';
 import { redactSecrets } from '../log.js';
+import { maskCardData } from '../policy/pci.js';
 
 /** A Stripe failure, described for an agent: what Stripe said and what to do next. */
 export interface StripeFailure {
@@ -39,8 +40,10 @@ export function describeStripeError(err: Stripe.errors.StripeError): StripeFailu
     type: err.rawType ?? err.type,
     ...(err.code ? { code: err.code } : {}),
     ...(err.decline_code ? { decline_code: err.decline_code } : {}),
-    ...(err.param ? { param: err.param } : {}),
-    message: redactSecrets(err.message || 'Stripe returned an error without a message.'),
+    ...(err.param ? { param: redactSecrets(String(maskCardData(err.param))) } : {}),
+    message: redactSecrets(
+      String(maskCardData(err.message || 'Stripe returned an error without a message.')),
+    ),
     ...(err.requestId ? { request_id: err.requestId } : {}),
     ...(err.statusCode ? { http_status: err.statusCode } : {}),
   };

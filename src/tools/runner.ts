@@ -4,7 +4,7 @@ import { z } from 'zod';
 import type { Logger } from '../log.js';
 import { anyLimit, formatMoney, limitFor, type AmountLimit } from '../policy/amounts.js';
 import { confirmationReason, summarizeCall, type ConfirmPolicy } from '../policy/confirm.js';
-import { cardDataRefusal, findCardData } from '../policy/pci.js';
+import { cardDataRefusal, findCardData, maskCardData } from '../policy/pci.js';
 import { maskForAudit, redactPii } from '../policy/redact.js';
 import type { AuditLog, AuditRecord, MoneyLedger } from '../storage/ports.js';
 import type { EventFeed } from '../webhooks/feed.js';
@@ -349,7 +349,10 @@ async function execute(
     const shaped = shapeOutput(tool, value);
     if (shaped.mismatch)
       deps.logger.warn('tool output did not match its schema', { tool: tool.name, issues: shaped.mismatch });
-    const structured = withinBudget(redactPii(shaped.data, deps.policy.redact));
+    // Stripe's data can carry card numbers too (a webhook payload, a description): never hand them on.
+    const structured = withinBudget(
+      maskCardData(redactPii(shaped.data, deps.policy.redact)) as Record<string, unknown>,
+    );
     const content: CallToolResult['content'] = [{ type: 'text', text: JSON.stringify(structured.value) }];
     if (structured.note) content.push({ type: 'text', text: structured.note });
     if (shaped.mismatch) {
