@@ -1,12 +1,14 @@
-/* global process, URL */
+/* global process */
 // Makes `npm start` and `npm test` work on a fresh clone: installs dependencies when they are
 // missing or older than the lockfile, and builds dist/ when it is missing or older than src/.
 // Plain Node, no dependencies (it runs before they exist).
 import { execSync } from 'node:child_process';
 import { existsSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 
-const root = new URL('..', import.meta.url).pathname;
+// fileURLToPath, not URL.pathname: a checkout path with a space (or any escaped character) must work.
+const root = fileURLToPath(new URL('..', import.meta.url));
 const mtime = (p) => (existsSync(p) ? statSync(p).mtimeMs : 0);
 const run = (cmd) => {
   process.stderr.write(`> ${cmd}\n`);

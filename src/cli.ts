@@ -7,7 +7,7 @@ import { createSqliteStore } from './storage/sqlite/index.js';
 import { ConfigError } from './config/errors.js';
 import { loadConfig, type Flags } from './config/load.js';
 import { maskKey } from './config/keys.js';
-import { createLogger } from './log.js';
+import { createLogger, redactSecrets } from './log.js';
 import { createRuntime, storePath, type Runtime } from './runtime.js';
 import type { Config } from './config/schema.js';
 import { createStripeClient, isStripeError, PINNED_API_VERSION } from './stripe/client.js';
@@ -132,9 +132,10 @@ async function main(): Promise<void> {
   const isAudit = command === 'audit' && rest.length === 1 && (rest[0] === 'tail' || rest[0] === 'export');
   const isSync = command === 'events' && rest.length === 1 && rest[0] === 'sync';
   if (!isAudit && !isSync && (rest.length > 0 || (command !== undefined && command !== 'sandbox'))) {
-    fail([
-      `unknown command "${positionals.join(' ')}" (commands: sandbox, audit tail, audit export, events sync).`,
-    ]);
+    // Never echo a key: `mcp-stripe sk_test_…` (without --api-key=) is a common slip.
+    const said = redactSecrets(positionals.join(' '));
+    const hint = said !== positionals.join(' ') ? ' To pass a key, use --api-key=… or STRIPE_SECRET_KEY.' : '';
+    fail([`unknown command "${said}" (commands: sandbox, audit tail, audit export, events sync).${hint}`]);
   }
 
   const flags: Flags = {

@@ -87,6 +87,7 @@ export async function createRuntime(
     runner: {
       idempotencyEnabled: config.idempotencyEnabled,
       defaultCurrency: config.currency,
+      autoCapture: config.autoCapture,
       stripeAccount: config.stripeAccount,
       mode,
       policy: {

@@ -380,6 +380,21 @@ describe('checkout and portal', () => {
   });
 });
 
+describe('defaults', () => {
+  it('autoCapture=false: a new payment intent only authorizes unless the call sets capture_method', async () => {
+    const manual = await startStack({ reuse: s.sandbox, runner: { autoCapture: false } });
+    try {
+      const args = { amount: 2100, payment_method: 'pm_card_visa', confirm: true };
+      expect((await manual.call('create_payment_intent', args)).data.status).toBe('requires_capture');
+      expect(
+        (await manual.call('create_payment_intent', { ...args, capture_method: 'automatic' })).data.status,
+      ).toBe('succeeded');
+    } finally {
+      await manual.close();
+    }
+  });
+});
+
 describe('coverage', () => {
   it('every Stripe API tool succeeded at least once in this file (event tools: test/events.test.ts)', () => {
     const missing = ALL_TOOLS.filter((t) => t.toolset !== 'events' && t.toolset !== 'api')

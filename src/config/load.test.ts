@@ -293,4 +293,34 @@ describe('loadConfig', () => {
     const secret = 'sk_test_' + 'Z'.repeat(300);
     expect(problems(() => load({ apiKey: secret }))).not.toContain('ZZZZ');
   });
+
+  it('accepts the config shape published Stripe MCP guides document', () => {
+    const c = load(
+      {},
+      {},
+      {
+        api: {
+          key: KEY,
+          webhookSecret: `whsec_${'guide0001'}`,
+          version: '2026-10-28.endive',
+          timeout: 20000,
+        },
+        security: { allowedOperations: ['payments'], maxAmount: 50000, verificationRequired: true },
+        defaults: { currency: 'usd', idempotencyEnabled: true, autoCapture: false },
+      },
+    );
+    expect(c.webhooks.secrets).toEqual([`whsec_${'guide0001'}`]);
+    expect(c.security.confirm).toBe('money');
+    expect(c.autoCapture).toBe(false);
+    expect(c.timeoutMs).toBe(20000);
+    expect(
+      load({}, {}, { api: { key: KEY }, security: { verificationRequired: false } }).security.confirm,
+    ).toBe('none');
+  });
+
+  it('an invalid file stops with its own errors only (no follow-on "No Stripe API key")', () => {
+    const why = problems(() => load({}, {}, { api: { key: KEY, colour: 'red' } }));
+    expect(why).toContain('unknown key "api.colour"');
+    expect(why).not.toMatch(/API key/i);
+  });
 });

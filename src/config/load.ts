@@ -57,6 +57,8 @@ export function loadConfig(opts: LoadOptions): Config {
   const { flags, env } = opts;
   const problems: string[] = [];
   const file = flags.config ? readConfigFile(flags.config, opts.readFile, problems) : {};
+  // An invalid file stops here, with its own errors only (not the follow-on ones, such as a missing key).
+  if (problems.length > 0) throw new ConfigError(problems);
 
   const pick = <T>(...values: (T | undefined)[]): T | undefined =>
     values.find((v) => v !== undefined && v !== '');
@@ -117,6 +119,11 @@ export function loadConfig(opts: LoadOptions): Config {
     bool(
       'STRIPE_IDEMPOTENCY_ENABLED',
       pick<string | boolean>(env.STRIPE_IDEMPOTENCY_ENABLED, file.defaults?.idempotencyEnabled),
+    ) ?? true;
+  const autoCapture =
+    bool(
+      'STRIPE_AUTO_CAPTURE',
+      pick<string | boolean>(env.STRIPE_AUTO_CAPTURE, file.defaults?.autoCapture),
     ) ?? true;
 
   const apiBase = pick(env.STRIPE_API_BASE, file.api?.base);
@@ -213,7 +220,13 @@ export function loadConfig(opts: LoadOptions): Config {
       'The API key is a live key: it moves real money. Live keys are refused unless you pass --allow-live (or set MCP_STRIPE_ALLOW_LIVE=1); in live mode every money-moving call then needs human confirmation unless you set --confirm explicitly. For testing, use a test key (sk_test_…) or --sandbox.',
     );
   }
-  const confirmRaw = pick<string>(flags.confirm, env.STRIPE_VERIFICATION_REQUIRED, file.security?.confirm);
+  const verification = file.security?.verificationRequired;
+  const confirmRaw = pick<string>(
+    flags.confirm,
+    env.STRIPE_VERIFICATION_REQUIRED,
+    file.security?.confirm,
+    verification === undefined ? undefined : verification ? 'money' : 'none',
+  );
   const CONFIRM_ALIASES: Record<string, ConfirmMode> = {
     true: 'money',
     '1': 'money',
@@ -255,7 +268,9 @@ export function loadConfig(opts: LoadOptions): Config {
     problems.push(`--log-level must be debug, info, warn or error (got "${logLevel}").`);
   }
 
-  const secrets = list(pick<string | string[]>(env.STRIPE_WEBHOOK_SECRET, file.webhooks?.secret));
+  const secrets = list(
+    pick<string | string[]>(env.STRIPE_WEBHOOK_SECRET, file.webhooks?.secret, file.api?.webhookSecret),
+  );
   if (secrets.some((s) => !/^whsec_[A-Za-z0-9+/=_-]{8,}$/.test(s))) {
     problems.push(
       'STRIPE_WEBHOOK_SECRET must hold signing secrets that start with whsec_ (from `stripe listen` or the Dashboard), comma-separated during a rotation.',
@@ -310,6 +325,7 @@ export function loadConfig(opts: LoadOptions): Config {
       syncOnStart,
     },
     currency,
+    autoCapture,
     idempotencyEnabled,
     transport: transport as Config['transport'],
     host,

@@ -15,6 +15,8 @@ export const fileConfigSchema = z.strictObject({
       maxNetworkRetries: z.number().int().min(0).max(10),
       base: z.string(),
       stripeAccount: z.string(),
+      /** The shape published Stripe MCP guides use: the webhook signing secret. */
+      webhookSecret: z.union([z.string(), z.array(z.string())]),
     })
     .partial()
     .optional(),
@@ -31,6 +33,8 @@ export const fileConfigSchema = z.strictObject({
       allowLive: z.boolean(),
       redact: z.union([z.string(), z.array(z.string())]),
       approvalTtlSeconds: z.number().int().positive(),
+      /** As in published Stripe MCP guides: true confirms money-moving calls (`confirm: money`). */
+      verificationRequired: z.boolean(),
     })
     .partial()
     .optional(),
@@ -38,6 +42,8 @@ export const fileConfigSchema = z.strictObject({
     .strictObject({
       currency: z.string(),
       idempotencyEnabled: z.boolean(),
+      /** false: payment intents are created with capture_method=manual unless a call says otherwise. */
+      autoCapture: z.boolean(),
     })
     .partial()
     .optional(),
@@ -111,6 +117,8 @@ export interface Config {
   dataDir: string;
   webhooks: WebhookConfig;
   currency: string | undefined;
+  /** false: new payment intents only authorize (capture_method=manual) unless the call says otherwise. */
+  autoCapture: boolean;
   idempotencyEnabled: boolean;
   transport: 'stdio' | 'http';
   host: string;

@@ -58,6 +58,8 @@ export interface ToolContext {
   progress(progress: number, total?: number, message?: string): Promise<void>;
   /** Cancelled by the client. */
   signal?: AbortSignal;
+  /** false: create payment intents with capture_method=manual unless the call sets it (defaults.autoCapture). */
+  autoCapture: boolean;
   /** The server's default currency (STRIPE_CURRENCY), if set. */
   defaultCurrency?: string;
   /** `given`, else the configured default currency, else an input error naming `currency`. */

@@ -37,6 +37,8 @@ export interface RunnerDeps {
   logger: Logger;
   idempotencyEnabled: boolean;
   defaultCurrency: string | undefined;
+  /** false: new payment intents only authorize unless the call says otherwise (defaults.autoCapture). */
+  autoCapture?: boolean;
   stripeAccount: string | undefined;
   mode: ToolContext['mode'];
   policy: MoneyPolicy;
@@ -187,6 +189,7 @@ async function execute(
     mode: deps.mode,
     events: deps.events,
     defaultCurrency: deps.defaultCurrency,
+    autoCapture: deps.autoCapture ?? true,
     progress: call.progress ?? (() => Promise.resolve()),
     signal: call.signal,
     currency(given) {

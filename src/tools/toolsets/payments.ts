@@ -42,7 +42,8 @@ export const paymentIntentTools = [
       metadata: metadataInput,
     },
     output: paymentIntentShape,
-    async handler({ currency, ...args }, ctx) {
+    async handler({ currency, capture_method, ...args }, ctx) {
+      const capture = capture_method ?? (ctx.autoCapture ? undefined : ('manual' as const));
       // Confirming without a return URL: card-only flows that never redirect, as Stripe requires.
       const apm =
         args.confirm && !args.return_url
@@ -50,7 +51,7 @@ export const paymentIntentTools = [
           : {};
       return paymentIntent(
         await ctx.stripe.paymentIntents.create(
-          { ...args, ...apm, currency: ctx.currency(currency) },
+          { ...args, ...apm, ...(capture ? { capture_method: capture } : {}), currency: ctx.currency(currency) },
           ctx.request,
         ),
       );
