@@ -142,6 +142,45 @@ describe('webhook receiver', () => {
     expect(await log().count()).toBe(before);
   });
 
+  it.each([
+    ['null'],
+    ['[]'],
+    ['{}'],
+    ['{"type":"x.y","created":1}'],
+    ['{"id":5,"type":"x","created":1}'],
+    ['{"id":"evt_x","type":"x","created":"soon"}'],
+  ])(
+    'a correctly signed body that is not an event (%s) → 400, not 500 (Stripe would redeliver a 5xx for days)',
+    async (body) => {
+      const before = await log().count();
+      const res = await post(body, await signWebhook(body, SECRET));
+      expect(res.status).toBe(400);
+      expect(String(res.body.error)).toMatch(/not a Stripe event/);
+      expect(await log().count()).toBe(before);
+    },
+  );
+
+  it('a signature timestamp in the future beyond the tolerance is refused', async () => {
+    const e = event('customer.updated', { id: 'cus_future', object: 'customer' });
+    const res = await deliver(e, SECRET, Math.floor(Date.now() / 1000) + 10 * 365 * 86_400);
+    expect(res.status).toBe(400);
+    expect(String(res.body.error)).toMatch(/in the future/);
+  });
+
+  it('an event created far in the future does not pin the object state', async () => {
+    const now = Math.floor(Date.now() / 1000);
+    const obj = { id: 'cus_pinned', object: 'customer' };
+    expect(
+      (await deliver(event('customer.updated', { ...obj, name: 'from the future' }, now + 10 * 365 * 86_400)))
+        .status,
+    ).toBe(200);
+    expect(
+      (await deliver(event('customer.updated', { ...obj, name: 'later, for real' }, now + 400))).status,
+    ).toBe(200);
+    const state = await callTool(client, 'get_object_state', { id: 'cus_pinned' });
+    expect(state.data.state.name).toBe('later, for real');
+  });
+
   it('rotation: an event signed with the previous secret is accepted', async () => {
     expect(
       (await deliver(event('charge.succeeded', { id: 'ch_rot', object: 'charge' }), OLD_SECRET)).status,
@@ -166,17 +205,17 @@ describe('webhook receiver', () => {
   it('out of order: an older event never rolls state back', async () => {
     const t = Math.floor(Date.now() / 1000);
     const sub = { id: 'sub_order', object: 'subscription' };
-    await deliver(event('customer.subscription.updated', { ...sub, status: 'past_due' }, t + 10));
-    await deliver(event('customer.subscription.created', { ...sub, status: 'incomplete' }, t));
+    await deliver(event('customer.subscription.updated', { ...sub, status: 'past_due' }, t - 30));
+    await deliver(event('customer.subscription.created', { ...sub, status: 'incomplete' }, t - 40));
     let state = await callTool(client, 'get_object_state', { id: 'sub_order' });
     expect(state.data).toMatchObject({
       found: true,
       object_type: 'subscription',
       state: { status: 'past_due' },
-      as_of: t + 10,
+      as_of: t - 30,
     });
-    await deliver(event('customer.subscription.deleted', { ...sub, status: 'canceled' }, t + 30));
-    await deliver(event('customer.subscription.updated', { ...sub, status: 'active' }, t + 20));
+    await deliver(event('customer.subscription.deleted', { ...sub, status: 'canceled' }, t - 10));
+    await deliver(event('customer.subscription.updated', { ...sub, status: 'active' }, t - 20));
     state = await callTool(client, 'get_object_state', { id: 'sub_order' });
     expect(state.data.state.status).toBe('canceled');
     expect(state.data.events.map((e: { type: string }) => e.type)).toEqual([

@@ -14,6 +14,10 @@ export async function verifyWebhook(
   toleranceSeconds: number,
 ): Promise<VerifyResult> {
   if (!signature) return { ok: false, reason: 'missing Stripe-Signature header' };
+  // The SDK checks only how old a timestamp is; one from the future is as suspect (a replay planted ahead).
+  const t = /(?:^|,)\s*t=(\d+)/.exec(signature)?.[1];
+  if (t !== undefined && Number(t) > Date.now() / 1000 + toleranceSeconds)
+    return { ok: false, reason: `timestamp outside the tolerance of ${toleranceSeconds} s (in the future)` };
   // Verification needs only the SDK's webhook helpers, not an API client or key.
   const { webhooks } = await loadStripeSdk();
   let last = 'signature does not match';

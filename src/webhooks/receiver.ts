@@ -4,6 +4,7 @@ import { verifyWebhook } from '../stripe/webhooks.js';
 
 export const MAX_WEBHOOK_BYTES = 1024 * 1024;
 
+
 export interface WebhookDeps {
   /** Mutable: the sandbox's secret is added once its endpoint is registered. */
   secrets: string[];
@@ -36,6 +37,12 @@ export async function receiveWebhook(
     deps.logger.warn('webhook rejected', { reason: verified.reason });
     return { status: 400, body: { error: verified.reason } };
   }
+  const notEvent = whyNotAnEvent(verified.event);
+  if (notEvent) {
+    // Correctly signed, but not an event: a 4xx, so Stripe does not redeliver it for days.
+    deps.logger.warn('webhook rejected', { reason: notEvent });
+    return { status: 400, body: { error: `the signed body is not a Stripe event: ${notEvent}` } };
+  }
   const event = verified.event as unknown as Record<string, unknown> & {
     id: string;
     type: string;
@@ -57,7 +64,21 @@ export async function receiveWebhook(
   return { status: 200, body: { received: true, ...(outcome === 'duplicate' ? { duplicate: true } : {}) } };
 }
 
-/** The event-log row for a Stripe event (from a webhook or from `/v1/events`). */
+/** Why a parsed body is not a Stripe event, or undefined when it is one. */
+export function whyNotAnEvent(body: unknown): string | undefined {
+  if (!body || typeof body !== 'object' || Array.isArray(body)) return 'not a JSON object';
+  const e = body as Record<string, unknown>;
+  if (typeof e.id !== 'string' || !e.id) return '"id" is not a string';
+  if (typeof e.type !== 'string' || !e.type) return '"type" is not a string';
+  if (typeof e.created !== 'number' || !Number.isFinite(e.created)) return '"created" is not a number';
+  return undefined;
+}
+
+/**
+ * The event-log row for a Stripe event (from a webhook or from `/v1/events`). For ordering, an event
+ * stamped after it arrived counts as created just before its arrival: it cannot pin an object's state
+ * against the events that arrive after it.
+ */
 export function toStoredEvent(
   event: Record<string, unknown> & { id: string; type: string; created: number },
   receivedAt: number,
@@ -71,7 +92,7 @@ export function toStoredEvent(
     account: typeof event.account === 'string' ? event.account : null,
     objectType: typeof object?.object === 'string' ? object.object : null,
     objectId: typeof object?.id === 'string' ? object.id : null,
-    created: event.created,
+    created: Math.min(event.created, Math.floor(receivedAt / 1000) - 1),
     receivedAt,
     payload: event,
   };
