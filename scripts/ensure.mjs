@@ -1,4 +1,4 @@
-/* global process */
+/* global process, URL */
 // Makes `npm start` and `npm test` work on a fresh clone: installs dependencies when they are
 // missing or older than the lockfile, and builds dist/ when it is missing or older than src/.
 // Plain Node, no dependencies (it runs before they exist).

@@ -178,6 +178,14 @@ describe('web approval flow', () => {
     });
     expect(hostStatus).toBe(403);
     expect(await (await fetch(url)).text()).toContain('Waiting for your decision');
+    // A decision is one short field: a large body is refused, not read.
+    const big = await fetch(url, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      body: `decision=approve&pad=${'x'.repeat(1024 * 1024)}`,
+    });
+    expect(big.status).toBe(413);
+    expect(await (await fetch(url)).text()).toContain('Waiting for your decision');
   });
 
   it('reads and non-money writes need no approval', async () => {

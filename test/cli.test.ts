@@ -141,7 +141,12 @@ describe('CLI messages', () => {
     [['--sandbox', '--tools=create_charge'], {}, /--tools pattern "create_charge" matches no tool/, ''],
     [['--bogus'], {}, /Unknown option '--bogus'/, ''],
     [['--sandbox', 'serve'], {}, /unknown command "serve"/, ''],
-    [['sk_test_51HxAbCdEfGhIjKlMnOpQr'], {}, /unknown command "sk_test_\[redacted\]".*--api-key=/, 'AbCdEfGh'],
+    [
+      ['sk_test_51HxAbCdEfGhIjKlMnOpQr'],
+      {},
+      /unknown command "sk_test_\[redacted\]".*--api-key=/,
+      'AbCdEfGh',
+    ],
   ])('%j %j → exit 1 with a clear message, never the key', (args, env, why, secretPart) => {
     const r = run(args, env);
     expect(r.status).toBe(1);

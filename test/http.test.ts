@@ -1,4 +1,5 @@
 import { request } from 'node:http';
+import { connect } from 'node:net';
 import { Client, StreamableHTTPClientTransport } from '@modelcontextprotocol/client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../src/config/load.js';
@@ -111,7 +112,73 @@ describe('Streamable HTTP transport', () => {
 
   it('DNS rebinding: a foreign Origin is refused with 403; a local one is served', async () => {
     expect((await post({ origin: 'https://evil.example.com' })).status).toBe(403);
-    expect((await post({ origin: 'http://localhost:5173' })).status).toBe(200);
+    // Another loopback page (another port) is not this server.
+    expect((await post({ origin: 'http://localhost:1' })).status).toBe(403);
+    expect((await post({ origin: 'http://localhost:5173' })).status).toBe(403);
+    expect((await post({ origin: `http://localhost:${http.port}` })).status).toBe(200);
+    expect((await post({ origin: `http://127.0.0.1:${http.port}` })).status).toBe(200);
+  });
+
+  it('an empty Host, or this host on another port, is refused', async () => {
+    // node:http fills in an empty Host itself: send the request by hand.
+    const raw = await new Promise<string>((resolve, reject) => {
+      const sock = connect(http.port, '127.0.0.1', () => {
+        sock.end(
+          `POST /mcp HTTP/1.1\r\nHost:\r\nContent-Type: application/json\r\nAccept: application/json, text/event-stream\r\nContent-Length: ${Buffer.byteLength(initialize)}\r\nConnection: close\r\n\r\n${initialize}`,
+        );
+      });
+      let got = '';
+      sock.on('data', (d: Buffer) => (got += d.toString()));
+      sock.once('end', () => resolve(got));
+      sock.once('error', reject);
+    });
+    expect(raw).toMatch(/^HTTP\/1\.1 (400|403)/);
+    expect(await postWithHost('localhost:1')).toBe(403);
+    expect(await postWithHost(`127.0.0.1:${http.port}`)).toBe(200);
+  });
+
+  it('JSON nested 10,000 levels deep is a 400 that says so, and the server keeps serving', async () => {
+    const deep = `{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"create_customer","arguments":{"metadata":${'['.repeat(10_000)}${']'.repeat(10_000)}}}}`;
+    const res = await fetch(http.url, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', accept: 'application/json, text/event-stream' },
+      body: deep,
+    });
+    expect(res.status).toBe(400);
+    expect(await res.json()).toMatchObject({ error: { code: -32600, message: /nested deeper than 64/ } });
+    expect((await post({})).status).toBe(200);
+  });
+
+  it('a body over the limit gets its 413 (not a connection reset) while the client is still sending', async () => {
+    const status = await new Promise<number>((resolve, reject) => {
+      const u = new URL(http.url);
+      const req = request(
+        {
+          host: u.hostname,
+          port: u.port,
+          path: u.pathname,
+          method: 'POST',
+          headers: { 'content-type': 'application/json', accept: 'application/json, text/event-stream' },
+        },
+        (res) => {
+          res.resume();
+          resolve(res.statusCode ?? 0);
+        },
+      );
+      req.once('error', reject);
+      // Streamed (no Content-Length), 6 MiB in 64 KiB chunks: the limit is found while reading.
+      const chunk = Buffer.alloc(64 * 1024, 32);
+      let sent = 0;
+      const pump = () => {
+        while (sent < 96) {
+          sent++;
+          if (!req.write(chunk)) return void req.once('drain', pump);
+        }
+        req.end();
+      };
+      pump();
+    });
+    expect(status).toBe(413);
   });
 
   it('a bad body gets a JSON-RPC error that says what is wrong, and the server keeps serving', async () => {
@@ -172,5 +239,26 @@ describe('Streamable HTTP transport', () => {
     const res = await fetch(http.url.replace('/mcp', '/nope'));
     expect(res.status).toBe(404);
     expect(await res.json()).toMatchObject({ endpoints: ['/mcp', '/healthz'] });
+  });
+});
+
+describe('every 127.0.0.0/8 address', () => {
+  it('--host=127.0.0.2 serves MCP to a client that connects to it', async () => {
+    const other = await startHttp({
+      factory: runtime.factory,
+      logger: silentLogger,
+      mode: runtime.mode,
+      host: '127.0.0.2',
+      port: 0,
+    });
+    const client = new Client({ name: 'loopback-2', version: '1.0.0' });
+    try {
+      expect(other.url).toMatch(/^http:\/\/127\.0\.0\.2:\d+\/mcp$/);
+      await client.connect(new StreamableHTTPClientTransport(new URL(other.url)));
+      expect((await client.listTools()).tools.length).toBeGreaterThan(0);
+    } finally {
+      await client.close();
+      await other.close();
+    }
   });
 });

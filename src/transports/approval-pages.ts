@@ -1,11 +1,10 @@
 import type { Context, Hono } from 'hono';
-import {
-  hostHeaderValidationResponse,
-  localhostAllowedHostnames,
-  localhostAllowedOrigins,
-  originValidationResponse,
-} from '@modelcontextprotocol/server';
+import { bodyLimit } from 'hono/body-limit';
 import type { Approval, ApprovalService } from '../server/approvals.js';
+import type { OwnOrigin } from './origin.js';
+
+/** A decision is one short form field: anything larger is refused unread. */
+const MAX_FORM_BYTES = 16 * 1024;
 
 const escape = (s: string) => s.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
 
@@ -44,24 +43,32 @@ ${
 }
 
 /** `GET /approvals/:id` shows the call; `POST` records the decision. Loopback Host and Origin only. */
-export function mountApprovalPages(app: Hono, approvals: ApprovalService): void {
-  const guard = (c: Context) =>
-    hostHeaderValidationResponse(c.req.raw, localhostAllowedHostnames()) ??
-    originValidationResponse(c.req.raw, localhostAllowedOrigins());
+export function mountApprovalPages(app: Hono, approvals: ApprovalService, own: OwnOrigin): void {
+  const guard = (c: Context) => {
+    const refused = own.refusal(c.req.header('host'), c.req.header('origin'));
+    return refused ? c.text(refused, 403) : undefined;
+  };
   app.get('/approvals/:id', (c) => {
     const rejected = guard(c);
     if (rejected) return rejected;
     const a = approvals.get(c.req.param('id'));
     return c.html(page(a), a ? 200 : 404, SECURITY_HEADERS);
   });
-  app.post('/approvals/:id', async (c) => {
-    const rejected = guard(c);
-    if (rejected) return rejected;
-    const form = await c.req.parseBody();
-    const decision = form.decision;
-    if (decision !== 'approve' && decision !== 'deny')
-      return c.html(page(approvals.get(c.req.param('id'))), 400, SECURITY_HEADERS);
-    const a = approvals.decide(c.req.param('id'), decision);
-    return c.html(page(a), a ? 200 : 404, SECURITY_HEADERS);
-  });
+  app.post(
+    '/approvals/:id',
+    bodyLimit({
+      maxSize: MAX_FORM_BYTES,
+      onError: (c) => c.text(`form larger than ${MAX_FORM_BYTES} bytes`, 413, { connection: 'close' }),
+    }),
+    async (c) => {
+      const rejected = guard(c);
+      if (rejected) return rejected;
+      const form = await c.req.parseBody();
+      const decision = form.decision;
+      if (decision !== 'approve' && decision !== 'deny')
+        return c.html(page(approvals.get(c.req.param('id'))), 400, SECURITY_HEADERS);
+      const a = approvals.decide(c.req.param('id'), decision);
+      return c.html(page(a), a ? 200 : 404, SECURITY_HEADERS);
+    },
+  );
 }

@@ -1,19 +1,18 @@
 import type { AddressInfo } from 'node:net';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import { getRequestListener } from '@hono/node-server';
-import { hostHeaderValidation, originValidation, toNodeHandler } from '@modelcontextprotocol/node';
+import { toNodeHandler } from '@modelcontextprotocol/node';
 import {
   createMcpHandler,
   DEFAULT_MAX_REQUEST_BODY_SIZE,
   isJsonContentType,
-  localhostAllowedHostnames,
-  localhostAllowedOrigins,
   type McpServer,
 } from '@modelcontextprotocol/server';
 import { Hono } from 'hono';
 import type { Logger } from '../log.js';
 import type { ApprovalService } from '../server/approvals.js';
 import { mountApprovalPages } from './approval-pages.js';
+import { MAX_JSON_DEPTH, nestsDeeperThan, OwnOrigin } from './origin.js';
 import { MAX_WEBHOOK_BYTES, receiveWebhook, type WebhookDeps } from '../webhooks/receiver.js';
 import { PRODUCT_NAME, VERSION } from '../version.js';
 
@@ -33,10 +32,10 @@ export interface HttpOptions {
  * The HTTP surface besides MCP: `GET /healthz`, the approval pages, and a 404 that lists the
  * endpoints. `/mcp` and `/webhooks/stripe` are served straight from node:http (see startHttp).
  */
-export function createHttpApp(opts: HttpOptions): Hono {
+export function createHttpApp(opts: HttpOptions, own = new OwnOrigin()): Hono {
   const app = new Hono();
   app.get('/healthz', (c) => c.json({ status: 'ok', name: PRODUCT_NAME, version: VERSION, mode: opts.mode }));
-  if (opts.approvals) mountApprovalPages(app, opts.approvals);
+  if (opts.approvals) mountApprovalPages(app, opts.approvals, own);
   const endpoints = [
     ...(opts.factory ? ['/mcp'] : []),
     '/healthz',
@@ -57,12 +56,13 @@ export interface RunningHttp {
 }
 
 export async function startHttp(opts: HttpOptions & { host: string; port: number }): Promise<RunningHttp> {
-  const app = createHttpApp(opts);
+  const own = new OwnOrigin();
+  const app = createHttpApp(opts, own);
   const honoListener = getRequestListener((req, env) => app.fetch(req, env), {
     hostname: opts.host,
     overrideGlobalObjects: false,
   });
-  const mcp = opts.factory ? mcpListener(opts.factory, opts.logger) : undefined;
+  const mcp = opts.factory ? mcpListener(opts.factory, opts.logger, own) : undefined;
   const webhooks = opts.webhooks;
   const server = createServer((req, res) => {
     const path = req.url?.split('?')[0];
@@ -76,6 +76,7 @@ export async function startHttp(opts: HttpOptions & { host: string; port: number
     server.listen(opts.port, opts.host, () => resolve());
   });
   const port = (server.address() as AddressInfo).port;
+  own.listen(opts.host, port);
   const host = opts.host.includes(':') ? `[${opts.host}]` : opts.host;
   if (opts.approvals) opts.approvals.baseUrl = `http://${host}:${port}`;
   return {
@@ -100,6 +101,7 @@ export async function startHttp(opts: HttpOptions & { host: string; port: number
 function mcpListener(
   factory: () => McpServer,
   logger: Logger,
+  own: OwnOrigin,
 ): { serve(req: IncomingMessage, res: ServerResponse): void; close(): Promise<void> } {
   const handler = createMcpHandler(factory, {
     onerror: (error) => logger.warn('mcp request rejected or failed', { error: error.message }),
@@ -107,17 +109,17 @@ function mcpListener(
   const toNode = toNodeHandler(handler, {
     onerror: (error) => logger.error('mcp request failed', { error }),
   });
-  const hostOk = hostHeaderValidation(localhostAllowedHostnames());
-  const originOk = originValidation(localhostAllowedOrigins());
   const forward = (req: IncomingMessage, res: ServerResponse, parsed?: unknown) => {
     void toNode(req, res, parsed);
   };
   const serve = (req: IncomingMessage, res: ServerResponse) => {
-    if (!hostOk(req, res) || !originOk(req, res)) {
+    const refused = own.refusal(req.headers.host, req.headers.origin);
+    if (refused) {
       logger.warn('rejected /mcp request (DNS rebinding guard)', {
         host: req.headers.host,
         origin: req.headers.origin,
       });
+      jsonRpcError(res, 403, -32000, refused);
       req.resume();
       return;
     }
@@ -135,7 +137,7 @@ function mcpListener(
             -32000,
             `Payload Too Large: Request body must not exceed ${DEFAULT_MAX_REQUEST_BODY_SIZE} bytes`,
           );
-          req.destroy();
+          dropAfterReply(req, res);
           return;
         }
         let parsed: unknown;
@@ -143,6 +145,10 @@ function mcpListener(
           parsed = body.length === 0 ? undefined : JSON.parse(body.toString('utf8'));
         } catch {
           jsonRpcError(res, 400, -32700, 'Parse error: the request body is not valid JSON');
+          return;
+        }
+        if (nestsDeeperThan(parsed, MAX_JSON_DEPTH)) {
+          jsonRpcError(res, 400, -32600, `Invalid Request: JSON nested deeper than ${MAX_JSON_DEPTH} levels`);
           return;
         }
         forward(req, res, parsed);
@@ -179,6 +185,28 @@ function readBody(req: IncomingMessage, maxBytes: number): Promise<Buffer | unde
   });
 }
 
+/** What an over-limit sender may still push after its 413 before the connection is cut. */
+const DRAIN_BYTES = 64 * 1024 * 1024;
+
+/**
+ * After a 413: let the answer reach the client, reading (and discarding) what it is still sending, then
+ * close. Destroying the socket at once made most clients see a connection reset instead of the 413.
+ */
+function dropAfterReply(req: IncomingMessage, res: ServerResponse): void {
+  let drained = 0;
+  req.removeAllListeners('data');
+  req.on('data', (chunk: Buffer) => {
+    drained += chunk.length;
+    if (drained > DRAIN_BYTES) req.destroy();
+  });
+  req.resume();
+  res.once('finish', () => {
+    if (req.complete) return;
+    // Give a sender still mid-body a moment to read the answer, then cut it off.
+    setTimeout(() => req.destroy(), 2_000).unref();
+  });
+}
+
 function jsonRpcError(res: ServerResponse, status: number, code: number, message: string): void {
   if (res.headersSent) return;
   res.writeHead(status, {
@@ -206,7 +234,7 @@ function handleWebhook(req: IncomingMessage, res: ServerResponse, deps: WebhookD
     (body) => {
       if (body === undefined) {
         reply(413, { error: `body larger than ${MAX_WEBHOOK_BYTES} bytes` }, true);
-        req.destroy();
+        dropAfterReply(req, res);
         return;
       }
       const signature = req.headers['stripe-signature'];
