@@ -88,6 +88,7 @@ export async function createRuntime(
       idempotencyEnabled: config.idempotencyEnabled,
       defaultCurrency: config.currency,
       autoCapture: config.autoCapture,
+      callTimeoutMs: config.callTimeoutMs,
       stripeAccount: config.stripeAccount,
       mode,
       policy: {

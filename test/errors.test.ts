@@ -1,4 +1,4 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { z } from 'zod';
 import { defineTool, READ } from '../src/tools/define-tool.js';
 import { startSandbox, type RunningSandbox } from '../src/sandbox/index.js';
@@ -211,14 +211,36 @@ describe('Stripe errors', () => {
     const slow = await startStack({ reuse: sandbox, timeoutMs: 300, maxNetworkRetries: 1 });
     try {
       sandbox.state.faults.push({ kind: 'delay', ms: 2_000, path: '/v1/balance', times: 2 });
-      const started = Date.now();
       const r = await slow.call('retrieve_balance');
-      expect(Date.now() - started).toBeLessThan(3_000);
       expect(stripeError(r)).toMatchObject({ type: 'connection_error', retryable: true });
       expect(r.text).toMatch(/Could not reach the Stripe API/);
     } finally {
       sandbox.state.faults.clear();
       await slow.close();
+    }
+  });
+
+  it("a call bounded by the server's deadline (retries included) answers before the client gives up, and a retry is safe", async () => {
+    const bounded = await startStack({ reuse: sandbox, timeoutMs: 20_000, runner: { callTimeoutMs: 400 } });
+    try {
+      sandbox.state.faults.push({ kind: 'delay', ms: 2_500, method: 'POST', path: '/v1/customers' });
+      const email = `deadline-${Date.now()}@example.com`;
+      const r = await bounded.call('create_customer', { email });
+      expect(r.isError).toBe(true);
+      expect(r.result._meta?.['mcp-stripe']).toMatchObject({ error: 'call_timeout', outcome: 'unknown' });
+      expect(r.text).toMatch(/did not answer within 0 s|did not answer within 1 s/);
+      expect(r.text).toContain('Retrying the same call is safe');
+      // The slow request completes at Stripe; the retry replays it: one customer.
+      await vi.waitFor(
+        () => expect(sandbox.state.platform.all('customer').filter((c) => c.email === email)).toHaveLength(1),
+        { timeout: 20_000, interval: 100 },
+      );
+      const again = await bounded.call('create_customer', { email });
+      expect(again.isError, again.text).toBe(false);
+      expect(sandbox.state.platform.all('customer').filter((c) => c.email === email)).toHaveLength(1);
+    } finally {
+      sandbox.state.faults.clear();
+      await bounded.close();
     }
   });
 

@@ -108,6 +108,14 @@ export function loadConfig(opts: LoadOptions): Config {
       1,
       600_000,
     ) ?? 30_000;
+  // One tool call, retries included, stays below the 60 s most MCP clients wait (3 × 30 s did not).
+  const callTimeoutMs =
+    int(
+      'STRIPE_CALL_TIMEOUT',
+      pick<string | number>(env.STRIPE_CALL_TIMEOUT, file.api?.callTimeout),
+      1,
+      3_600_000,
+    ) ?? 50_000;
   const maxNetworkRetries =
     int(
       'STRIPE_MAX_NETWORK_RETRIES',
@@ -325,6 +333,7 @@ export function loadConfig(opts: LoadOptions): Config {
       syncOnStart,
     },
     currency,
+    callTimeoutMs,
     autoCapture,
     idempotencyEnabled,
     transport: transport as Config['transport'],

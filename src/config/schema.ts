@@ -17,6 +17,7 @@ export const fileConfigSchema = z.strictObject({
       stripeAccount: z.string(),
       /** The shape published Stripe MCP guides use: the webhook signing secret. */
       webhookSecret: z.union([z.string(), z.array(z.string())]),
+      callTimeout: z.number().int().positive(),
     })
     .partial()
     .optional(),
@@ -108,6 +109,8 @@ export interface Config {
   sandbox: boolean;
   apiVersion: string;
   timeoutMs: number;
+  /** The most one tool call may take, retries included. */
+  callTimeoutMs: number;
   maxNetworkRetries: number;
   /** Origin of a Stripe-compatible API; undefined means api.stripe.com. */
   apiBase: string | undefined;

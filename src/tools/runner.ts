@@ -39,6 +39,11 @@ export interface RunnerDeps {
   defaultCurrency: string | undefined;
   /** false: new payment intents only authorize unless the call says otherwise (defaults.autoCapture). */
   autoCapture?: boolean;
+  /**
+   * The most one tool call may take, retries included (STRIPE_CALL_TIMEOUT): below the 60 s most MCP
+   * clients wait, so the agent gets an answer it can act on instead of its client's own timeout.
+   */
+  callTimeoutMs?: number;
   stripeAccount: string | undefined;
   mode: ToolContext['mode'];
   policy: MoneyPolicy;
@@ -317,11 +322,15 @@ async function execute(
     // 4. Call Stripe through the handler, recording request ids, write outcomes and replays.
     let value: unknown;
     try {
-      value = await recordStripeCalls(record, () => tool.handler(input, ctx));
+      value = await withDeadline(
+        recordStripeCalls(record, () => tool.handler(input, ctx)),
+        deps.callTimeoutMs ?? DEFAULT_CALL_TIMEOUT_MS,
+      );
     } catch (err) {
       audit.requestIds = record.requestIds;
       if (reservation) {
-        if (mayHaveWritten(record)) {
+        // A call cut off by the deadline may still be on its way to Stripe: it keeps counting.
+        if (mayHaveWritten(record) || err instanceof CallTimeout) {
           await reservation.ledger.settle(reservation.id, { state: 'unknown' });
           outcomeUnknown = true;
         } else if (reservation.fresh) await reservation.ledger.release(reservation.id);
@@ -480,6 +489,25 @@ function describeInputError(tool: Tool, error: z.ZodError): string {
   return `Invalid arguments for ${tool.name}: ${lines.join('; ')}. Nothing was sent to Stripe.`;
 }
 
+export const DEFAULT_CALL_TIMEOUT_MS = 50_000;
+
+class CallTimeout extends Error {
+  constructor(readonly ms: number) {
+    super(`the call did not finish within ${ms} ms`);
+  }
+}
+
+/** `work`, or a CallTimeout after `ms` (the work goes on; a late failure is not left unhandled). */
+function withDeadline<T>(work: Promise<T>, ms: number): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const deadline = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new CallTimeout(ms)), ms);
+    timer.unref();
+  });
+  work.catch(() => undefined);
+  return Promise.race([work, deadline]).finally(() => clearTimeout(timer));
+}
+
 const UNKNOWN_OUTCOME =
   'Stripe may have completed this call (no definite answer came back), so its amount stays counted against the daily limit until a retry settles it. Retrying the same call is safe: it sends the same idempotency key, so Stripe does it at most once.';
 
@@ -492,6 +520,18 @@ function mapError(
   outcomeUnknown: boolean,
 ): CallToolResult {
   const idempotencyKey = record.keys[0];
+  if (err instanceof CallTimeout) {
+    audit.error = 'call_timeout';
+    const writes = tool.access.write;
+    return failure(
+      `Stripe did not answer within ${Math.round(err.ms / 1000)} s (this server's limit for one call, retries included).${
+        writes
+          ? ' The outcome is not known: the write may still complete at Stripe. Retrying the same call is safe: it sends the same idempotency key, so Stripe does it at most once and a retry returns its result.'
+          : ' Nothing was changed. Retry in a little while.'
+      }`,
+      { error: 'call_timeout', ...(writes ? { outcome: 'unknown' } : {}), ...(idempotencyKey ? { idempotency_key: idempotencyKey } : {}) },
+    );
+  }
   audit.outcome = 'error';
   if (err instanceof ToolInputError) {
     audit.error = 'invalid_arguments';
