@@ -104,6 +104,7 @@ export async function createRuntime(
       now: opts.now,
       permits: (t) => isPermitted(t, permissions),
     },
+    refused: (t) => !isPermitted(t, { ...permissions, allow: 'all' }),
   };
   return {
     factory: () => buildServer(deps),

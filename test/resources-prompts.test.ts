@@ -96,3 +96,54 @@ describe('prompts', () => {
     }
   });
 });
+
+describe('resources follow the tool permissions', () => {
+  const resourcesWith = async (flags: Record<string, string>) => {
+    const { loadConfig } = await import('../src/config/load.js');
+    const { createRuntime } = await import('../src/runtime.js');
+    const { silentLogger } = await import('../src/log.js');
+    const { PINNED_API_VERSION } = await import('../src/stripe/client.js');
+    const { Client, InMemoryTransport } = await import('@modelcontextprotocol/client');
+    const config = loadConfig({
+      flags: { sandbox: true, ...flags },
+      env: {},
+      defaultApiVersion: PINNED_API_VERSION,
+    });
+    const runtime = await createRuntime(config, silentLogger);
+    const server = runtime.factory();
+    const [a, b] = InMemoryTransport.createLinkedPair();
+    await server.connect(b);
+    const client = new Client({ name: 'res', version: '1' });
+    await client.connect(a);
+    try {
+      const uris = (await client.listResources()).resources.map((r) => r.uri);
+      const reads = await Promise.all(
+        ['stripe://account', 'stripe://balance'].map((uri) =>
+          client.readResource({ uri }).then(
+            () => 'read',
+            () => 'refused',
+          ),
+        ),
+      );
+      return { uris, reads };
+    } finally {
+      await client.close();
+      await server.close();
+      await runtime.close();
+    }
+  };
+
+  it('denied account tools hide (and refuse) stripe://account and stripe://balance', async () => {
+    expect(
+      await resourcesWith({ tools: 'create_customer', deny: 'retrieve_balance,get_stripe_account_info' }),
+    ).toEqual({ uris: [], reads: ['refused', 'refused'] });
+    expect(await resourcesWith({ tools: 'compact', deny: 'retrieve_balance' })).toEqual({
+      uris: ['stripe://account'],
+      reads: ['read', 'refused'],
+    });
+  });
+
+  it('the default compact profile reads them through the same permission as stripe_api_read', async () => {
+    expect((await resourcesWith({})).uris).toEqual(['stripe://account', 'stripe://balance']);
+  });
+});

@@ -17,6 +17,8 @@ export interface ServerDeps {
   runner: Omit<RunnerDeps, 'stripe' | 'logger'>;
   /** One-time approval links, when the HTTP listener can serve them. */
   approvals?: ApprovalService;
+  /** Whether the policy refuses a tool whatever the allow list says (`--deny`, `--read-only`, operations). */
+  refused?: (tool: Tool) => boolean;
 }
 
 const INSTRUCTIONS = [
@@ -56,7 +58,7 @@ export function buildServer(deps: ServerDeps): McpServer {
       (args: unknown, ctx) => runTool(tool, args, runnerDeps, callContextFor(ctx, server, deps.approvals)),
     );
   }
-  registerResources(server, runnerDeps, deps.tools);
+  registerResources(server, runnerDeps, tools, deps.refused);
   registerPrompts(server, new Set(tools.map((t) => t.name)));
   return server;
 }

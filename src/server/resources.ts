@@ -5,10 +5,20 @@ import { accountTools } from '../tools/toolsets/account.js';
 
 /**
  * `stripe://account` and `stripe://balance`: the same reads as the account tools, through the
- * same runner, for clients that attach resources as context.
+ * same runner, for clients that attach resources as context. A resource follows the permission of
+ * the tool that reads the same data: it is there when that tool is selected, or when the generic
+ * `stripe_api_read` is (it reads the same endpoint) and the policy does not refuse that tool
+ * (`--deny`, `--read-only`, allowed operations).
  */
-export function registerResources(server: McpServer, deps: RunnerDeps, _selected: readonly Tool[]): void {
+export function registerResources(
+  server: McpServer,
+  deps: RunnerDeps,
+  selected: readonly Tool[],
+  refused: (tool: Tool) => boolean = () => false,
+): void {
   const byName = new Map(accountTools.map((t) => [t.name, t]));
+  const names = new Set(selected.map((t) => t.name));
+  const available = (t: Tool) => names.has(t.name) || (names.has('stripe_api_read') && !refused(t));
   const resources = [
     {
       name: 'account',
@@ -27,6 +37,7 @@ export function registerResources(server: McpServer, deps: RunnerDeps, _selected
   ];
   for (const r of resources) {
     const tool = byName.get(r.tool)!;
+    if (!available(tool)) continue;
     server.registerResource(
       r.name,
       r.uri,
