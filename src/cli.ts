@@ -134,7 +134,8 @@ async function main(): Promise<void> {
   if (!isAudit && !isSync && (rest.length > 0 || (command !== undefined && command !== 'sandbox'))) {
     // Never echo a key: `mcp-stripe sk_test_…` (without --api-key=) is a common slip.
     const said = redactSecrets(positionals.join(' '));
-    const hint = said !== positionals.join(' ') ? ' To pass a key, use --api-key=… or STRIPE_SECRET_KEY.' : '';
+    const hint =
+      said !== positionals.join(' ') ? ' To pass a key, use --api-key=… or STRIPE_SECRET_KEY.' : '';
     fail([`unknown command "${said}" (commands: sandbox, audit tail, audit export, events sync).${hint}`]);
   }
 

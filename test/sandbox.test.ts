@@ -324,3 +324,28 @@ describe.skipIf(!existsSync(SPEC))("object shapes match Stripe's OpenAPI spec", 
   });
 });
 if (!existsSync(SPEC)) console.warn(`skipping OpenAPI shape checks: ${SPEC} not found (../shared is absent)`);
+
+describe('a long-running sandbox stays bounded', () => {
+  it('keeps at most `retain` events, idempotent responses and request-log entries; the in-memory store too', async () => {
+    const { startSandbox } = await import('../src/sandbox/index.js');
+    const { createMemoryStore } = await import('../src/storage/memory/index.js');
+    const { startStack } = await import('./helpers.js');
+    const small = await startSandbox({ retain: 50 });
+    const store = createMemoryStore({ retain: 50 });
+    const s = await startStack({ reuse: small, runner: { audit: store.audit, events: undefined } });
+    try {
+      for (let i = 0; i < 200; i++)
+        expect((await s.call('create_customer', { email: `b${i}@example.com` })).isError).toBe(false);
+      expect(small.state.platform.all('event').length).toBeLessThanOrEqual(50);
+      expect(small.state.idempotency.size).toBeLessThanOrEqual(50);
+      expect(small.state.requestLog.length).toBeLessThanOrEqual(50);
+      expect((await store.audit.query({})).length).toBeLessThanOrEqual(50);
+      // What is kept is the newest, and still served.
+      const events = await s.stripe.events.list({ limit: 3 });
+      expect(events.data[0]!.data.object).toMatchObject({ email: 'b199@example.com' });
+    } finally {
+      await s.close();
+      await small.close();
+    }
+  });
+});

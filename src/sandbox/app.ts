@@ -14,6 +14,7 @@ import {
 } from './store.js';
 import { WebhookDispatcher } from './webhooks.js';
 import type { Params } from './params.js';
+import { DEFAULT_RETAIN, trimArray, trimMap } from '../util/bounded.js';
 import { FaultQueue, type Fault } from './faults.js';
 import { canonicalJson } from '../util/canonical.js';
 
@@ -39,6 +40,11 @@ interface StoredResponse {
 }
 
 export interface SandboxOptions {
+  /**
+   * How many events, stored idempotent responses, request-log and delivery entries to keep (the oldest
+   * go first): a long-running sandbox stays bounded. Default 10,000 each.
+   */
+  retain?: number;
   clock?: Clock;
   /** Keys the sandbox accepts. Default: any well-formed `sk_test_…` / `rk_test_…` key. */
   apiKeys?: string[];
@@ -66,8 +72,11 @@ export class SandboxState {
   currentRequest: RequestContext = { id: null, idempotencyKey: null, apiVersion: null };
   readonly webhooks: WebhookDispatcher;
 
+  readonly retain: number;
+
   constructor(private readonly options: SandboxOptions = {}) {
     this.clock = options.clock ?? systemClock;
+    this.retain = options.retain ?? DEFAULT_RETAIN;
     this.webhooks = new WebhookDispatcher(this, options.webhookRetryDelaysMs);
     this.platform = this.newAccount(newId('acct', 16), false);
   }
@@ -82,6 +91,7 @@ export class SandboxState {
       },
       () => this.currentRequest,
       connected,
+      this.retain,
     );
     this.accounts.set(id, store);
     return store;
@@ -164,13 +174,15 @@ async function serve(c: Context, state: SandboxState, method: Method, handler: H
   };
   const idempotencyKey = c.req.header('Idempotency-Key');
   if (idempotencyKey) headers['Idempotency-Key'] = idempotencyKey;
-  const log = (status: number) =>
+  const log = (status: number) => {
+    trimArray(state.requestLog, state.retain);
     state.requestLog.push({
       method,
       path: url.pathname,
       status,
       ...(idempotencyKey ? { idempotencyKey } : {}),
     });
+  };
   const fail = (err: SandboxError) => {
     log(err.status);
     return c.json(err.toBody(requestId), err.status as 400, headers);
@@ -290,7 +302,10 @@ async function serve(c: Context, state: SandboxState, method: Method, handler: H
   } finally {
     state.currentRequest = { id: null, idempotencyKey: null, apiVersion: null };
   }
-  if (idemKey) state.idempotency.set(idemKey, { fingerprint, status, body });
+  if (idemKey) {
+    state.idempotency.set(idemKey, { fingerprint, status, body });
+    trimMap(state.idempotency, state.retain);
+  }
   log(status);
   if (fault?.kind === 'drop_after_commit') {
     // The write is committed; the client never hears back. Its retry must replay, not repeat.

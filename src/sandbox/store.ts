@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import { DEFAULT_RETAIN, trimArray } from '../util/bounded.js';
 import { invalid, notFound } from './errors.js';
 import { int, str, type Params } from './params.js';
 
@@ -55,6 +56,8 @@ export class AccountStore {
     }),
     /** Connect accounts set `account` on their events; the platform does not. */
     readonly connected = false,
+    /** Events kept (the oldest go first, as Stripe keeps events for 30 days only). */
+    private readonly retainEvents = DEFAULT_RETAIN,
   ) {}
 
   now(): number {
@@ -128,6 +131,8 @@ export class AccountStore {
       type,
       ...(this.connected ? { account: this.accountId } : {}),
     });
+    const events = this.byType.get('event')!;
+    for (const old of trimArray(events, this.retainEvents)) this.byId.delete(old.id);
     this.onEvent(event, this);
     return event;
   }

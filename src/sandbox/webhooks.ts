@@ -1,3 +1,4 @@
+import { trimArray } from '../util/bounded.js';
 import { createHmac, randomBytes } from 'node:crypto';
 import type { SandboxState } from './app.js';
 import type { AccountStore, StripeObject } from './store.js';
@@ -54,6 +55,7 @@ export class WebhookDispatcher {
     setTimeout(() => {
       void this.send(endpoint, payload)
         .then((status) => {
+          trimArray(this.deliveries, this.state.retain);
           this.deliveries.push({ eventId: event.id, endpointId: endpoint.id, attempt: n + 1, status });
           if (status >= 200 && status < 300)
             event.pending_webhooks = Math.max(0, (event.pending_webhooks as number) - 1);

@@ -529,7 +529,11 @@ function mapError(
           ? ' The outcome is not known: the write may still complete at Stripe. Retrying the same call is safe: it sends the same idempotency key, so Stripe does it at most once and a retry returns its result.'
           : ' Nothing was changed. Retry in a little while.'
       }`,
-      { error: 'call_timeout', ...(writes ? { outcome: 'unknown' } : {}), ...(idempotencyKey ? { idempotency_key: idempotencyKey } : {}) },
+      {
+        error: 'call_timeout',
+        ...(writes ? { outcome: 'unknown' } : {}),
+        ...(idempotencyKey ? { idempotency_key: idempotencyKey } : {}),
+      },
     );
   }
   audit.outcome = 'error';

@@ -4,7 +4,6 @@ import { verifyWebhook } from '../stripe/webhooks.js';
 
 export const MAX_WEBHOOK_BYTES = 1024 * 1024;
 
-
 export interface WebhookDeps {
   /** Mutable: the sandbox's secret is added once its endpoint is registered. */
   secrets: string[];

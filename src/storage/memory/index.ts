@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { DEFAULT_RETAIN, trimArray } from '../../util/bounded.js';
 import { newer, typeMatcher } from '../glob.js';
 import type {
   AuditRecord,
@@ -29,6 +30,8 @@ class MemoryLedger implements MoneyLedger {
   private rows: Row[] = [];
 
   reserve(r: LedgerReservation): Promise<ReserveOutcome> {
+    // Entries past every window count for nothing: forget them, so the ledger stays bounded.
+    this.rows = this.rows.filter((x) => x.at > r.now - 2 * r.windowMs);
     const inWindow = (x: Row) => x.scope === r.scope && x.at > r.now - r.windowMs && x.at <= r.now;
     const used = this.sum((x) => x.scope === r.scope && x.currency === r.currency, r.now, r.windowMs);
     const earlier = r.key ? this.rows.find((x) => inWindow(x) && x.key === r.key) : undefined;
@@ -90,10 +93,14 @@ export class MemoryEventLog implements EventLog {
   private readonly events = new Map<string, StoredEvent>();
   private readonly states = new Map<string, ObjectState>();
 
+  /** Past `retain` events the oldest are forgotten (a redelivery of one that old is stored again). */
+  constructor(private readonly retain = DEFAULT_RETAIN) {}
+
   append(event: StoredEvent): Promise<'stored' | 'duplicate'> {
     if (this.events.has(event.id)) return Promise.resolve('duplicate');
     const { payloadText: _text, ...rest } = event;
     this.events.set(event.id, structuredClone(rest));
+    this.forgetOldest();
     const object = (event.payload.data as { object?: Record<string, unknown> } | undefined)?.object;
     if (event.objectId && object) {
       const current = this.states.get(event.objectId);
@@ -133,6 +140,19 @@ export class MemoryEventLog implements EventLog {
     return Promise.resolve({ events: structuredClone(all.slice(0, q.limit)), hasMore: all.length > q.limit });
   }
 
+  /** Past `retain`, the oldest events go, except those an object's latest state comes from. */
+  private forgetOldest(): void {
+    if (this.events.size <= this.retain) return;
+    const current = new Set([...this.states.values()].map((st) => st.eventId));
+    let drop = this.events.size - Math.floor(this.retain * 0.9);
+    for (const id of this.events.keys()) {
+      if (drop <= 0) break;
+      if (current.has(id)) continue;
+      this.events.delete(id);
+      drop--;
+    }
+  }
+
   objectState(objectId: string): Promise<ObjectState | undefined> {
     const s = this.states.get(objectId);
     return Promise.resolve(s && structuredClone(s));
@@ -143,13 +163,15 @@ export class MemoryEventLog implements EventLog {
   }
 }
 
-export function createMemoryStore(): Store {
+/** `retain`: how many audit records and events to keep (the oldest go first), so a long run stays bounded. */
+export function createMemoryStore({ retain = DEFAULT_RETAIN }: { retain?: number } = {}): Store {
   const records: AuditRecord[] = [];
   return {
     ledger: new MemoryLedger(),
-    events: new MemoryEventLog(),
+    events: new MemoryEventLog(retain),
     audit: {
       append: (r) => {
+        trimArray(records, retain);
         records.push(structuredClone(r));
         return Promise.resolve();
       },

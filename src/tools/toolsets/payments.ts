@@ -51,7 +51,12 @@ export const paymentIntentTools = [
           : {};
       return paymentIntent(
         await ctx.stripe.paymentIntents.create(
-          { ...args, ...apm, ...(capture ? { capture_method: capture } : {}), currency: ctx.currency(currency) },
+          {
+            ...args,
+            ...apm,
+            ...(capture ? { capture_method: capture } : {}),
+            currency: ctx.currency(currency),
+          },
           ctx.request,
         ),
       );
