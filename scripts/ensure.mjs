@@ -9,6 +9,13 @@ import { fileURLToPath } from 'node:url';
 
 // fileURLToPath, not URL.pathname: a checkout path with a space (or any escaped character) must work.
 const root = fileURLToPath(new URL('..', import.meta.url));
+
+// Stop early, with a clear message, below the Node.js the build, the tests and the server need.
+const [major, minor] = process.versions.node.split('.').map(Number);
+if (major < 20 || (major === 20 && minor < 19)) {
+  process.stderr.write(`mcp-stripe needs Node.js 20.19 or newer; this is ${process.versions.node}.\n`);
+  process.exit(1);
+}
 const mtime = (p) => (existsSync(p) ? statSync(p).mtimeMs : 0);
 const run = (cmd) => {
   process.stderr.write(`> ${cmd}\n`);

@@ -23,6 +23,16 @@ declare const MCP_STRIPE_BUILD_ID: string;
  */
 export type CodeCacheState = 'hit' | 'miss' | 'off';
 
+/** The oldest Node.js this product is built and tested for (package.json `engines`). */
+const MIN_NODE = [20, 19];
+const [major = 0, minor = 0] = process.versions.node.split('.').map(Number);
+if (major < MIN_NODE[0]! || (major === MIN_NODE[0] && minor < MIN_NODE[1]!)) {
+  process.stderr.write(
+    `mcp-stripe: needs Node.js ${MIN_NODE.join('.')} or newer; this is ${process.versions.node}. Install a current Node.js (20 LTS or later).\n`,
+  );
+  process.exit(1);
+}
+
 const dir = __dirname;
 const file = join(dir, 'main.cjs');
 const cacheFile = cachePath();

@@ -154,6 +154,20 @@ describe('CLI messages', () => {
     if (secretPart) expect(r.stderr + r.stdout).not.toContain(secretPart);
   });
 
+  it('below the Node.js it needs, the CLI stops at once with a clear message', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'mcp-stripe-node-'));
+    const preload = join(dir, 'old-node.cjs');
+    writeFileSync(preload, "Object.defineProperty(process.versions, 'node', { value: '20.9.0' });");
+    const r = spawnSync(process.execPath, ['--require', preload, CLI, '--sandbox'], {
+      env: cleanEnv(),
+      encoding: 'utf8',
+      timeout: 15_000,
+      input: '',
+    });
+    expect(r.status).toBe(1);
+    expect(r.stderr).toContain('needs Node.js 20.19 or newer; this is 20.9.0');
+  });
+
   it('--config with unknown keys names them', () => {
     const dir = mkdtempSync(join(tmpdir(), 'mcp-stripe-'));
     const file = join(dir, 'config.json');
