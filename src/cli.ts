@@ -234,6 +234,10 @@ async function main(): Promise<void> {
       await runtime.connectSandboxWebhooks(new URL(hooks.url).origin);
       logger.info('webhook listener', { url: hooks.url.replace(/\/mcp$/, '/webhooks/stripe') });
     }
+    if (!runtime.sandbox && config.webhooks.port === undefined && !config.webhooks.syncOnStart) {
+      runtime.events.noSource = NO_EVENT_SOURCE;
+      logger.warn(`no webhook source over stdio: ${NO_EVENT_SOURCE}`);
+    }
     const stdio = startStdio(runtime.factory, logger);
     closers.push(() => stdio.close());
     process.stdin.once('close', () => void shutdown('stdin closed'));
@@ -276,6 +280,9 @@ function parseSince(since: string, now = Date.now()): Date | undefined {
   return Number.isNaN(d.getTime()) ? undefined : d;
 }
 
+const NO_EVENT_SOURCE =
+  'this server receives no Stripe events (stdio, no webhook listener), so the event tools see only what is already in the event log. To get events: run it with --webhook-port=N and STRIPE_WEBHOOK_SECRET (for example behind `stripe listen --forward-to 127.0.0.1:N/webhooks/stripe`), with --sync-on-start, or run `mcp-stripe events sync`.';
+
 async function runAudit(
   which: 'tail' | 'export',
   flags: Flags,
@@ -286,9 +293,14 @@ async function runAudit(
   const path = storePath(dataDir);
   if (!existsSync(path)) {
     fail([
-      `no audit log at ${path} yet (the server writes it; pass --data-dir=DIR if it runs with another one).`,
+      `no audit log at ${path} yet (the server writes it; pass --data-dir=DIR if it runs with another one). A --sandbox server keeps its audit log in memory: there is nothing to read after it stops.`,
     ]);
   }
+  // `audit export | head -1`: the reader leaving is the end of the output, not an error.
+  process.stdout.on('error', (err: NodeJS.ErrnoException) => {
+    if (err.code === 'EPIPE') process.exit(0);
+    throw err;
+  });
   const store = createSqliteStore(path);
   try {
     if (which === 'export') {

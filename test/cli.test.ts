@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { Client } from '@modelcontextprotocol/client';
 import { StdioClientTransport } from '@modelcontextprotocol/client/stdio';
 import { describe, expect, it } from 'vitest';
-import { callTool, cleanEnv, CLI } from './helpers.js';
+import { callTool, cleanEnv, CLI, TEST_KEY } from './helpers.js';
 
 const run = (args: string[], env: Record<string, string> = {}) =>
   spawnSync(process.execPath, [CLI, ...args], {
@@ -152,6 +152,79 @@ describe('CLI messages', () => {
     expect(r.status).toBe(1);
     expect(r.stderr).toMatch(why);
     if (secretPart) expect(r.stderr + r.stdout).not.toContain(secretPart);
+  });
+
+  it('over stdio with a key and no webhook source: a warning at start-up, and the event tools say how to get events', async () => {
+    const { startSandbox } = await import('../src/sandbox/index.js');
+    const sandbox = await startSandbox();
+    const transport = new StdioClientTransport({
+      command: process.execPath,
+      args: [
+        CLI,
+        '--tools=all',
+        `--data-dir=${mkdtempSync(join(tmpdir(), 'mcp-stripe-nosource-'))}`,
+        '--log-level=debug',
+      ],
+      env: { ...cleanEnv(), STRIPE_SECRET_KEY: TEST_KEY, STRIPE_API_BASE: sandbox.url },
+      stderr: 'pipe',
+    });
+    let stderr = '';
+    transport.stderr?.on('data', (d: Buffer) => (stderr += d.toString()));
+    const client = new Client({ name: 'nosource', version: '1.0.0' });
+    await client.connect(transport);
+    try {
+      const events = await callTool(client, 'list_events', {});
+      expect(events.data.data).toEqual([]);
+      expect(events.text).toContain('--webhook-port');
+      expect(events.text).toContain('mcp-stripe events sync');
+      const waited = await callTool(client, 'wait_for_event', {
+        type: 'payment_intent.succeeded',
+        timeout_seconds: 1,
+      });
+      expect(waited.text).toContain('--sync-on-start');
+      await callTool(client, 'create_customer', { email: 'debuglog@example.com' });
+      expect(stderr).toContain('no webhook source over stdio');
+      // --log-level=debug: one line per call, with the outcome and Stripe request ids, no PII.
+      const line = stderr.split('\n').find((l) => l.includes('"tool call"') && l.includes('create_customer'));
+      expect(line).toBeDefined();
+      expect(JSON.parse(line!)).toMatchObject({
+        tool: 'create_customer',
+        outcome: 'ok',
+        caller: expect.any(String),
+      });
+      expect(line).toMatch(/"request_ids":\["req_/);
+      expect(stderr).not.toContain('debuglog@example.com');
+    } finally {
+      await client.close();
+      await sandbox.close();
+    }
+  });
+
+  it('audit export | head -1: the reader leaving ends the output quietly', async () => {
+    const { createSqliteStore } = await import('../src/storage/sqlite/index.js');
+    const dataDir = mkdtempSync(join(tmpdir(), 'mcp-stripe-epipe-'));
+    const store = createSqliteStore(join(dataDir, 'mcp-stripe.db'));
+    for (let i = 0; i < 3000; i++)
+      await store.audit.append({
+        at: new Date(Date.now() - 1000 + i).toISOString(),
+        caller: 'stdio',
+        tool: 'create_customer',
+        args: { note: 'x'.repeat(200) },
+        decision: 'allowed',
+        outcome: 'ok',
+        requestIds: [],
+        durationMs: 1,
+      });
+    await store.close();
+    const child = spawn(process.execPath, [CLI, 'audit', 'export', `--data-dir=${dataDir}`], {
+      env: cleanEnv(),
+    });
+    let stderr = '';
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    child.stdout.once('data', () => child.stdout.destroy());
+    const code = await new Promise<number | null>((resolve) => child.once('exit', (c) => resolve(c)));
+    expect(stderr).not.toMatch(/EPIPE|Error|at /);
+    expect(code).toBe(0);
   });
 
   it('below the Node.js it needs, the CLI stops at once with a clear message', () => {

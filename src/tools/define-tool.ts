@@ -54,6 +54,8 @@ export interface ToolContext {
   mode: 'sandbox' | 'test' | 'live';
   /** Stripe's events as received by webhook or sync (absent when the server keeps no event log). */
   events?: EventFeed;
+  /** Adds a sentence for the agent to the result's text (after the data). */
+  note(text: string): void;
   /** Reports progress to the client while a call waits (no-op when the client did not ask). */
   progress(progress: number, total?: number, message?: string): Promise<void>;
   /** Cancelled by the client. */

@@ -118,6 +118,16 @@ export async function runTool(
     return result;
   } finally {
     audit.durationMs = Date.now() - started;
+    // One line per call at debug level: what ran and how it ended, never its arguments (PII).
+    deps.logger.debug('tool call', {
+      tool: tool.name,
+      caller: call.caller,
+      decision: audit.decision,
+      outcome: audit.outcome,
+      ...(audit.error ? { error: audit.error } : {}),
+      duration_ms: audit.durationMs,
+      request_ids: audit.requestIds,
+    });
     if (deps.audit) await appendAudit(deps.audit, audit, deps.logger);
   }
 }
@@ -187,7 +197,9 @@ async function execute(
       ? callIdentity(tool.name, input, deps.stripeAccount)
       : undefined);
   const record = newCallRecord(tool.access.write && deps.idempotencyEnabled && !given);
+  const notes: string[] = [];
   const ctx: ToolContext = {
+    note: (text) => void notes.push(text),
     stripe: await deps.stripe(),
     request: given ? { idempotencyKey: given } : {},
     step: (name) => (given ? { idempotencyKey: `${given}:${name}` } : {}),
@@ -367,6 +379,7 @@ async function execute(
     );
     const content: CallToolResult['content'] = [{ type: 'text', text: JSON.stringify(structured.value) }];
     if (structured.note) content.push({ type: 'text', text: structured.note });
+    for (const text of notes) content.push({ type: 'text', text });
     if (shaped.mismatch) {
       content.push({
         type: 'text',

@@ -17,6 +17,12 @@ export interface WaitQuery {
 export class EventFeed {
   private readonly listeners = new Set<(e: StoredEvent) => void>();
 
+  /**
+   * Set when nothing brings events in (stdio with a key, no webhook listener, no sync): how to get
+   * them, for the event tools to say when they find nothing.
+   */
+  noSource?: string;
+
   constructor(
     readonly log: EventLog,
     private readonly pollMs = 1000,

@@ -130,6 +130,8 @@ export const eventTools = [
         limit: args.limit ?? 10,
         startingAfter: args.starting_after,
       });
+      const noSource = feed(ctx).noSource;
+      if (page.events.length === 0 && noSource) ctx.note(noSource);
       return {
         data: page.events.map(event),
         has_more: page.hasMore,
@@ -173,8 +175,11 @@ export const eventTools = [
         ctx.signal,
       );
       const waited = Math.round((Date.now() - started) / 100) / 10;
-      if (!found)
+      if (!found) {
+        const noSource = feed(ctx).noSource;
+        if (noSource) ctx.note(noSource);
         return { matched: false, timed_out: true, waited_seconds: waited, event: null, object: null };
+      }
       const object = (found.payload.data as { object?: Record<string, unknown> } | undefined)?.object ?? null;
       return { matched: true, timed_out: false, waited_seconds: waited, event: event(found), object };
     },
