@@ -1,5 +1,5 @@
 import { spawnSync } from 'node:child_process';
-import { cpSync, mkdirSync, mkdtempSync, symlinkSync } from 'node:fs';
+import { cpSync, mkdirSync, mkdtempSync, symlinkSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Client } from '@modelcontextprotocol/client';
@@ -68,5 +68,27 @@ describe('the published package', () => {
       await client.close();
       await sandbox.close();
     }
+  });
+});
+
+describe('scripts/ensure.mjs', () => {
+  it('works from a checkout whose path has a space (it finds its own files, installs and builds nothing when fresh)', () => {
+    const dir = join(mkdtempSync(join(tmpdir(), 'mcp-stripe-')), 'with space');
+    for (const d of ['scripts', 'node_modules', 'src', 'dist']) mkdirSync(join(dir, d), { recursive: true });
+    cpSync(join(root, 'scripts', 'ensure.mjs'), join(dir, 'scripts', 'ensure.mjs'));
+    // Oldest first: the lockfile and sources, then what was installed and built from them.
+    for (const f of ['package-lock.json', 'package.json', 'scripts/bundle.mjs', 'src/a.ts'])
+      writeFileSync(join(dir, f), '{}');
+    const past = new Date(Date.now() - 60_000);
+    for (const f of ['package-lock.json', 'package.json', 'scripts/bundle.mjs', 'src/a.ts'])
+      utimesSync(join(dir, f), past, past);
+    writeFileSync(join(dir, 'node_modules', '.package-lock.json'), '{}');
+    writeFileSync(join(dir, 'dist', 'cli.cjs'), '');
+    const r = spawnSync(process.execPath, [join(dir, 'scripts', 'ensure.mjs')], {
+      cwd: dir,
+      encoding: 'utf8',
+    });
+    expect(r.status, r.stderr).toBe(0);
+    expect(r.stderr).not.toMatch(/npm ci|npm run build/);
   });
 });

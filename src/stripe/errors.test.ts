@@ -6,6 +6,20 @@ const raw = (statusCode: number, fields: Record<string, unknown>) =>
   ({ statusCode, requestId: 'req_123', ...fields }) as never;
 
 describe('describeStripeError', () => {
+  it("masks card data and keys in Stripe's param and message", () => {
+    const f = describeStripeError(
+      new Stripe.errors.StripeInvalidRequestError(
+        raw(400, {
+          type: 'invalid_request_error',
+          param: 'metadata[4242424242424242]',
+          message: 'Invalid metadata key 4242 4242 4242 4242 (key sk_test_abcdefghijklmnop)',
+        }),
+      ),
+    );
+    expect(JSON.stringify(f)).not.toMatch(/4242|abcdefghijklmnop/);
+    expect(f.param).toBe('metadata[[card data removed]]');
+  });
+
   it.each([
     [
       new Stripe.errors.StripeCardError(

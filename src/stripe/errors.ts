@@ -36,11 +36,13 @@ const DECLINE_ADVICE: Record<string, string> = {
 };
 
 export function describeStripeError(err: Stripe.errors.StripeError): StripeFailure {
+  // Stripe echoes what it was sent: the parameter name and message may carry card data or a key.
+  const param = err.param ? redactSecrets(String(maskCardData(err.param))) : undefined;
   const base = {
     type: err.rawType ?? err.type,
     ...(err.code ? { code: err.code } : {}),
     ...(err.decline_code ? { decline_code: err.decline_code } : {}),
-    ...(err.param ? { param: redactSecrets(String(maskCardData(err.param))) } : {}),
+    ...(param ? { param } : {}),
     message: redactSecrets(
       String(maskCardData(err.message || 'Stripe returned an error without a message.')),
     ),
@@ -76,9 +78,9 @@ export function describeStripeError(err: Stripe.errors.StripeError): StripeFailu
   if (err.type === 'StripeInvalidRequestError') {
     const next =
       err.code === 'resource_missing'
-        ? `Check the id${err.param ? ` in "${err.param}"` : ''}: no such object exists in this account (mind test vs live mode and the Connect account). Look it up with a list tool.`
-        : err.param
-          ? `Fix the "${err.param}" argument as the message says, then call again.`
+        ? `Check the id${param ? ` in "${param}"` : ''}: no such object exists in this account (mind test vs live mode and the Connect account). Look it up with a list tool.`
+        : param
+          ? `Fix the "${param}" argument as the message says, then call again.`
           : 'Change the request as the message says, then call again.';
     return { ...base, type: 'invalid_request_error', retryable: false, next_action: next };
   }
