@@ -45,6 +45,18 @@ const SENSITIVE_KEYS: Record<string, CardDataFinding['what']> = {
 const OTHER_NUMBER_KEY =
   /(^|_)(phone|mobile|tel|telephone|fax|msisdn|imei|imsi|iban|bban|isbn|ean|upc|gtin|tracking_number|timestamp|order_id|order_number|order|invoice_number|id)$/;
 
+const otherCache = new Map<string, boolean>();
+
+function isOtherNumberKey(key: string): boolean {
+  let hit = otherCache.get(key);
+  if (hit === undefined) {
+    hit = OTHER_NUMBER_KEY.test(normalizeKey(key));
+    if (otherCache.size > 10_000) otherCache.clear();
+    otherCache.set(key, hit);
+  }
+  return hit;
+}
+
 /** Digits in any script, as ASCII (`٤` → `4`): Unicode decimal digits come in runs of ten from zero. */
 function asciiDigits(text: string): string {
   return text.replace(/\p{Nd}/gu, (ch) => {
@@ -62,6 +74,8 @@ function asciiDigits(text: string): string {
  * hyphens) removed, and percent-encoding decoded.
  */
 export function normalizeForCards(text: string): string {
+  // The common case, plain ASCII without percent-encoding, is already normal (this runs on every string).
+  if (PLAIN.test(text)) return text;
   let t = text;
   if (/%[0-9A-Fa-f]{2}/.test(t)) {
     try {
@@ -71,6 +85,18 @@ export function normalizeForCards(text: string): string {
     }
   }
   return asciiDigits(t.normalize('NFKC')).replace(/\p{Cf}/gu, '');
+}
+
+const PLAIN = /^[\x00-\x24\x26-\x7f]*$/;
+
+/** How many ASCII digits `text` holds, stopping once `enough` are found. */
+function digitCount(text: string, enough: number): number {
+  let n = 0;
+  for (let i = 0; i < text.length && n < enough; i++) {
+    const c = text.charCodeAt(i);
+    if (c >= 48 && c <= 57) n++;
+  }
+  return n;
 }
 
 /**
@@ -137,6 +163,7 @@ function isCard(digits: string): boolean {
 /** Where card numbers sit in `text` (after normalization), as [start, end) offsets of the normalized text. */
 function cardRuns(normalized: string): [number, number][] {
   const runs: [number, number][] = [];
+  if (digitCount(normalized, 12) < 12) return runs;
   for (const m of normalized.matchAll(DIGIT_RUN)) {
     const before = normalized.slice(Math.max(0, m.index - 6), m.index);
     // A phone number (+44 20 7946 0958) or the rest of an IBAN (DE89 3704 0044 …).
@@ -148,6 +175,12 @@ function cardRuns(normalized: string): [number, number][] {
 
 /** A security code written out in text: `cvc 987`, `CVV: 1234`, `security code 123`. */
 const CODE_IN_TEXT = /\b(?:cvc2?|cvv2?|ccv|csc|security\s+code)\b[^\p{L}\d]{0,3}\d{3,4}(?!\d)/giu;
+
+function hasCodeInText(normalized: string): boolean {
+  if (digitCount(normalized, 3) < 3 || !/cv|cc|csc|security/i.test(normalized)) return false;
+  CODE_IN_TEXT.lastIndex = 0;
+  return CODE_IN_TEXT.test(normalized);
+}
 
 export function containsCardNumber(text: string): boolean {
   return cardRuns(normalizeForCards(text)).length > 0;
@@ -168,6 +201,19 @@ function normalizeKey(key: string): string {
     .toLowerCase();
 }
 
+const lastCache = new Map<string, string>();
+
+/** The last segment of a key, normalized: the parent key its children are read under. */
+function lastSegment(key: string): string {
+  let seg = lastCache.get(key);
+  if (seg === undefined) {
+    seg = keySegments(key).at(-1) ?? key;
+    if (lastCache.size > 10_000) lastCache.clear();
+    lastCache.set(key, seg);
+  }
+  return seg;
+}
+
 /** `card[exp_month]` → `card`, `exp_month`: flat bracket keys name nested fields, as in Stripe's form encoding. */
 function keySegments(key: string): string[] {
   return key
@@ -176,8 +222,21 @@ function keySegments(key: string): string[] {
     .map(normalizeKey);
 }
 
+const fieldCache = new Map<string, CardDataFinding['what'] | null>();
+
 /** What card field a key names, given the key above it (`number` counts only under a card). */
 export function cardFieldOf(key: string, parentKey = ''): CardDataFinding['what'] | undefined {
+  // Keys repeat across every object of every result: decide each (parent, key) pair once.
+  const memo = `${parentKey}\u0000${key}`;
+  const known = fieldCache.get(memo);
+  if (known !== undefined) return known ?? undefined;
+  const found = classifyKey(key, parentKey);
+  if (fieldCache.size > 10_000) fieldCache.clear();
+  fieldCache.set(memo, found ?? null);
+  return found;
+}
+
+function classifyKey(key: string, parentKey: string): CardDataFinding['what'] | undefined {
   const segments = keySegments(key);
   for (let i = 0; i < segments.length; i++) {
     const seg = segments[i]!;
@@ -202,11 +261,10 @@ function holdsValue(v: unknown): boolean {
 
 export function findCardData(value: unknown, path = '', parentKey = ''): CardDataFinding | null {
   const here = path || '(arguments)';
-  const otherNumber = OTHER_NUMBER_KEY.test(normalizeKey(parentKey));
+  const otherNumber = parentKey !== '' && isOtherNumberKey(parentKey);
   if (typeof value === 'string') {
     if (!otherNumber && containsCardNumber(value)) return { path: here, what: 'card number' };
-    CODE_IN_TEXT.lastIndex = 0;
-    return CODE_IN_TEXT.test(normalizeForCards(value)) ? { path: here, what: 'card security code' } : null;
+    return hasCodeInText(normalizeForCards(value)) ? { path: here, what: 'card security code' } : null;
   }
   if (typeof value === 'number')
     return !otherNumber && numberIsCard(value) ? { path: here, what: 'card number' } : null;
@@ -223,7 +281,7 @@ export function findCardData(value: unknown, path = '', parentKey = ''): CardDat
       if (containsCardNumber(key)) return { path: childPath, what: 'card number' };
       const field = cardFieldOf(key, parentKey);
       if (field && holdsValue(child)) return { path: childPath, what: field };
-      const found = findCardData(child, childPath, keySegments(key).at(-1) ?? key);
+      const found = findCardData(child, childPath, lastSegment(key));
       if (found) return found;
     }
   }
@@ -240,12 +298,31 @@ const REMOVED = '[card data removed]';
 export function maskCardData(value: unknown, parentKey = ''): unknown {
   if (typeof value === 'string') return maskText(value);
   if (typeof value === 'number') return numberIsCard(value) ? REMOVED : value;
-  if (Array.isArray(value)) return value.map((v) => maskCardData(v, parentKey));
+  if (Array.isArray(value)) {
+    let out: unknown[] | undefined;
+    value.forEach((v, i) => {
+      const m = maskCardData(v, parentKey);
+      if (m !== v) (out ??= value.slice())[i] = m;
+    });
+    return out ?? value;
+  }
   if (value && typeof value === 'object') {
+    // Copy on write: most results hold no card data, and are returned as they are.
+    let out: Record<string, unknown> | undefined;
+    const entries = Object.entries(value);
+    for (const [k, v] of entries) {
+      const key = containsCardNumber(k) ? REMOVED : k;
+      const m = cardFieldOf(k, parentKey) && holdsValue(v) ? REMOVED : maskCardData(v, lastSegment(k));
+      if (key !== k || m !== v) {
+        out ??= {};
+        break;
+      }
+    }
+    if (!out) return value;
     return Object.fromEntries(
-      Object.entries(value).map(([k, v]) => [
+      entries.map(([k, v]) => [
         containsCardNumber(k) ? REMOVED : k,
-        cardFieldOf(k, parentKey) && holdsValue(v) ? REMOVED : maskCardData(v, keySegments(k).at(-1) ?? k),
+        cardFieldOf(k, parentKey) && holdsValue(v) ? REMOVED : maskCardData(v, lastSegment(k)),
       ]),
     );
   }
@@ -255,8 +332,7 @@ export function maskCardData(value: unknown, parentKey = ''): unknown {
 function maskText(text: string): string {
   const normalized = normalizeForCards(text);
   const runs = cardRuns(normalized);
-  CODE_IN_TEXT.lastIndex = 0;
-  if (runs.length === 0 && !CODE_IN_TEXT.test(normalized)) return text;
+  if (runs.length === 0 && !hasCodeInText(normalized)) return text;
   // Offsets are in the normalized text: mask there (the original's encoding is not worth keeping).
   let out = '';
   let at = 0;
