@@ -87,6 +87,7 @@ export function normalizeForCards(text: string): string {
   return asciiDigits(t.normalize('NFKC')).replace(/\p{Cf}/gu, '');
 }
 
+// eslint-disable-next-line no-control-regex -- any ASCII but "%"
 const PLAIN = /^[\x00-\x24\x26-\x7f]*$/;
 
 /** How many ASCII digits `text` holds, stopping once `enough` are found. */
