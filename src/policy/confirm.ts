@@ -1,4 +1,5 @@
 import { formatMoney, limitFor, type AmountLimit } from './amounts.js';
+import { refusal, type Refusal } from './refusal.js';
 
 export type ConfirmMode = 'none' | 'destructive' | 'money' | 'all';
 
@@ -73,4 +74,22 @@ export function summarizeCall(
       lines.push(`${key[0]!.toUpperCase()}${key.slice(1)}: ${String(args[key]).slice(0, 200)}`);
   }
   return lines.join('\n');
+}
+
+/** The person said no: not done, and not to be retried unasked. */
+export function confirmationDeclined(by: string): Refusal {
+  return refusal(
+    'confirmation_declined',
+    `Not done: the person asked to confirm this call declined it (via ${by}). Nothing was sent to Stripe. Do not retry it unless they ask you to.`,
+    {},
+    'declined',
+  );
+}
+
+/** Confirmation is required and nobody can be asked. */
+export function confirmationUnavailable(reason: string): Refusal {
+  return refusal(
+    'confirmation_unavailable',
+    `Refused by policy: this call needs a human's confirmation because ${reason}, and there is no way to ask one. Nothing was sent to Stripe. To enable confirmation, use an MCP client that supports elicitation, or run the server with --transport=http so a person can approve in a browser; or ask the operator to change --confirm.`,
+  );
 }

@@ -1,3 +1,5 @@
+import { refusal, type Refusal } from './refusal.js';
+
 /**
  * The PCI guard: raw card data must never reach Stripe through this server (nor sit in an agent's
  * context or the audit log). Refuses, at any depth of the arguments, anything that holds card data:
@@ -351,4 +353,10 @@ export function cardDataRefusal(f: CardDataFinding): string {
     'Stripe Checkout (create_checkout_session) or a Payment Link (create_payment_link) gives a hosted payment page URL; Stripe.js / Elements produce a payment method id (pm_…) ' +
     'that you can pass as payment_method. In test mode, use test payment methods such as pm_card_visa.'
   );
+}
+
+/** Gate: raw card data is refused before anything else reads the arguments (so nothing can echo it). */
+export function cardDataGate(args: unknown): Refusal | null {
+  const found = findCardData(args);
+  return found ? refusal('card_data_refused', cardDataRefusal(found), { param: found.path }) : null;
 }

@@ -1,3 +1,4 @@
+import type { RefusalCode } from '../policy/refusal.js';
 import { randomBytes } from 'node:crypto';
 import type { CallToolResult } from '@modelcontextprotocol/server';
 import type { ConfirmOutcome, ConfirmRequest } from '../tools/runner.js';
@@ -108,7 +109,7 @@ export class ApprovalService {
       ],
       _meta: {
         'mcp-stripe': {
-          error: 'approval_required',
+          error: 'approval_required' satisfies RefusalCode,
           approval_url: url,
           expires_at: new Date(a.expiresAt).toISOString(),
         },

@@ -2,10 +2,20 @@ import { createHash, randomUUID } from 'node:crypto';
 import type { CallToolResult, InputRequiredResult } from '@modelcontextprotocol/server';
 import { z } from 'zod';
 import type { Logger } from '../log.js';
-import { anyLimit, formatMoney, limitFor, type AmountLimit } from '../policy/amounts.js';
-import { confirmationReason, summarizeCall, type ConfirmPolicy } from '../policy/confirm.js';
-import { cardDataRefusal, findCardData, maskCardData } from '../policy/pci.js';
+import { type AmountLimit } from '../policy/amounts.js';
+import { amountKnownGate, perCallCapGate } from '../policy/caps.js';
+import {
+  confirmationDeclined,
+  confirmationReason,
+  confirmationUnavailable,
+  summarizeCall,
+  type ConfirmPolicy,
+} from '../policy/confirm.js';
+import { dailyLimitGate, isRefusal } from '../policy/daily-limit.js';
+import { moneyPermissionGate } from '../policy/money-permission.js';
+import { cardDataGate, maskCardData } from '../policy/pci.js';
 import { maskForAudit, redactPii } from '../policy/redact.js';
+import { META_KEY, refusal, type FailureCode, type Refusal, type RefusalCode } from '../policy/refusal.js';
 import type { AuditLog, AuditRecord, MoneyLedger } from '../storage/ports.js';
 import type { EventFeed } from '../webhooks/feed.js';
 import {
@@ -21,8 +31,6 @@ import { describeStripeError, formatStripeFailure } from '../stripe/errors.js';
 import { callIdentity, canonicalize, canonicalJson } from '../stripe/idempotency.js';
 import { fitToBudget } from './budget.js';
 import { ToolInputError, type Tool, type ToolContext } from './define-tool.js';
-
-const DAY_MS = 86_400_000;
 
 export interface MoneyPolicy extends ConfirmPolicy {
   maxAmount?: AmountLimit;
@@ -87,8 +95,6 @@ export interface CallContext {
   progress?: ToolContext['progress'];
   signal?: AbortSignal;
 }
-
-const META_KEY = 'mcp-stripe';
 
 /**
  * Every tool call passes here:
@@ -165,24 +171,23 @@ async function execute(
   call: CallContext,
   audit: AuditRecord,
 ): Promise<CallToolResult | InputRequiredResult> {
-  const refuse = (decision: string, text: string, details: Record<string, unknown>) => {
-    audit.decision = decision;
+  const refuse = (r: Refusal) => {
+    audit.decision = r.decision;
     audit.outcome = 'refused';
-    audit.reason = text;
-    return failure(text, details);
+    audit.reason = r.message;
+    return failure(r.message, { error: r.code, ...r.details });
   };
 
-  // 1. Card data is refused before anything else looks at it (so no error message can echo it).
-  const card = findCardData(args);
+  // The gates, in order: card data (before anything else reads the arguments, so no message can echo
+  // it) → validation → money permission → amount known → per-call cap → confirmation → daily limit.
+  const card = cardDataGate(args);
   if (card) {
-    deps.logger.warn('refused card data', { tool: tool.name, path: card.path });
-    return refuse('denied', cardDataRefusal(card), { error: 'card_data_refused', param: card.path });
+    deps.logger.warn('refused card data', { tool: tool.name, path: card.details.param });
+    return refuse(card);
   }
 
-  // 2. Input validation, naming each bad field.
   const parsed = tool.input.safeParse(args);
-  if (!parsed.success)
-    return refuse('denied', describeInputError(tool, parsed.error), { error: 'invalid_arguments' });
+  if (!parsed.success) return refuse(refusal('invalid_arguments', describeInputError(tool, parsed.error)));
   // Canonical key order: the same logical call sends byte-identical parameters under the same key.
   const all = canonicalize(parsed.data);
   const { idempotency_key: suppliedKey, ...input } = all;
@@ -223,44 +228,14 @@ async function execute(
 
   let outcomeUnknown = false;
   try {
-    // 3. Money: what this call moves, the per-call cap, human confirmation, the daily limit.
+    // Money: what this call moves, then the gates that read it.
     const effect = tool.effect?.(input);
     const moving = effect?.moneyMoving ?? tool.access.moneyMoving;
-    if (
-      effect?.moneyMoving &&
-      deps.permits &&
-      !deps.permits({ ...tool, access: { write: true, moneyMoving: true } })
-    ) {
-      return refuse(
-        'denied',
-        `Refused by policy: this call reaches a money-moving endpoint, and this server does not allow money-moving calls (--tools / --deny / --read-only). Nothing was sent to Stripe.`,
-        { error: 'money_not_allowed' },
-      );
-    }
+    const denied = moneyPermissionGate(tool, effect?.moneyMoving === true, deps.permits);
+    if (denied) return refuse(denied);
     const money = moving && tool.money ? await tool.money(input, ctx) : null;
-    if (money?.unknownAmount) {
-      // Without even the currency, any limit at all applies.
-      const capped = money.currency
-        ? limitFor(deps.policy.maxAmount, money.currency) !== undefined ||
-          limitFor(deps.policy.dailyLimit, money.currency) !== undefined
-        : anyLimit(deps.policy.maxAmount) || anyLimit(deps.policy.dailyLimit);
-      if (capped) {
-        return refuse(
-          'denied',
-          'Refused by policy: this call moves money, but its amount is not in the arguments, so the amount limits (--max-amount / --daily-limit) cannot be checked. Nothing was sent to Stripe. Pass the amount explicitly.',
-          { error: 'amount_unknown' },
-        );
-      }
-    } else if (money) {
-      const cap = limitFor(deps.policy.maxAmount, money.currency);
-      if (cap !== undefined && money.amount > cap) {
-        return refuse(
-          'denied',
-          `Refused by policy: this call would move ${formatMoney(money.amount, money.currency)}, above the per-call limit of ${formatMoney(cap, money.currency)} (--max-amount / STRIPE_MAX_AMOUNT). Nothing was sent to Stripe. Split the operation, or ask the operator to raise the limit.`,
-          { error: 'max_amount_exceeded', limit: cap, amount: money.amount, currency: money.currency },
-        );
-      }
-    }
+    const capped = amountKnownGate(money, deps.policy) ?? perCallCapGate(money, deps.policy);
+    if (capped) return refuse(capped);
 
     const reason = confirmationReason(
       {
@@ -285,53 +260,26 @@ async function execute(
       }
       if (outcome.kind === 'declined') {
         audit.confirmedBy = outcome.by;
-        return refuse(
-          'declined',
-          `Not done: the person asked to confirm this call declined it (via ${outcome.by}). Nothing was sent to Stripe. Do not retry it unless they ask you to.`,
-          { error: 'confirmation_declined' },
-        );
+        return refuse(confirmationDeclined(outcome.by));
       }
-      if (outcome.kind === 'unavailable') {
-        return refuse(
-          'denied',
-          `Refused by policy: this call needs a human's confirmation because ${reason}, and there is no way to ask one. Nothing was sent to Stripe. To enable confirmation, use an MCP client that supports elicitation, or run the server with --transport=http so a person can approve in a browser; or ask the operator to change --confirm.`,
-          { error: 'confirmation_unavailable' },
-        );
-      }
+      if (outcome.kind === 'unavailable') return refuse(confirmationUnavailable(reason));
       audit.decision = 'confirmed';
       audit.confirmedBy = outcome.by;
     }
 
-    let reservation: Reservation | undefined;
-    if (money && !money.unknownAmount) {
-      const limit = limitFor(deps.policy.dailyLimit, money.currency);
-      if (limit !== undefined) {
-        // Fail closed: a configured limit is never skipped for want of somewhere to count it.
-        if (!deps.ledger) throw new Error('a daily limit is configured but the runner has no ledger');
-        const r = await deps.ledger.reserve({
-          scope: `${deps.mode}:${deps.stripeAccount ?? 'platform'}`,
-          currency: money.currency,
-          amount: money.amount,
-          tool: tool.name,
-          objectId: money.objectId,
-          key: callKey,
-          limit,
-          windowMs: DAY_MS,
-          now: (deps.now ?? Date.now)(),
-        });
-        if (!r.ok) {
-          const remaining = Math.max(0, limit - r.used);
-          return refuse(
-            'denied',
-            `Refused by policy: the daily limit for ${money.currency.toUpperCase()} is ${formatMoney(limit, money.currency)} per rolling 24 hours; ${formatMoney(r.used, money.currency)} has been used, ${formatMoney(remaining, money.currency)} remains, and this call would move ${formatMoney(r.amount, money.currency)}. Nothing was sent to Stripe. Wait for earlier payments to leave the 24-hour window, or ask the operator to raise --daily-limit.`,
-            { error: 'daily_limit_exceeded', limit, used: r.used, remaining, currency: money.currency },
-          );
-        }
-        reservation = { ledger: deps.ledger, id: r.id, fresh: !r.repeat };
-      }
-    }
+    const limited = await dailyLimitGate({
+      money,
+      dailyLimit: deps.policy.dailyLimit,
+      ledger: deps.ledger,
+      scope: `${deps.mode}:${deps.stripeAccount ?? 'platform'}`,
+      tool: tool.name,
+      key: callKey,
+      now: (deps.now ?? Date.now)(),
+    });
+    if (isRefusal(limited)) return refuse(limited);
+    const reservation = limited ?? undefined;
 
-    // 4. Call Stripe through the handler, recording request ids, write outcomes and replays.
+    // Call Stripe through the handler, recording request ids, write outcomes and replays.
     let value: unknown;
     try {
       value = await withDeadline(
@@ -368,7 +316,7 @@ async function execute(
       }
     }
 
-    // 5. Shape the output to the declared schema. What Stripe left out is null; what still does not
+    // Shape the output to the declared schema. What Stripe left out is null; what still does not
     // fit is returned as known (a call that happened is never reported as a failure).
     const shaped = shapeOutput(tool, value);
     if (shaped.mismatch)
@@ -401,13 +349,6 @@ async function execute(
   } catch (err) {
     return mapError(err, tool, deps.logger, audit, record, outcomeUnknown);
   }
-}
-
-interface Reservation {
-  ledger: MoneyLedger;
-  id: string;
-  /** False when an earlier call with the same key holds the entry: this call counted nothing more. */
-  fresh: boolean;
 }
 
 /** The handler's value in the tool's output shape, filling what Stripe left out with null where the shape allows it. */
@@ -486,7 +427,10 @@ function idOfResult(value: unknown): string | undefined {
     : undefined;
 }
 
-function failure(text: string, details: Record<string, unknown>): CallToolResult {
+function failure(
+  text: string,
+  details: { error: RefusalCode | FailureCode } & Record<string, unknown>,
+): CallToolResult {
   return { isError: true, content: [{ type: 'text', text }], _meta: { [META_KEY]: details } };
 }
 
