@@ -3,20 +3,20 @@ import { existsSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { createSqliteStore } from './storage/sqlite/index.js';
+import type { CodeCacheState } from './boot.js';
 import { ConfigError } from './config/errors.js';
-import { loadConfig, type Flags } from './config/load.js';
 import { maskKey } from './config/keys.js';
+import { loadConfig, type Flags } from './config/load.js';
+import type { Config } from './config/schema.js';
 import { createLogger, redactSecrets } from './log.js';
 import { createRuntime, storePath, type Runtime } from './runtime.js';
-import type { Config } from './config/schema.js';
+import { createSqliteStore } from './storage/sqlite/index.js';
 import { createStripeClient, isStripeError, PINNED_API_VERSION } from './stripe/client.js';
 import { describeStripeError, formatStripeFailure } from './stripe/errors.js';
-import { defaultSyncSince, EVENT_RETENTION_SECONDS, syncEvents } from './webhooks/sync.js';
 import type { RunningHttp, startHttp as StartHttp } from './transports/http.js';
 import { startStdio } from './transports/stdio.js';
-import type { CodeCacheState } from './boot.js';
 import { PRODUCT_NAME, VERSION } from './version.js';
+import { defaultSyncSince, EVENT_RETENTION_SECONDS, syncEvents } from './webhooks/sync.js';
 
 const HELP = `${PRODUCT_NAME} ${VERSION}: a Stripe MCP server for AI agents.
 

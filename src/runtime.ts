@@ -2,6 +2,7 @@ import { join } from 'node:path';
 import type { McpServer } from '@modelcontextprotocol/server';
 import type { Config } from './config/schema.js';
 import type { Logger } from './log.js';
+import { isPermitted } from './policy/permissions.js';
 import type { RunningSandbox } from './sandbox/index.js';
 import { ApprovalService } from './server/approvals.js';
 import { buildServer, type ServerDeps } from './server/build-server.js';
@@ -11,7 +12,6 @@ import { createSqliteStore } from './storage/sqlite/index.js';
 import { lazyStripeClient, type LazyStripeClient } from './stripe/client.js';
 import type { Tool } from './tools/define-tool.js';
 import { expandProfiles, selectTools } from './tools/registry.js';
-import { isPermitted } from './policy/permissions.js';
 import { EventFeed } from './webhooks/feed.js';
 import type { WebhookDeps } from './webhooks/receiver.js';
 

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { z } from 'zod';
-import { defineTool, READ } from '../src/tools/define-tool.js';
 import { startSandbox, type RunningSandbox } from '../src/sandbox/index.js';
+import { defineTool, READ } from '../src/tools/define-tool.js';
 import { startStack, writesSeen, type Stack } from './helpers.js';
 
 /** Each error class, as an agent sees it: isError, Stripe's type and code, and the next action. */

@@ -3,7 +3,9 @@ import { Client, InMemoryTransport } from '@modelcontextprotocol/client';
 import type { CallToolResult } from '@modelcontextprotocol/server';
 import { createLogger, type Logger } from '../src/log.js';
 import { startSandbox, type RunningSandbox, type SandboxOptions } from '../src/sandbox/index.js';
+import type { ApprovalService } from '../src/server/approvals.js';
 import { buildServer } from '../src/server/build-server.js';
+import { MemoryEventLog } from '../src/storage/memory/index.js';
 import {
   createStripeClient,
   lazyStripeClient,
@@ -13,8 +15,6 @@ import {
 import type { Tool } from '../src/tools/define-tool.js';
 import { ALL_TOOLS } from '../src/tools/registry.js';
 import type { RunnerDeps } from '../src/tools/runner.js';
-import type { ApprovalService } from '../src/server/approvals.js';
-import { MemoryEventLog } from '../src/storage/memory/index.js';
 import { EventFeed } from '../src/webhooks/feed.js';
 
 export const TEST_KEY = 'sk_test_mcpstripetests0001';

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ALL_TOOLS, selectTools } from '../src/tools/registry.js';
 import { ConfigError } from '../src/config/errors.js';
+import { ALL_TOOLS, selectTools } from '../src/tools/registry.js';
 import { startStack, type Stack } from './helpers.js';
 
 /** The list of tool names: an interface others rely on. */

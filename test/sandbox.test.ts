@@ -1,8 +1,8 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import Stripe from 'stripe';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startSandbox, type RunningSandbox } from '../src/sandbox/index.js';
-import Stripe from 'stripe';
 import { createStripeClient, PINNED_API_VERSION, type StripeClient } from '../src/stripe/client.js';
 
 /** The sandbox as any Stripe SDK user sees it: the real `stripe` package over real HTTP. */

@@ -1,10 +1,10 @@
 import { readFileSync } from 'node:fs';
-import { z } from 'zod';
-import { ConfigError } from './errors.js';
-import { classifyKey } from './keys.js';
 import { homedir } from 'node:os';
 import { join, resolve } from 'node:path';
+import { z } from 'zod';
 import { parseAmountLimit, type AmountLimit } from '../policy/amounts.js';
+import { ConfigError } from './errors.js';
+import { classifyKey } from './keys.js';
 import {
   fileConfigSchema,
   REDACTABLE,

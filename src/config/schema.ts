@@ -1,9 +1,9 @@
 import { z } from 'zod';
 import type { AmountLimit } from '../policy/amounts.js';
 import type { ConfirmMode } from '../policy/confirm.js';
+import type { PermissionConfig } from '../policy/permissions.js';
 
 export type { ConfirmMode };
-import type { PermissionConfig } from '../policy/permissions.js';
 
 /** The `--config` file: JSON with `api`, `security`, `defaults` and `server` sections. Unknown keys are errors. */
 export const fileConfigSchema = z.strictObject({

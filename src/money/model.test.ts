@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { endpoints } from '../catalog/index.js';
-import { formatMoney } from './currencies.js';
 import { minorUnits } from './amount.js';
+import { formatMoney } from './currencies.js';
 import { classify, MONEY_RULES, moneyFor } from './model.js';
 import { MOVES_NONE } from './none.js';
 

@@ -2,7 +2,11 @@ import { createHash } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 import { Hono, type Context } from 'hono';
 import qs from 'qs';
+import { DEFAULT_RETAIN, trimArray, trimMap } from '../util/bounded.js';
+import { canonicalJson } from '../util/canonical.js';
 import { SandboxError } from './errors.js';
+import { FaultQueue, type Fault } from './faults.js';
+import type { Params } from './params.js';
 import {
   AccountStore,
   expand,
@@ -13,10 +17,6 @@ import {
   type StripeObject,
 } from './store.js';
 import { WebhookDispatcher } from './webhooks.js';
-import type { Params } from './params.js';
-import { DEFAULT_RETAIN, trimArray, trimMap } from '../util/bounded.js';
-import { FaultQueue, type Fault } from './faults.js';
-import { canonicalJson } from '../util/canonical.js';
 
 export type Method = 'GET' | 'POST' | 'DELETE';
 

@@ -4,11 +4,11 @@ import { createSandboxApp, SandboxState, type RouteTable, type SandboxOptions } 
 import { accountRoutes } from './resources/account.js';
 import { billingRoutes } from './resources/billing.js';
 import { catalogRoutes } from './resources/catalog.js';
+import { customerActionRoutes } from './resources/customer-actions.js';
 import { customerRoutes } from './resources/customers.js';
 import { eventRoutes } from './resources/events.js';
 import { paymentMethodRoutes } from './resources/payment-methods.js';
 import { paymentRoutes } from './resources/payments.js';
-import { customerActionRoutes } from './resources/customer-actions.js';
 import { searchRoutes } from './resources/search.js';
 import { sessionRoutes } from './resources/sessions.js';
 import { webhookEndpointRoutes } from './resources/webhook-endpoints.js';

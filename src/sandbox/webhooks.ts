@@ -1,5 +1,5 @@
-import { trimArray } from '../util/bounded.js';
 import { createHmac, randomBytes } from 'node:crypto';
+import { trimArray } from '../util/bounded.js';
 import type { SandboxState } from './app.js';
 import type { AccountStore, StripeObject } from './store.js';
 

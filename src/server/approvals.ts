@@ -1,6 +1,6 @@
-import type { RefusalCode } from '../policy/refusal.js';
 import { randomBytes } from 'node:crypto';
 import type { CallToolResult } from '@modelcontextprotocol/server';
+import type { RefusalCode } from '../policy/refusal.js';
 import type { ConfirmOutcome, ConfirmRequest } from '../tools/runner.js';
 
 export type ApprovalStatus = 'pending' | 'approved' | 'denied' | 'expired' | 'used';

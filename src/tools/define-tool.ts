@@ -1,8 +1,8 @@
-import { z } from 'zod';
 import type Stripe from 'stripe';
+import { z } from 'zod';
+import type { Money } from '../money/model.js';
 import type { StripeClient } from '../stripe/client.js';
 import type { EventFeed } from '../webhooks/feed.js';
-import type { Money } from '../money/model.js';
 
 export type { Money } from '../money/model.js';
 export { ToolInputError } from '../util/input-error.js';

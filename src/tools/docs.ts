@@ -1,7 +1,7 @@
 import { z } from 'zod';
-import type { Tool } from './define-tool.js';
-import { advertise } from '../server/json-schema.js';
 import { endpoints } from '../catalog/index.js';
+import { advertise } from '../server/json-schema.js';
+import type { Tool } from './define-tool.js';
 import { ALL_TOOLS, PROFILES, selectTools } from './registry.js';
 
 /** Bytes of `tools/list` for these tools, as the server advertises them. */

@@ -2,12 +2,12 @@ import { ConfigError } from '../config/errors.js';
 import { selectPermitted, type PermissionConfig } from '../policy/permissions.js';
 import type { Tool } from './define-tool.js';
 import { accountTools } from './toolsets/account.js';
+import { apiTools } from './toolsets/api.js';
 import { disputeTools, invoiceTools, subscriptionTools } from './toolsets/billing.js';
 import { catalogTools } from './toolsets/catalog.js';
 import { customerTools } from './toolsets/customers.js';
-import { paymentIntentTools, paymentMethodTools, refundTools } from './toolsets/payments.js';
-import { apiTools } from './toolsets/api.js';
 import { eventTools } from './toolsets/events.js';
+import { paymentIntentTools, paymentMethodTools, refundTools } from './toolsets/payments.js';
 import { sessionTools } from './toolsets/sessions.js';
 
 /** Every tool, in the order `tools/list` shows them. */

@@ -17,7 +17,6 @@ import { cardDataGate, maskCardData } from '../policy/pci.js';
 import { maskForAudit, redactPii } from '../policy/redact.js';
 import { META_KEY, refusal, type FailureCode, type Refusal, type RefusalCode } from '../policy/refusal.js';
 import type { AuditLog, AuditRecord, MoneyLedger } from '../storage/ports.js';
-import type { EventFeed } from '../webhooks/feed.js';
 import {
   isStripeError,
   mayHaveWritten,
@@ -29,6 +28,7 @@ import {
 } from '../stripe/client.js';
 import { describeStripeError, formatStripeFailure } from '../stripe/errors.js';
 import { callIdentity, canonicalize, canonicalJson } from '../stripe/idempotency.js';
+import type { EventFeed } from '../webhooks/feed.js';
 import { fitToBudget } from './budget.js';
 import { ToolInputError, type Tool, type ToolContext } from './define-tool.js';
 

@@ -1,5 +1,5 @@
-import { z } from 'zod';
 import type Stripe from 'stripe';
+import { z } from 'zod';
 
 /**
  * Output shapes: the fields an agent needs from each Stripe object, not the raw object. Text that

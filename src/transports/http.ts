@@ -1,5 +1,5 @@
-import type { AddressInfo } from 'node:net';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { getRequestListener } from '@hono/node-server';
 import { toNodeHandler } from '@modelcontextprotocol/node';
 import {
@@ -11,10 +11,10 @@ import {
 import { Hono } from 'hono';
 import type { Logger } from '../log.js';
 import type { ApprovalService } from '../server/approvals.js';
+import { PRODUCT_NAME, VERSION } from '../version.js';
+import { MAX_WEBHOOK_BYTES, receiveWebhook, type WebhookDeps } from '../webhooks/receiver.js';
 import { mountApprovalPages } from './approval-pages.js';
 import { MAX_JSON_DEPTH, nestsDeeperThan, OwnOrigin } from './origin.js';
-import { MAX_WEBHOOK_BYTES, receiveWebhook, type WebhookDeps } from '../webhooks/receiver.js';
-import { PRODUCT_NAME, VERSION } from '../version.js';
 
 export interface HttpOptions {
   /** Serves MCP at `/mcp` when given (a webhook-only listener has none). */

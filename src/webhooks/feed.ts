@@ -1,5 +1,5 @@
-import type { EventLog, EventQuery, StoredEvent } from '../storage/ports.js';
 import { typeMatcher } from '../storage/glob.js';
+import type { EventLog, EventQuery, StoredEvent } from '../storage/ports.js';
 
 export interface WaitQuery {
   type?: string;

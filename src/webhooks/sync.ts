@@ -1,5 +1,5 @@
-import type { StripeClient } from '../stripe/client.js';
 import type { EventLog, StoredEvent } from '../storage/ports.js';
+import type { StripeClient } from '../stripe/client.js';
 import { toStoredEvent } from './receiver.js';
 
 /** Stripe keeps events for 30 days. */

@@ -1,6 +1,6 @@
 import type { RouteTable } from '../app.js';
-import { newId, type AccountStore, type StripeObject } from '../store.js';
 import { metadata, str } from '../params.js';
+import { newId, type AccountStore, type StripeObject } from '../store.js';
 import { paginate } from '../store.js';
 
 function accountObject(store: AccountStore, fields: Record<string, unknown> = {}): StripeObject {

@@ -2,8 +2,8 @@ import type { RouteTable } from '../app.js';
 import { invalid, SandboxError } from '../errors.js';
 import { arr, bool, currency, int, metadata, obj, str, type Params } from '../params.js';
 import { paginate, type AccountStore, type StripeObject } from '../store.js';
-import { listRoute, retrieveRoute } from './common.js';
 import { requireActivePrice } from './catalog.js';
+import { listRoute, retrieveRoute } from './common.js';
 import { confirm, createPaymentIntent } from './payments.js';
 
 type Recurring = { interval: 'day' | 'week' | 'month' | 'year'; interval_count: number };

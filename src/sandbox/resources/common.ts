@@ -1,6 +1,6 @@
 import type { RouteTable } from '../app.js';
-import { createdFilter, paginate, type AccountStore, type StripeObject } from '../store.js';
 import { str, type Params } from '../params.js';
+import { createdFilter, paginate, type AccountStore, type StripeObject } from '../store.js';
 
 /** `GET path` listing objects of one type, filtered by equality on the named params and `created`. */
 export function listRoute(

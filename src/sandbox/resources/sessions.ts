@@ -2,8 +2,8 @@ import type { RouteTable } from '../app.js';
 import { invalid } from '../errors.js';
 import { arr, int, metadata, obj, str } from '../params.js';
 import { paginate, type StripeObject } from '../store.js';
-import { listRoute, retrieveRoute } from './common.js';
 import { lineItemObjects, lineItems } from './catalog.js';
+import { listRoute, retrieveRoute } from './common.js';
 
 export function sessionRoutes(routes: RouteTable): void {
   routes.add('POST', '/v1/checkout/sessions', ({ store, params }) => {

@@ -3,7 +3,6 @@ import { closeSync, mkdirSync, openSync } from 'node:fs';
 import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
 import { lifecycleRank, typeLike } from '../glob.js';
-import { startCheckpointer, type Checkpointer } from './checkpointer.js';
 import type {
   AuditLog,
   AuditRecord,
@@ -16,6 +15,7 @@ import type {
   Store,
   StoredEvent,
 } from '../ports.js';
+import { startCheckpointer, type Checkpointer } from './checkpointer.js';
 
 /** Schema migrations, applied in order; `user_version` records how many have run. */
 const MIGRATIONS = [

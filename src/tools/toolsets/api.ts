@@ -1,9 +1,9 @@
-import { redactSecrets } from '../../log.js';
 import { z } from 'zod';
 import { docsUrl, match, search, searchDocs, type Endpoint } from '../../catalog/index.js';
+import { redactSecrets } from '../../log.js';
 import { classify, moneyFor } from '../../money/model.js';
-import { defineTool, READ, ToolInputError, type ToolContext } from '../define-tool.js';
 import { fitToBudget, project } from '../budget.js';
+import { defineTool, READ, ToolInputError, type ToolContext } from '../define-tool.js';
 
 const LOCAL = { ...READ, openWorldHint: false };
 const paramsInput = z
