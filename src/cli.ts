@@ -15,6 +15,7 @@ import { createStripeClient, isStripeError, PINNED_API_VERSION } from './stripe/
 import { describeStripeError, formatStripeFailure } from './stripe/errors.js';
 import type { RunningHttp, startHttp as StartHttp } from './transports/http.js';
 import { startStdio } from './transports/stdio.js';
+import { parseDuration } from './util/duration.js';
 import { PRODUCT_NAME, VERSION } from './version.js';
 import { defaultSyncSince, EVENT_RETENTION_SECONDS, syncEvents } from './webhooks/sync.js';
 
@@ -274,8 +275,8 @@ async function main(): Promise<void> {
 
 /** `24h`, `7d`, `30m`, `90s`, or an ISO date. */
 function parseSince(since: string, now = Date.now()): Date | undefined {
-  const m = /^(\d+)\s*([smhd])$/.exec(since.trim());
-  if (m) return new Date(now - Number(m[1]) * { s: 1e3, m: 6e4, h: 36e5, d: 864e5 }[m[2] as 's']);
+  const ms = parseDuration(since);
+  if (ms !== undefined) return new Date(now - ms);
   const d = new Date(since);
   return Number.isNaN(d.getTime()) ? undefined : d;
 }

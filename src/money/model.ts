@@ -1,5 +1,6 @@
 import type Stripe from 'stripe';
 import type { StripeClient } from '../stripe/client.js';
+import { idOf } from '../util/ids.js';
 import { minorUnits, wholeNumber } from './amount.js';
 import { MOVES_NONE } from './none.js';
 
@@ -63,8 +64,6 @@ const list = (v: unknown): Params[] =>
     : v && typeof v === 'object'
       ? (Object.values(v) as Params[]) // form-style { "0": {...}, "1": {...} }
       : [];
-const idOf = (v: string | { id: string } | null | undefined) =>
-  v == null ? null : typeof v === 'string' ? v : v.id;
 
 function currencyOf(p: Params, ctx: MoneyContext): string {
   return (str(p.currency) ?? ctx.defaultCurrency ?? '').toLowerCase();

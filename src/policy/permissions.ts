@@ -1,3 +1,5 @@
+import { globRegExp } from '../util/glob.js';
+
 /**
  * Which tools a deployment exposes. Patterns, for `--tools` (allow) and `--deny`:
  * - `all` or `*`: every tool;
@@ -31,29 +33,12 @@ export const FAMILIES: Record<string, string[]> = {
 
 const ACCESS = new Set(['read', 'write', 'money', '*']);
 
-const compiled = new Map<string, RegExp>();
-
-/** A `*` glob as a RegExp, compiled once per pattern (selection tests every tool against every pattern). */
-function wildcard(pattern: string): RegExp {
-  let re = compiled.get(pattern);
-  if (!re) {
-    re = new RegExp(
-      `^${pattern
-        .split('*')
-        .map((s) => s.replace(/[.+?^${}()|[\]\\]/g, '\\$&'))
-        .join('.*')}$`,
-    );
-    compiled.set(pattern, re);
-  }
-  return re;
-}
-
 /** Whether `pattern` selects `tool`; throws with a reason when the pattern is malformed. */
 export function matches(pattern: string, tool: Selectable): boolean {
   const p = pattern.trim();
   if (p === 'all' || p === '*') return true;
   const dot = p.indexOf('.');
-  if (dot < 0) return p.includes('*') ? wildcard(p).test(tool.name) : p === tool.name;
+  if (dot < 0) return p.includes('*') ? globRegExp(p).test(tool.name) : p === tool.name;
   const set = p.slice(0, dot);
   const access = p.slice(dot + 1);
   if (!ACCESS.has(access))

@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import type { CallToolResult } from '@modelcontextprotocol/server';
-import type { RefusalCode } from '../policy/refusal.js';
+import { META_KEY, type RefusalCode } from '../policy/refusal.js';
 import type { ConfirmOutcome, ConfirmRequest } from '../tools/runner.js';
 
 export type ApprovalStatus = 'pending' | 'approved' | 'denied' | 'expired' | 'used';
@@ -108,7 +108,7 @@ export class ApprovalService {
         },
       ],
       _meta: {
-        'mcp-stripe': {
+        [META_KEY]: {
           error: 'approval_required' satisfies RefusalCode,
           approval_url: url,
           expires_at: new Date(a.expiresAt).toISOString(),

@@ -1,13 +1,10 @@
+import { globRegExp } from '../util/glob.js';
+
 /** `invoice.*`, `*.succeeded`, `customer.subscription.*`: `*` matches any run of characters. */
 export function typeMatcher(pattern: string | undefined): (type: string) => boolean {
   if (!pattern || pattern === '*') return () => true;
   if (!pattern.includes('*')) return (t) => t === pattern;
-  const re = new RegExp(
-    `^${pattern
-      .split('*')
-      .map((s) => s.replace(/[.+?^${}()|[\]\\]/g, '\\$&'))
-      .join('.*')}$`,
-  );
+  const re = globRegExp(pattern);
   return (t) => re.test(t);
 }
 

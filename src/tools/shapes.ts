@@ -1,5 +1,8 @@
 import type Stripe from 'stripe';
 import { z } from 'zod';
+import { idOf } from '../util/ids.js';
+
+export { idOf };
 
 /**
  * Output shapes: the fields an agent needs from each Stripe object, not the raw object. Text that
@@ -10,12 +13,6 @@ const id = z.string();
 const nullableId = z.string().nullable();
 const ts = z.number().int().nullable().describe('Unix seconds');
 const metadata = z.record(z.string(), z.string());
-
-/** The id of an expandable field, whether Stripe returned the id or the object. */
-export function idOf(v: string | { id: string } | null | undefined): string | null {
-  if (v === null || v === undefined) return null;
-  return typeof v === 'string' ? v : v.id;
-}
 
 // Inputs shared by several tools, with Stripe's parameter names.
 export const listInput = {

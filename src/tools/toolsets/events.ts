@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import type { StoredEvent } from '../../storage/ports.js';
+import { parseDuration } from '../../util/duration.js';
 import { defineTool, READ, ToolInputError, type ToolContext } from '../define-tool.js';
 import { idOf } from '../shapes.js';
 
@@ -36,9 +37,10 @@ const now = () => Math.floor(Date.now() / 1000);
 /** `since`: Unix seconds, or a duration back from now such as `30m`, `24h`, `7d`. */
 function sinceToUnix(since: number | string | undefined): number | undefined {
   if (since === undefined || typeof since === 'number') return since;
-  const m = /^(\d+)\s*([smhd])$/.exec(since.trim());
-  if (!m) throw new ToolInputError('since', 'pass Unix seconds, or a duration such as 30m, 24h or 7d.');
-  return now() - Number(m[1]) * { s: 1, m: 60, h: 3600, d: 86400 }[m[2] as 's'];
+  const ms = parseDuration(since);
+  if (ms === undefined)
+    throw new ToolInputError('since', 'pass Unix seconds, or a duration such as 30m, 24h or 7d.');
+  return now() - Math.floor(ms / 1000);
 }
 
 export const eventTools = [
