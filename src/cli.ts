@@ -15,6 +15,7 @@ import { createStripeClient, isStripeError, PINNED_API_VERSION } from './stripe/
 import { describeStripeError, formatStripeFailure } from './stripe/errors.js';
 import type { RunningHttp, startHttp as StartHttp } from './transports/http.js';
 import { startStdio } from './transports/stdio.js';
+import { closeAll } from './util/close-all.js';
 import { parseDuration } from './util/duration.js';
 import { PRODUCT_NAME, VERSION } from './version.js';
 import { defaultSyncSince, EVENT_RETENTION_SECONDS, syncEvents } from './webhooks/sync.js';
@@ -243,9 +244,7 @@ async function main(): Promise<void> {
     closers.push(() => stdio.close());
     process.stdin.once('close', () => void shutdown('stdin closed'));
   }
-  const closeTransport = async () => {
-    for (const close of closers.reverse()) await close();
-  };
+  const closeTransport = () => closeAll([...closers].reverse());
   if (config.webhooks.syncOnStart) {
     void defaultSyncSince(runtime.events.log)
       .then(async (since) =>
@@ -265,8 +264,9 @@ async function main(): Promise<void> {
     if (stopping) return;
     stopping = true;
     logger.info('stopping', { reason });
-    await closeTransport().catch(() => {});
-    await runtime.close();
+    await closeAll([closeTransport, () => runtime.close()]).catch((error: unknown) =>
+      logger.error('a close failed while stopping', { error }),
+    );
     process.exit(0);
   }
   process.once('SIGINT', () => void shutdown('SIGINT'));

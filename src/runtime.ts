@@ -12,6 +12,7 @@ import { createSqliteStore } from './storage/sqlite/index.js';
 import { lazyStripeClient, type LazyStripeClient } from './stripe/client.js';
 import type { Tool } from './tools/define-tool.js';
 import { expandProfiles, selectTools } from './tools/registry.js';
+import { closeAll } from './util/close-all.js';
 import { EventFeed } from './webhooks/feed.js';
 import type { WebhookDeps } from './webhooks/receiver.js';
 
@@ -128,8 +129,7 @@ export async function createRuntime(
       logger.info('sandbox delivers webhooks', { url: endpoint.url });
     },
     close: async () => {
-      await sandbox?.close();
-      await store.close();
+      await closeAll([() => sandbox?.close(), () => store.close()]);
     },
   };
 }

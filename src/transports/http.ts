@@ -11,6 +11,7 @@ import {
 import { Hono } from 'hono';
 import type { Logger } from '../log.js';
 import type { ApprovalService } from '../server/approvals.js';
+import { closeAll } from '../util/close-all.js';
 import { PRODUCT_NAME, VERSION } from '../version.js';
 import { MAX_WEBHOOK_BYTES, receiveWebhook, type WebhookDeps } from '../webhooks/receiver.js';
 import { mountApprovalPages } from './approval-pages.js';
@@ -82,13 +83,15 @@ export async function startHttp(opts: HttpOptions & { host: string; port: number
   return {
     url: `http://${host}:${port}/mcp`,
     port,
-    close: async () => {
-      await mcp?.close();
-      await new Promise<void>((resolve) => {
-        if ('closeAllConnections' in server) server.closeAllConnections();
-        server.close(() => resolve());
-      });
-    },
+    close: () =>
+      closeAll([
+        () => mcp?.close(),
+        () =>
+          new Promise<void>((resolve) => {
+            if ('closeAllConnections' in server) server.closeAllConnections();
+            server.close(() => resolve());
+          }),
+      ]),
   };
 }
 

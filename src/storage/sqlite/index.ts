@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { closeSync, mkdirSync, openSync } from 'node:fs';
 import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
+import { closeAll } from '../../util/close-all.js';
 import { lifecycleRank, typeLike } from '../glob.js';
 import type {
   AuditLog,
@@ -368,9 +369,13 @@ export function createSqliteStore(path: string): Store {
     ledger: new SqliteLedger(db, wrote),
     audit: new SqliteAudit(db, wrote),
     events: new SqliteEventLog(db, wrote),
-    close: async () => {
-      await checkpointer?.stop();
-      db.close();
-    },
+    // The database closes even when the checkpoint worker fails to stop.
+    close: () =>
+      closeAll([
+        () => checkpointer?.stop(),
+        () => {
+          db.close();
+        },
+      ]),
   };
 }
