@@ -82,7 +82,7 @@ describe('a write that happened at Stripe is never reported as a failure', () =>
       title: 'Create customer (thin response)',
       description: 'Creates a customer; its result shape expects fields Stripe may leave out.',
       toolset: 'customers',
-      access: { write: true, moneyMoving: false },
+      access: { moneyMoving: false },
       annotations: CREATE,
       input: { email: z.string() },
       output: z.object({

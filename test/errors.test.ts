@@ -261,7 +261,7 @@ describe('internal errors', () => {
       title: 'Explode',
       description: 'Fails.',
       toolset: 'account',
-      access: { write: false, moneyMoving: false },
+      access: { moneyMoving: false },
       annotations: READ,
       input: {},
       output: z.object({ ok: z.boolean() }),

@@ -73,7 +73,8 @@ export interface ToolDefinition<I extends z.ZodRawShape, O extends z.ZodObject> 
   title: string;
   description: string;
   toolset: Toolset;
-  access: ToolAccess;
+  /** Whether it moves money; whether it writes is derived from `annotations.readOnlyHint`. */
+  access: Pick<ToolAccess, 'moneyMoving'>;
   annotations: ToolAnnotations;
   input: I;
   output: O;
@@ -124,9 +125,13 @@ export const idempotencyKeyInput = z
  * write tools also accept `idempotency_key`.
  */
 export function defineTool<I extends z.ZodRawShape, O extends z.ZodObject>(def: ToolDefinition<I, O>): Tool {
-  const shape = def.access.write ? { ...def.input, idempotency_key: idempotencyKeyInput } : def.input;
+  // One flag, not two kept equal by a test: a tool writes exactly when it is not read-only.
+  const write = !def.annotations.readOnlyHint;
+  if (def.access.moneyMoving && !write) throw new Error(`${def.name}: a read-only tool cannot move money`);
+  const shape = write ? { ...def.input, idempotency_key: idempotencyKeyInput } : def.input;
   return {
     ...def,
+    access: { write, moneyMoving: def.access.moneyMoving },
     input: z.strictObject(shape),
     handler: (args, ctx) => def.handler(args as z.output<z.ZodObject<I>>, ctx),
     money: def.money && ((args, ctx) => def.money!(args as z.output<z.ZodObject<I>>, ctx)),

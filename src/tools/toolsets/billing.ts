@@ -28,7 +28,7 @@ export const subscriptionTools = [
     description:
       "Subscribe a customer to recurring prices. Charges the customer's default payment method (or default_payment_method) unless trialing. Returns status and the first invoice.",
     toolset: 'subscriptions',
-    access: { write: true, moneyMoving: true },
+    access: { moneyMoving: true },
     annotations: CREATE,
     input: {
       customer: z.string().describe('cus_…'),
@@ -67,7 +67,7 @@ export const subscriptionTools = [
     title: 'Retrieve subscription',
     description: 'One subscription: status, current period end, prices, latest invoice status.',
     toolset: 'subscriptions',
-    access: { write: false, moneyMoving: false },
+    access: { moneyMoving: false },
     annotations: READ,
     input: { subscription: subId },
     output: subscriptionShape,
@@ -81,7 +81,7 @@ export const subscriptionTools = [
     description:
       'Change prices or quantities (items: {id} to change, {price} to add, {id, deleted:true} to remove), cancel_at_period_end, payment method, metadata, or end a trial (trial_end="now").',
     toolset: 'subscriptions',
-    access: { write: true, moneyMoving: true },
+    access: { moneyMoving: true },
     annotations: UPDATE,
     input: {
       subscription: subId,
@@ -116,7 +116,7 @@ export const subscriptionTools = [
     description:
       'Cancel a subscription at the end of the current period (default: the customer keeps access until then), or immediately=true to end it now.',
     toolset: 'subscriptions',
-    access: { write: true, moneyMoving: false },
+    access: { moneyMoving: false },
     annotations: DESTRUCTIVE,
     input: {
       subscription: subId,
@@ -165,7 +165,7 @@ export const subscriptionTools = [
     title: 'List subscriptions',
     description: 'Subscriptions, newest first, by customer, price or status (default: all but canceled).',
     toolset: 'subscriptions',
-    access: { write: false, moneyMoving: false },
+    access: { moneyMoving: false },
     annotations: READ,
     input: {
       customer: z.string().optional(),
@@ -202,7 +202,7 @@ export const invoiceTools = [
     description:
       'Create a draft invoice for a customer; pending invoice items are included. Add items with create_invoice_item, then finalize_invoice.',
     toolset: 'invoices',
-    access: { write: true, moneyMoving: false },
+    access: { moneyMoving: false },
     annotations: CREATE,
     input: {
       customer: z.string().describe('cus_…'),
@@ -232,7 +232,7 @@ export const invoiceTools = [
     description:
       "Add a line to a draft invoice (invoice) or to the customer's next invoice: amount+currency, or a price.",
     toolset: 'invoices',
-    access: { write: true, moneyMoving: false },
+    access: { moneyMoving: false },
     annotations: CREATE,
     input: {
       customer: z.string().describe('cus_…'),
@@ -258,7 +258,7 @@ export const invoiceTools = [
     description:
       'Finalize a draft invoice: it gets a number and a payment page (hosted_invoice_url) and can be paid.',
     toolset: 'invoices',
-    access: { write: true, moneyMoving: true },
+    access: { moneyMoving: true },
     annotations: { ...CREATE, idempotentHint: true },
     input: { invoice: invId, auto_advance: z.boolean().optional() },
     output: invoiceShape,
@@ -272,7 +272,7 @@ export const invoiceTools = [
     title: 'List invoices',
     description: 'Invoices, newest first, by customer, subscription or status.',
     toolset: 'invoices',
-    access: { write: false, moneyMoving: false },
+    access: { moneyMoving: false },
     annotations: READ,
     input: {
       customer: z.string().optional(),
@@ -311,7 +311,7 @@ export const disputeTools = [
     title: 'List disputes',
     description: 'Disputes (chargebacks), newest first, with status and evidence due date.',
     toolset: 'disputes',
-    access: { write: false, moneyMoving: false },
+    access: { moneyMoving: false },
     annotations: READ,
     input: { charge: z.string().optional(), payment_intent: z.string().optional(), ...listInput },
     output: listOutput(disputeShape),
@@ -325,7 +325,7 @@ export const disputeTools = [
     description:
       'Add evidence to a dispute. submit=true sends it to the bank, which is final; default saves without submitting.',
     toolset: 'disputes',
-    access: { write: true, moneyMoving: false },
+    access: { moneyMoving: false },
     annotations: { ...DESTRUCTIVE, idempotentHint: true },
     input: {
       dispute: z.string().describe('dp_…'),

@@ -70,7 +70,7 @@ export const catalogTools = [
     title: 'Create product',
     description: 'Create a product; optionally its default price in the same call.',
     toolset: 'products',
-    access: { write: true, moneyMoving: false },
+    access: { moneyMoving: false },
     annotations: CREATE,
     input: {
       name: z.string().min(1).max(250),
@@ -100,7 +100,7 @@ export const catalogTools = [
     title: 'List products',
     description: 'Products, newest first.',
     toolset: 'products',
-    access: { write: false, moneyMoving: false },
+    access: { moneyMoving: false },
     annotations: READ,
     input: { active: z.boolean().optional(), ...listInput },
     output: listOutput(productShape),
@@ -113,7 +113,7 @@ export const catalogTools = [
     title: 'Create price',
     description: 'Create a one-time or recurring price for a product (or a new product via product_data).',
     toolset: 'prices',
-    access: { write: true, moneyMoving: false },
+    access: { moneyMoving: false },
     annotations: CREATE,
     input: {
       product: z.string().optional().describe('prod_…'),
@@ -139,7 +139,7 @@ export const catalogTools = [
     title: 'List prices',
     description: 'Prices, newest first, by product, active and type.',
     toolset: 'prices',
-    access: { write: false, moneyMoving: false },
+    access: { moneyMoving: false },
     annotations: READ,
     input: {
       product: z.string().optional(),
@@ -157,7 +157,7 @@ export const catalogTools = [
     title: 'Create coupon',
     description: 'Create a discount coupon: percent_off, or amount_off with currency.',
     toolset: 'coupons',
-    access: { write: true, moneyMoving: false },
+    access: { moneyMoving: false },
     annotations: CREATE,
     input: {
       percent_off: z.number().gt(0).max(100).optional(),
@@ -191,7 +191,7 @@ export const catalogTools = [
     title: 'List coupons',
     description: 'Coupons, newest first.',
     toolset: 'coupons',
-    access: { write: false, moneyMoving: false },
+    access: { moneyMoving: false },
     annotations: READ,
     input: { ...listInput },
     output: listOutput(couponShape),
@@ -204,7 +204,7 @@ export const catalogTools = [
     title: 'Create payment link',
     description: 'A shareable URL where a customer pays for the given prices. Returns the url.',
     toolset: 'payment_links',
-    access: { write: true, moneyMoving: false },
+    access: { moneyMoving: false },
     annotations: CREATE,
     input: {
       line_items: lineItemsInput,

@@ -25,7 +25,7 @@ export const paymentIntentTools = [
     description:
       'Create a PaymentIntent; with payment_method (pm_…) and confirm=true it charges now. capture_method=manual only authorizes (capture later). Returns its status.',
     toolset: 'payment_intents',
-    access: { write: true, moneyMoving: true },
+    access: { moneyMoving: true },
     annotations: CREATE,
     input: {
       amount: amountInput,
@@ -71,7 +71,7 @@ export const paymentIntentTools = [
     title: 'Retrieve payment intent',
     description: 'One PaymentIntent: status, amounts, last error.',
     toolset: 'payment_intents',
-    access: { write: false, moneyMoving: false },
+    access: { moneyMoving: false },
     annotations: READ,
     input: { payment_intent: piId },
     output: paymentIntentShape,
@@ -84,7 +84,7 @@ export const paymentIntentTools = [
     title: 'Confirm payment intent',
     description: 'Confirm a PaymentIntent (charges it, or authorizes when capture_method=manual).',
     toolset: 'payment_intents',
-    access: { write: true, moneyMoving: true },
+    access: { moneyMoving: true },
     annotations: CREATE,
     input: {
       payment_intent: piId,
@@ -104,7 +104,7 @@ export const paymentIntentTools = [
     title: 'Capture payment intent',
     description: 'Capture an authorized PaymentIntent (status requires_capture), fully or amount_to_capture.',
     toolset: 'payment_intents',
-    access: { write: true, moneyMoving: true },
+    access: { moneyMoving: true },
     annotations: { ...CREATE, idempotentHint: true },
     input: { payment_intent: piId, amount_to_capture: amountInput.optional() },
     output: paymentIntentShape,
@@ -119,7 +119,7 @@ export const paymentIntentTools = [
     title: 'Cancel payment intent',
     description: 'Cancel a PaymentIntent that has not succeeded (releases an authorization).',
     toolset: 'payment_intents',
-    access: { write: true, moneyMoving: false },
+    access: { moneyMoving: false },
     annotations: { ...DESTRUCTIVE, idempotentHint: true },
     input: {
       payment_intent: piId,
@@ -137,7 +137,7 @@ export const paymentIntentTools = [
     title: 'List payment intents',
     description: 'PaymentIntents, newest first, optionally for one customer.',
     toolset: 'payment_intents',
-    access: { write: false, moneyMoving: false },
+    access: { moneyMoving: false },
     annotations: READ,
     input: { customer: z.string().optional(), ...listInput },
     output: listOutput(paymentIntentShape),
@@ -154,7 +154,7 @@ export const paymentMethodTools = [
     description:
       'Attach a payment method (pm_…) to a customer; set_as_default makes it the default for invoices and subscriptions.',
     toolset: 'payment_methods',
-    access: { write: true, moneyMoving: false },
+    access: { moneyMoving: false },
     annotations: UPDATE,
     input: {
       payment_method: z.string().describe('pm_… (test: pm_card_visa)'),
@@ -179,7 +179,7 @@ export const paymentMethodTools = [
     title: 'List payment methods',
     description: "A customer's saved payment methods (brand, last4, expiry; never full numbers).",
     toolset: 'payment_methods',
-    access: { write: false, moneyMoving: false },
+    access: { moneyMoving: false },
     annotations: READ,
     input: {
       customer: z.string().describe('cus_…'),
@@ -205,7 +205,7 @@ export const refundTools = [
     title: 'Create refund',
     description: 'Refund a payment in full, or partly with amount. Pass payment_intent (or charge).',
     toolset: 'refunds',
-    access: { write: true, moneyMoving: true },
+    access: { moneyMoving: true },
     annotations: DESTRUCTIVE,
     input: {
       payment_intent: z.string().optional().describe('pi_…'),
@@ -230,7 +230,7 @@ export const refundTools = [
     title: 'List refunds',
     description: 'Refunds, newest first, optionally for one payment.',
     toolset: 'refunds',
-    access: { write: false, moneyMoving: false },
+    access: { moneyMoving: false },
     annotations: READ,
     input: { payment_intent: z.string().optional(), charge: z.string().optional(), ...listInput },
     output: listOutput(refundShape),

@@ -10,7 +10,7 @@ export const sessionTools = [
     description:
       'A hosted Stripe Checkout page (url) for a one-off payment (mode=payment) or a subscription (mode=subscription). client_reference_id ties it to your user.',
     toolset: 'checkout',
-    access: { write: true, moneyMoving: false },
+    access: { moneyMoving: false },
     annotations: CREATE,
     input: {
       mode: z.enum(['payment', 'subscription']),
@@ -67,7 +67,7 @@ export const sessionTools = [
     description:
       'A short-lived Stripe customer portal URL where the customer manages subscriptions, payment methods and invoices.',
     toolset: 'billing_portal',
-    access: { write: true, moneyMoving: false },
+    access: { moneyMoving: false },
     annotations: CREATE,
     input: { customer: z.string().describe('cus_…'), return_url: z.string().url().optional() },
     output: z.object({
