@@ -73,12 +73,29 @@ describe('summarizeCall', () => {
   it('states action, amount, customer and object ids in plain text', () => {
     const text = summarizeCall(
       { name: 'create_refund', title: 'Create refund' },
-      { payment_intent: 'pi_123', reason: 'duplicate' },
+      { payment_intent: 'pi_3NabcDEF12', reason: 'duplicate' },
       { amount: 1250, currency: 'usd', customer: 'cus_9' },
     );
     expect(text).toBe(
-      'Action: Create refund (create_refund)\nAmount: 12.50 USD\nCustomer: cus_9\nObjects: payment_intent=pi_123\nReason: duplicate',
+      'Action: Create refund (create_refund)\nAmount: 12.50 USD\nCustomer: cus_9\nObjects: payment_intent=pi_3NabcDEF12\nReason: duplicate',
     );
+  });
+
+  it('names ids of any kind, and the request and its ids for the generic write tool', () => {
+    const text = summarizeCall(
+      { name: 'stripe_api_write', title: 'Write to any Stripe API endpoint' },
+      {
+        method: 'POST',
+        path: '/v1/transfers',
+        params: { destination: 'acct_1NxYz12345', source_transaction: 'ch_3AbCdEf678' },
+      },
+      { amount: 5000, currency: 'usd' },
+    );
+    expect(text).toContain('Request: POST /v1/transfers');
+    expect(text).toContain('Objects: destination=acct_1NxYz12345, source_transaction=ch_3AbCdEf678');
+    expect(
+      summarizeCall({ name: 'x', title: 'X' }, { payout: 'po_1Nabcdefg', session: 'cs_test_a1B2c3D4' }, null),
+    ).toContain('Objects: payout=po_1Nabcdefg, session=cs_test_a1B2c3D4');
   });
 });
 

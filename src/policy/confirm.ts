@@ -50,7 +50,8 @@ export function confirmationReason(
   return null;
 }
 
-const ID = /^(?:acct|ch|cs|cus|dp|ii|in|pi|pm|price|prod|re|si|sub|plink|promo|txn)_[A-Za-z0-9_]+$/;
+/** A Stripe object id of any kind: `po_1N…`, `cs_test_a1…`, `seti_1…`, `fa_…` (a prefix, then the id). */
+const ID = /^[a-z]{1,12}(?:_(?:test|live))?_[A-Za-z0-9]{6,}$/;
 
 /** A plain summary of a call for the human approving it: action, amount, customer, object ids. */
 export function summarizeCall(
@@ -65,7 +66,12 @@ export function summarizeCall(
     );
   const customer = money?.customer ?? (typeof args.customer === 'string' ? args.customer : undefined);
   if (customer) lines.push(`Customer: ${customer}`);
-  const ids = Object.entries(args)
+  // The generic write tool: the request itself, and the ids in its parameters.
+  if (typeof args.method === 'string' && typeof args.path === 'string')
+    lines.push(`Request: ${args.method} ${args.path}`);
+  const params =
+    args.params && typeof args.params === 'object' ? (args.params as Record<string, unknown>) : {};
+  const ids = [...Object.entries(args), ...Object.entries(params)]
     .filter(([k, v]) => k !== 'customer' && typeof v === 'string' && ID.test(v))
     .map(([k, v]) => `${k}=${String(v)}`);
   if (ids.length) lines.push(`Objects: ${ids.join(', ')}`);
