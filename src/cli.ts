@@ -9,8 +9,8 @@ import { maskKey } from './config/keys.js';
 import { loadConfig, type Flags } from './config/load.js';
 import type { Config } from './config/schema.js';
 import { createLogger, redactSecrets } from './log.js';
-import { createRuntime, storePath, type Runtime } from './runtime.js';
-import { createSqliteStore } from './storage/sqlite/index.js';
+import { createRuntime, type Runtime } from './runtime.js';
+import { openStore, storePath } from './storage/open.js';
 import { createStripeClient, isStripeError, PINNED_API_VERSION } from './stripe/client.js';
 import { describeStripeError, formatStripeFailure } from './stripe/errors.js';
 import type { RunningHttp, startHttp as StartHttp } from './transports/http.js';
@@ -302,7 +302,7 @@ async function runAudit(
     if (err.code === 'EPIPE') process.exit(0);
     throw err;
   });
-  const store = createSqliteStore(path);
+  const store = await openStore({ memory: false, dataDir });
   try {
     if (which === 'export') {
       const from = since === undefined ? undefined : parseSince(since);
@@ -337,7 +337,7 @@ async function runSync(flags: Flags, sinceArg: string | undefined): Promise<void
   }
   if (config.sandbox)
     fail(['events sync reads a real Stripe account (or STRIPE_API_BASE); the --sandbox is fresh each run.']);
-  const store = createSqliteStore(storePath(config.dataDir));
+  const store = await openStore({ memory: false, dataDir: config.dataDir });
   try {
     const nowS = Math.floor(Date.now() / 1000);
     let since: number;

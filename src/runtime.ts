@@ -1,4 +1,3 @@
-import { join } from 'node:path';
 import type { McpServer } from '@modelcontextprotocol/server';
 import type { Config } from './config/schema.js';
 import type { Logger } from './log.js';
@@ -6,9 +5,8 @@ import { isPermitted } from './policy/permissions.js';
 import type { RunningSandbox } from './sandbox/index.js';
 import { ApprovalService } from './server/approvals.js';
 import { buildServer, type ServerDeps } from './server/build-server.js';
-import { createMemoryStore } from './storage/memory/index.js';
+import { openStore } from './storage/open.js';
 import type { Store } from './storage/ports.js';
-import { createSqliteStore } from './storage/sqlite/index.js';
 import { lazyStripeClient, type LazyStripeClient } from './stripe/client.js';
 import type { Tool } from './tools/define-tool.js';
 import { expandProfiles, selectTools } from './tools/registry.js';
@@ -40,10 +38,7 @@ export interface RuntimeOptions {
   now?: () => number;
 }
 
-/** The store file for a data directory. */
-export function storePath(dataDir: string): string {
-  return join(dataDir, 'mcp-stripe.db');
-}
+export { storePath } from './storage/open.js';
 
 /**
  * Config → the running pieces: the sandbox (with --sandbox), the Stripe client, the durable store
@@ -60,7 +55,7 @@ export async function createRuntime(
   const sandboxModule = config.sandbox ? await import('./sandbox/index.js') : undefined;
   const sandbox = sandboxModule ? await sandboxModule.startSandbox() : undefined;
   if (sandbox) logger.info('sandbox started', { url: sandbox.url });
-  const store = opts.store ?? (sandbox ? createMemoryStore() : createSqliteStore(storePath(config.dataDir)));
+  const store = opts.store ?? (await openStore({ memory: sandbox !== undefined, dataDir: config.dataDir }));
   const stripe = lazyStripeClient({
     apiKey: sandboxModule ? sandboxModule.SANDBOX_API_KEY : config.apiKey,
     apiVersion: config.apiVersion,

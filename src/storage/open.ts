@@ -1,0 +1,18 @@
+import { join } from 'node:path';
+import { createMemoryStore } from './memory/index.js';
+import type { Store } from './ports.js';
+
+/** The store file for a data directory. */
+export function storePath(dataDir: string): string {
+  return join(dataDir, 'mcp-stripe.db');
+}
+
+/**
+ * The durable store for a configuration: SQLite in the data directory, or memory for the throwaway
+ * sandbox. The SQLite adapter (and its native driver) loads only when it is used.
+ */
+export async function openStore(where: { memory: boolean; dataDir: string }): Promise<Store> {
+  if (where.memory) return createMemoryStore();
+  const { createSqliteStore } = await import('./sqlite/index.js');
+  return createSqliteStore(storePath(where.dataDir));
+}
