@@ -264,6 +264,30 @@ describe('the daily limit counts what moved, once', () => {
     }
   });
 
+  it('without a daily limit, a 500 after commit still says the outcome is unknown and that a retry is safe', async () => {
+    const s = await startStack({ reuse: sandbox, maxNetworkRetries: 0 });
+    try {
+      sandbox.state.faults.push({
+        kind: 'status_after_commit',
+        status: 500,
+        method: 'POST',
+        path: '/v1/customers',
+      });
+      const r = await s.call('create_customer', { email: 'unknown-outcome@example.com' });
+      expect(r.isError).toBe(true);
+      expect(meta(r).outcome).toBe('unknown');
+      expect(r.text).toContain('Retrying the same call is safe');
+      expect(r.text).not.toContain('daily limit');
+      const again = await s.call('create_customer', { email: 'unknown-outcome@example.com' });
+      expect(again.isError, again.text).toBe(false);
+      expect(
+        sandbox.state.platform.all('customer').filter((c) => c.email === 'unknown-outcome@example.com'),
+      ).toHaveLength(1);
+    } finally {
+      await s.close();
+    }
+  });
+
   it('a connection dropped after commit: the SDK retry replays it inside the call and it counts once; dropped for good, it keeps counting; a definite refusal (4xx) releases', async () => {
     const store = createMemoryStore();
     const s = await startStack({

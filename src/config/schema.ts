@@ -103,7 +103,7 @@ export interface SecurityConfig {
 
 /** Everything the server needs, resolved from flags, environment and config file. */
 export interface Config {
-  /** Absent only in sandbox mode, where the sandbox key is used. */
+  /** The Stripe key; empty in sandbox mode, where the sandbox's own key is used. */
   apiKey: string;
   keyMode: 'test' | 'live';
   sandbox: boolean;

@@ -7,7 +7,7 @@ import type { EventFeed } from '../webhooks/feed.js';
 export type { Money } from '../money/model.js';
 export { ToolInputError } from '../util/input-error.js';
 
-/** Resource families: `--tools` (and later policy globs) select by these. */
+/** Resource families: `--tools` and `--deny` patterns select by these (`customers.*`, `refunds.write`). */
 export type Toolset =
   | 'account'
   | 'balance'

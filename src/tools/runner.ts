@@ -226,7 +226,7 @@ async function execute(
     },
   };
 
-  let outcomeUnknown = false;
+  let outcome: UnknownOutcome = 'known';
   try {
     // Money: what this call moves, then the gates that read it.
     const effect = tool.effect?.(input);
@@ -288,12 +288,13 @@ async function execute(
       );
     } catch (err) {
       audit.requestIds = record.requestIds;
+      // A write with no definite answer (a 5xx, a dropped connection) may have been done at Stripe.
+      if (record.writes.includes('unknown')) outcome = reservation ? 'counted' : 'unknown';
       if (reservation) {
-        // A call cut off by the deadline may still be on its way to Stripe: it keeps counting.
-        if (mayHaveWritten(record) || err instanceof CallTimeout) {
+        // A call cut off by the deadline may still be on its way to Stripe: it keeps counting too.
+        if (mayHaveWritten(record) || err instanceof CallTimeout)
           await reservation.ledger.settle(reservation.id, { state: 'unknown' });
-          outcomeUnknown = true;
-        } else if (reservation.fresh) await reservation.ledger.release(reservation.id);
+        else if (reservation.fresh) await reservation.ledger.release(reservation.id);
       }
       throw err;
     }
@@ -347,7 +348,7 @@ async function execute(
     };
     return { content, structuredContent: structured.value, _meta: { [META_KEY]: meta } };
   } catch (err) {
-    return mapError(err, tool, deps.logger, audit, record, outcomeUnknown);
+    return mapError(err, tool, deps.logger, audit, record, outcome);
   }
 }
 
@@ -465,8 +466,15 @@ function withDeadline<T>(work: Promise<T>, ms: number): Promise<T> {
   return Promise.race([work, deadline]).finally(() => clearTimeout(timer));
 }
 
-const UNKNOWN_OUTCOME =
-  'Stripe may have completed this call (no definite answer came back), so its amount stays counted against the daily limit until a retry settles it. Retrying the same call is safe: it sends the same idempotency key, so Stripe does it at most once.';
+/** After a failure: whether a write may have been done at Stripe, and whether the daily limit counts it. */
+type UnknownOutcome = 'known' | 'unknown' | 'counted';
+
+const UNKNOWN_OUTCOME: Record<Exclude<UnknownOutcome, 'known'>, string> = {
+  unknown:
+    'Stripe may have completed this call (no definite answer came back). Retrying the same call is safe: it sends the same idempotency key, so Stripe does it at most once and a retry returns its result.',
+  counted:
+    'Stripe may have completed this call (no definite answer came back), so its amount stays counted against the daily limit until a retry settles it. Retrying the same call is safe: it sends the same idempotency key, so Stripe does it at most once.',
+};
 
 function mapError(
   err: unknown,
@@ -474,7 +482,7 @@ function mapError(
   logger: Logger,
   audit: AuditRecord,
   record: StripeCallRecord,
-  outcomeUnknown: boolean,
+  outcome: UnknownOutcome,
 ): CallToolResult {
   const idempotencyKey = record.keys[0];
   if (err instanceof CallTimeout) {
@@ -513,12 +521,12 @@ function mapError(
       isError: true,
       content: [
         { type: 'text', text: formatStripeFailure(f) },
-        ...(outcomeUnknown ? [{ type: 'text' as const, text: UNKNOWN_OUTCOME }] : []),
+        ...(outcome !== 'known' ? [{ type: 'text' as const, text: UNKNOWN_OUTCOME[outcome] }] : []),
       ],
       _meta: {
         [META_KEY]: {
           ...(idempotencyKey ? { idempotency_key: idempotencyKey } : {}),
-          ...(outcomeUnknown ? { outcome: 'unknown' } : {}),
+          ...(outcome !== 'known' ? { outcome: 'unknown' } : {}),
           stripe_error: f,
         },
       },

@@ -3,8 +3,8 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 /**
- * The first of `names` found in the directory of `from` or above it. Works from src/ (tsx), dist/ and
- * dist/chunks/ (the bundle), so data files need not follow the module layout.
+ * The first of `names` found in the directory of `from` or above it. Works from src/ (tsx) and from
+ * dist/ (the one-file bundle), so data files such as the catalog need not follow the module layout.
  */
 export function findUp(from: string, names: string[]): string {
   let dir = dirname(fileURLToPath(from));
