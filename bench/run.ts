@@ -192,7 +192,6 @@ async function overhead() {
       stripeAccount: undefined,
       mode: 'sandbox',
       policy: { confirm: 'none', redact: [] },
-      ledger: store.ledger,
       audit: store.audit,
       events: new EventFeed(store.events),
     },

@@ -89,12 +89,11 @@ export async function createRuntime(
       mode,
       policy: {
         maxAmount: s.maxAmount,
-        dailyLimit: s.dailyLimit,
+        ...(s.dailyLimit ? { dailyLimit: { limit: s.dailyLimit, ledger: store.ledger } } : {}),
         confirm: s.confirm,
         confirmAbove: s.confirmAbove,
         redact: s.redact,
       },
-      ledger: store.ledger,
       audit: store.audit,
       events,
       now: opts.now,

@@ -59,7 +59,7 @@ describe('a write that happened at Stripe is never reported as a failure', () =>
     };
     const s = await startStack({
       reuse: sandbox,
-      runner: { policy: { dailyLimit: limit('100000') }, ledger },
+      runner: { policy: { dailyLimit: { limit: limit('100000'), ledger } } },
     });
     try {
       const r = await s.call('create_payment_intent', {

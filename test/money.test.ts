@@ -154,7 +154,7 @@ describe('money policy fails closed', () => {
       const store = createMemoryStore();
       const daily = await startStack({
         reuse: sandbox,
-        runner: { policy: { dailyLimit: limit('5000') }, ledger: store.ledger },
+        runner: { policy: { dailyLimit: { limit: limit('5000'), ledger: store.ledger } } },
       });
       try {
         const before = writesSeen(sandbox);
@@ -186,7 +186,7 @@ describe('the daily limit counts what moved, once', () => {
     const store = createMemoryStore();
     const s = await startStack({
       reuse: sandbox,
-      runner: { policy: { dailyLimit: limit('5000') }, ledger: store.ledger },
+      runner: { policy: { dailyLimit: { limit: limit('5000'), ledger: store.ledger } } },
     });
     try {
       const args = {
@@ -227,7 +227,7 @@ describe('the daily limit counts what moved, once', () => {
     const s = await startStack({
       reuse: sandbox,
       maxNetworkRetries: 0,
-      runner: { policy: { dailyLimit: limit('5000') }, ledger: store.ledger },
+      runner: { policy: { dailyLimit: { limit: limit('5000'), ledger: store.ledger } } },
     });
     try {
       const charges = () => sandbox.state.platform.all('payment_intent').length;
@@ -293,7 +293,7 @@ describe('the daily limit counts what moved, once', () => {
     const s = await startStack({
       reuse: sandbox,
       maxNetworkRetries: 1,
-      runner: { policy: { dailyLimit: limit('10000') }, ledger: store.ledger },
+      runner: { policy: { dailyLimit: { limit: limit('10000'), ledger: store.ledger } } },
     });
     const used = () => store.ledger.used('sandbox:platform', 'usd', Date.now(), 86_400_000);
     try {

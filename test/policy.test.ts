@@ -125,12 +125,14 @@ describe('money limits', () => {
     const dataDir = mkdtempSync(join(tmpdir(), 'mcp-stripe-limits-'));
     const { createSqliteStore } = await import('../src/storage/sqlite/index.js');
     const open = () => createSqliteStore(join(dataDir, 'mcp-stripe.db'));
-    const policy = { dailyLimit: limit('10000') };
 
     const store1 = open();
     const s1 = await startStack({
       reuse: sandbox,
-      runner: { policy, ledger: store1.ledger, audit: store1.audit },
+      runner: {
+        policy: { dailyLimit: { limit: limit('10000'), ledger: store1.ledger } },
+        audit: store1.audit,
+      },
     });
     const auth = (
       await s1.call('create_payment_intent', {
@@ -150,7 +152,10 @@ describe('money limits', () => {
     const store2 = open();
     const s2 = await startStack({
       reuse: sandbox,
-      runner: { policy, ledger: store2.ledger, audit: store2.audit },
+      runner: {
+        policy: { dailyLimit: { limit: limit('10000'), ledger: store2.ledger } },
+        audit: store2.audit,
+      },
     });
     try {
       const over = await s2.call('create_payment_intent', {
@@ -192,7 +197,7 @@ describe('money limits', () => {
     const store = createMemoryStore();
     const s = await startStack({
       reuse: sandbox,
-      runner: { policy: { dailyLimit: limit('5000') }, ledger: store.ledger },
+      runner: { policy: { dailyLimit: { limit: limit('5000'), ledger: store.ledger } } },
     });
     try {
       await s.call('create_payment_intent', {

@@ -12,10 +12,15 @@ export interface Reservation {
   fresh: boolean;
 }
 
+/** `--daily-limit` and where it is counted. */
+export interface DailyLimit {
+  limit: AmountLimit;
+  ledger: MoneyLedger;
+}
+
 export interface DailyLimitInput {
   money: Money | null;
-  dailyLimit?: AmountLimit;
-  ledger?: MoneyLedger;
+  dailyLimit?: DailyLimit;
   /** Who the limit belongs to: mode and Stripe account. */
   scope: string;
   tool: string;
@@ -32,11 +37,11 @@ export interface DailyLimitInput {
 export async function dailyLimitGate(c: DailyLimitInput): Promise<Refusal | Reservation | null> {
   const { money } = c;
   if (!money || money.unknownAmount) return null;
-  const limit = limitFor(c.dailyLimit, money.currency);
+  if (!c.dailyLimit) return null;
+  const { ledger } = c.dailyLimit;
+  const limit = limitFor(c.dailyLimit.limit, money.currency);
   if (limit === undefined) return null;
-  // Fail closed: a configured limit is never skipped for want of somewhere to count it.
-  if (!c.ledger) throw new Error('a daily limit is configured but the runner has no ledger');
-  const r = await c.ledger.reserve({
+  const r = await ledger.reserve({
     scope: c.scope,
     currency: money.currency,
     amount: money.amount,
@@ -47,7 +52,7 @@ export async function dailyLimitGate(c: DailyLimitInput): Promise<Refusal | Rese
     windowMs: DAY_MS,
     now: c.now,
   });
-  if (r.ok) return { ledger: c.ledger, id: r.id, fresh: !r.repeat };
+  if (r.ok) return { ledger, id: r.id, fresh: !r.repeat };
   return dailyLimitRefusal(limit, r.used, r.amount, money.currency);
 }
 

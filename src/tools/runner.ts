@@ -11,12 +11,12 @@ import {
   summarizeCall,
   type ConfirmPolicy,
 } from '../policy/confirm.js';
-import { dailyLimitGate, isRefusal } from '../policy/daily-limit.js';
+import { dailyLimitGate, isRefusal, type DailyLimit } from '../policy/daily-limit.js';
 import { moneyPermissionGate } from '../policy/money-permission.js';
 import { cardDataGate, maskCardData } from '../policy/pci.js';
 import { maskForAudit, redactPii } from '../policy/redact.js';
 import { META_KEY, refusal, type FailureCode, type Refusal, type RefusalCode } from '../policy/refusal.js';
-import type { AuditLog, AuditRecord, MoneyLedger } from '../storage/ports.js';
+import type { AuditLog, AuditRecord } from '../storage/ports.js';
 import {
   isStripeError,
   mayHaveWritten,
@@ -34,7 +34,8 @@ import { ToolInputError, type Tool, type ToolContext } from './define-tool.js';
 
 export interface MoneyPolicy extends ConfirmPolicy {
   maxAmount?: AmountLimit;
-  dailyLimit?: AmountLimit;
+  /** The rolling 24-hour limit and the ledger that counts it: one cannot be configured without the other. */
+  dailyLimit?: DailyLimit;
   /** Customer PII to mask in results. */
   redact: readonly string[];
 }
@@ -55,8 +56,6 @@ export interface RunnerDeps {
   stripeAccount: string | undefined;
   mode: ToolContext['mode'];
   policy: MoneyPolicy;
-  /** Durable counters for the daily limit (required when `policy.dailyLimit` is set). */
-  ledger?: MoneyLedger;
   audit?: AuditLog;
   events?: EventFeed;
   now?: () => number;
@@ -234,7 +233,8 @@ async function execute(
     const denied = moneyPermissionGate(tool, effect?.moneyMoving === true, deps.permits);
     if (denied) return refuse(denied);
     const money = moving && tool.money ? await tool.money(input, ctx) : null;
-    const capped = amountKnownGate(money, deps.policy) ?? perCallCapGate(money, deps.policy);
+    const caps = { maxAmount: deps.policy.maxAmount, dailyLimit: deps.policy.dailyLimit?.limit };
+    const capped = amountKnownGate(money, caps) ?? perCallCapGate(money, caps);
     if (capped) return refuse(capped);
 
     const reason = confirmationReason(
@@ -270,7 +270,6 @@ async function execute(
     const limited = await dailyLimitGate({
       money,
       dailyLimit: deps.policy.dailyLimit,
-      ledger: deps.ledger,
       scope: `${deps.mode}:${deps.stripeAccount ?? 'platform'}`,
       tool: tool.name,
       key: callKey,
