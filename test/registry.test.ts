@@ -1,5 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ConfigError } from '../src/config/errors.js';
+import { endpoints } from '../src/catalog/index.js';
+import { classify } from '../src/money/model.js';
 import { ALL_TOOLS, selectTools } from '../src/tools/registry.js';
 import { startStack, type Stack } from './helpers.js';
 
@@ -106,6 +108,28 @@ describe('registry invariants (every tool)', () => {
       'update_subscription',
     ]);
   });
+});
+
+describe('named tools and the money model', () => {
+  const byId = new Map(endpoints().map((e) => [e.id, e]));
+  const named = ALL_TOOLS.filter((t) => t.access.write && t.toolset !== 'api');
+
+  it.each(named.map((t) => [t.name, t] as const))(
+    '%s names the endpoints it calls, and says what it moves if any of them moves money',
+    (_name, tool) => {
+      expect(
+        tool.endpoints?.length,
+        'declare `endpoints` (catalog ids) on every named write tool',
+      ).toBeGreaterThan(0);
+      for (const id of tool.endpoints!) expect(byId.has(id), `${id} is not in the catalog`).toBe(true);
+      const money = tool.endpoints!.some((id) => classify(byId.get(id)!) === 'money');
+      // A money endpoint needs a money function (always, or decided per call by `effect`) …
+      if (money)
+        expect(typeof tool.money, 'a tool calling a money endpoint says what it moves').toBe('function');
+      // … and a tool that says it moves money calls one.
+      if (tool.access.moneyMoving) expect(money).toBe(true);
+    },
+  );
 });
 
 describe('tools/list snapshot', () => {

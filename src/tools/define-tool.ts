@@ -75,6 +75,11 @@ export interface ToolDefinition<I extends z.ZodRawShape, O extends z.ZodObject> 
   toolset: Toolset;
   /** Whether it moves money; whether it writes is derived from `annotations.readOnlyHint`. */
   access: Pick<ToolAccess, 'moneyMoving'>;
+  /**
+   * Write tools: the Stripe endpoints (catalog ids, `payment_intents.create`) the handler calls. A test
+   * holds them to the money model: a tool reaching a money-moving endpoint must say what it moves.
+   */
+  endpoints?: readonly string[];
   annotations: ToolAnnotations;
   input: I;
   output: O;
@@ -103,6 +108,7 @@ export interface Tool {
   description: string;
   toolset: Toolset;
   access: ToolAccess;
+  endpoints?: readonly string[];
   annotations: ToolAnnotations;
   input: z.ZodObject;
   output: z.ZodObject;

@@ -28,6 +28,7 @@ export const subscriptionTools = [
     description:
       "Subscribe a customer to recurring prices. Charges the customer's default payment method (or default_payment_method) unless trialing. Returns status and the first invoice.",
     toolset: 'subscriptions',
+    endpoints: ['subscriptions.create'],
     access: { moneyMoving: true },
     annotations: CREATE,
     input: {
@@ -81,6 +82,7 @@ export const subscriptionTools = [
     description:
       'Change prices or quantities (items: {id} to change, {price} to add, {id, deleted:true} to remove), cancel_at_period_end, payment method, metadata, or end a trial (trial_end="now").',
     toolset: 'subscriptions',
+    endpoints: ['subscriptions.update'],
     access: { moneyMoving: true },
     annotations: UPDATE,
     input: {
@@ -116,6 +118,7 @@ export const subscriptionTools = [
     description:
       'Cancel a subscription at the end of the current period (default: the customer keeps access until then), or immediately=true to end it now.',
     toolset: 'subscriptions',
+    endpoints: ['subscriptions.update', 'subscriptions.cancel'],
     access: { moneyMoving: false },
     annotations: DESTRUCTIVE,
     input: {
@@ -202,6 +205,7 @@ export const invoiceTools = [
     description:
       'Create a draft invoice for a customer; pending invoice items are included. Add items with create_invoice_item, then finalize_invoice.',
     toolset: 'invoices',
+    endpoints: ['invoices.create'],
     access: { moneyMoving: false },
     annotations: CREATE,
     input: {
@@ -232,6 +236,7 @@ export const invoiceTools = [
     description:
       "Add a line to a draft invoice (invoice) or to the customer's next invoice: amount+currency, or a price.",
     toolset: 'invoices',
+    endpoints: ['invoice_items.create'],
     access: { moneyMoving: false },
     annotations: CREATE,
     input: {
@@ -258,6 +263,7 @@ export const invoiceTools = [
     description:
       'Finalize a draft invoice: it gets a number and a payment page (hosted_invoice_url) and can be paid.',
     toolset: 'invoices',
+    endpoints: ['invoices.finalizeInvoice'],
     access: { moneyMoving: true },
     annotations: { ...CREATE, idempotentHint: true },
     input: { invoice: invId, auto_advance: z.boolean().optional() },
@@ -325,6 +331,7 @@ export const disputeTools = [
     description:
       'Add evidence to a dispute. submit=true sends it to the bank, which is final; default saves without submitting.',
     toolset: 'disputes',
+    endpoints: ['disputes.update'],
     access: { moneyMoving: false },
     annotations: { ...DESTRUCTIVE, idempotentHint: true },
     input: {

@@ -70,6 +70,7 @@ export const catalogTools = [
     title: 'Create product',
     description: 'Create a product; optionally its default price in the same call.',
     toolset: 'products',
+    endpoints: ['products.create'],
     access: { moneyMoving: false },
     annotations: CREATE,
     input: {
@@ -113,6 +114,7 @@ export const catalogTools = [
     title: 'Create price',
     description: 'Create a one-time or recurring price for a product (or a new product via product_data).',
     toolset: 'prices',
+    endpoints: ['prices.create'],
     access: { moneyMoving: false },
     annotations: CREATE,
     input: {
@@ -157,6 +159,7 @@ export const catalogTools = [
     title: 'Create coupon',
     description: 'Create a discount coupon: percent_off, or amount_off with currency.',
     toolset: 'coupons',
+    endpoints: ['coupons.create'],
     access: { moneyMoving: false },
     annotations: CREATE,
     input: {
@@ -204,6 +207,7 @@ export const catalogTools = [
     title: 'Create payment link',
     description: 'A shareable URL where a customer pays for the given prices. Returns the url.',
     toolset: 'payment_links',
+    endpoints: ['payment_links.create'],
     access: { moneyMoving: false },
     annotations: CREATE,
     input: {

@@ -16,6 +16,7 @@ export const customerTools = [
     title: 'Create customer',
     description: 'Create a customer. Returns the customer (id cus_…).',
     toolset: 'customers',
+    endpoints: ['customers.create'],
     access: { moneyMoving: false },
     annotations: CREATE,
     input: { ...fields, payment_method: z.string().optional().describe('pm_… to attach') },
@@ -57,6 +58,7 @@ export const customerTools = [
     title: 'Update customer',
     description: "Change a customer's fields; metadata merges (an empty value deletes a key).",
     toolset: 'customers',
+    endpoints: ['customers.update'],
     access: { moneyMoving: false },
     annotations: UPDATE,
     input: {

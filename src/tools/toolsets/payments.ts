@@ -25,6 +25,7 @@ export const paymentIntentTools = [
     description:
       'Create a PaymentIntent; with payment_method (pm_…) and confirm=true it charges now. capture_method=manual only authorizes (capture later). Returns its status.',
     toolset: 'payment_intents',
+    endpoints: ['payment_intents.create'],
     access: { moneyMoving: true },
     annotations: CREATE,
     input: {
@@ -84,6 +85,7 @@ export const paymentIntentTools = [
     title: 'Confirm payment intent',
     description: 'Confirm a PaymentIntent (charges it, or authorizes when capture_method=manual).',
     toolset: 'payment_intents',
+    endpoints: ['payment_intents.confirm'],
     access: { moneyMoving: true },
     annotations: CREATE,
     input: {
@@ -104,6 +106,7 @@ export const paymentIntentTools = [
     title: 'Capture payment intent',
     description: 'Capture an authorized PaymentIntent (status requires_capture), fully or amount_to_capture.',
     toolset: 'payment_intents',
+    endpoints: ['payment_intents.capture'],
     access: { moneyMoving: true },
     annotations: { ...CREATE, idempotentHint: true },
     input: { payment_intent: piId, amount_to_capture: amountInput.optional() },
@@ -119,6 +122,7 @@ export const paymentIntentTools = [
     title: 'Cancel payment intent',
     description: 'Cancel a PaymentIntent that has not succeeded (releases an authorization).',
     toolset: 'payment_intents',
+    endpoints: ['payment_intents.cancel'],
     access: { moneyMoving: false },
     annotations: { ...DESTRUCTIVE, idempotentHint: true },
     input: {
@@ -154,6 +158,7 @@ export const paymentMethodTools = [
     description:
       'Attach a payment method (pm_…) to a customer; set_as_default makes it the default for invoices and subscriptions.',
     toolset: 'payment_methods',
+    endpoints: ['payment_methods.attach', 'customers.update'],
     access: { moneyMoving: false },
     annotations: UPDATE,
     input: {
@@ -205,6 +210,7 @@ export const refundTools = [
     title: 'Create refund',
     description: 'Refund a payment in full, or partly with amount. Pass payment_intent (or charge).',
     toolset: 'refunds',
+    endpoints: ['refunds.create'],
     access: { moneyMoving: true },
     annotations: DESTRUCTIVE,
     input: {
