@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ConfigError } from '../src/config/errors.js';
 import { endpoints } from '../src/catalog/index.js';
+import { ConfigError } from '../src/config/errors.js';
 import { classify } from '../src/money/model.js';
 import { ALL_TOOLS, selectTools } from '../src/tools/registry.js';
 import { startStack, type Stack } from './helpers.js';
