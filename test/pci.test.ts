@@ -81,6 +81,18 @@ describe('card data never reaches the audit log or an agent', () => {
     }
   });
 
+  it("a saved card's brand, last4 and expiry stay in results (only numbers and codes are masked)", async () => {
+    const c = await s.call('create_customer', { email: 'savedcard@example.com' });
+    await s.call('attach_payment_method', { payment_method: 'pm_card_visa', customer: c.data.id });
+    const list = await s.call('list_payment_methods', { customer: c.data.id });
+    expect(list.data.data[0].card).toMatchObject({
+      brand: 'visa',
+      last4: '4242',
+      exp_month: expect.any(Number),
+      exp_year: expect.any(Number),
+    });
+  });
+
   it('a card number inside Stripe data (an event payload) is masked in list_events and get_object_state', async () => {
     const { MemoryEventLog } = await import('../src/storage/memory/index.js');
     const { EventFeed } = await import('../src/webhooks/feed.js');

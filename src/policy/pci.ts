@@ -298,38 +298,39 @@ const REMOVED = '[card data removed]';
  * rest of the text kept), card-shaped numbers and keys. For the audit log, and for results that carry
  * Stripe's data (an event payload, an error's `param`) back to the agent.
  */
-export function maskCardData(value: unknown, parentKey = ''): unknown {
+export function maskCardData(value: unknown, parentKey = '', opts: MaskOptions = {}): unknown {
   if (typeof value === 'string') return maskText(value);
   if (typeof value === 'number') return numberIsCard(value) ? REMOVED : value;
+  const masked = (k: string, v: unknown) => {
+    const field = cardFieldOf(k, parentKey);
+    return field && !(opts.keepExpiry && field === 'card expiry') && holdsValue(v)
+      ? REMOVED
+      : maskCardData(v, lastSegment(k), opts);
+  };
   if (Array.isArray(value)) {
     let out: unknown[] | undefined;
     value.forEach((v, i) => {
-      const m = maskCardData(v, parentKey);
+      const m = maskCardData(v, parentKey, opts);
       if (m !== v) (out ??= value.slice())[i] = m;
     });
     return out ?? value;
   }
   if (value && typeof value === 'object') {
     // Copy on write: most results hold no card data, and are returned as they are.
-    let out: Record<string, unknown> | undefined;
     const entries = Object.entries(value);
-    for (const [k, v] of entries) {
-      const key = containsCardNumber(k) ? REMOVED : k;
-      const m = cardFieldOf(k, parentKey) && holdsValue(v) ? REMOVED : maskCardData(v, lastSegment(k));
-      if (key !== k || m !== v) {
-        out ??= {};
-        break;
-      }
-    }
-    if (!out) return value;
-    return Object.fromEntries(
-      entries.map(([k, v]) => [
-        containsCardNumber(k) ? REMOVED : k,
-        cardFieldOf(k, parentKey) && holdsValue(v) ? REMOVED : maskCardData(v, lastSegment(k)),
-      ]),
-    );
+    const changed = entries.some(([k, v]) => containsCardNumber(k) || masked(k, v) !== v);
+    if (!changed) return value;
+    return Object.fromEntries(entries.map(([k, v]) => [containsCardNumber(k) ? REMOVED : k, masked(k, v)]));
   }
   return value;
+}
+
+export interface MaskOptions {
+  /**
+   * Keep expiry dates: Stripe returns a saved card's `exp_month` / `exp_year` (with brand and last4),
+   * and they are no secret on their own. Results keep them; what is stored from arguments does not.
+   */
+  keepExpiry?: boolean;
 }
 
 function maskText(text: string): string {

@@ -323,7 +323,10 @@ async function execute(
       deps.logger.warn('tool output did not match its schema', { tool: tool.name, issues: shaped.mismatch });
     // Stripe's data can carry card numbers too (a webhook payload, a description): never hand them on.
     const structured = withinBudget(
-      maskCardData(redactPii(shaped.data, deps.policy.redact)) as Record<string, unknown>,
+      maskCardData(redactPii(shaped.data, deps.policy.redact), '', { keepExpiry: true }) as Record<
+        string,
+        unknown
+      >,
     );
     const content: CallToolResult['content'] = [{ type: 'text', text: JSON.stringify(structured.value) }];
     if (structured.note) content.push({ type: 'text', text: structured.note });
