@@ -398,6 +398,11 @@ async function runSandbox(flags: Flags): Promise<void> {
   process.once('SIGTERM', stop);
 }
 
+/** This executable's own path (dist/cli.cjs), for snippets that work before the package is published. */
+function selfPath(): string {
+  return resolve(process.argv[1] ?? 'dist/cli.cjs');
+}
+
 function banner(url: string, mode: string): string {
   const json = (v: unknown) => JSON.stringify(v, null, 2).replace(/^/gm, '    ');
   return [
@@ -414,8 +419,8 @@ function banner(url: string, mode: string): string {
     '  VS Code (.vscode/mcp.json):',
     json({ servers: { stripe: { type: 'http', url } } }),
     '',
-    '  Claude Desktop (claude_desktop_config.json; runs its own copy over stdio):',
-    json({ mcpServers: { stripe: { command: 'npx', args: ['-y', 'mcp-stripe', '--sandbox'] } } }),
+    '  Claude Desktop (claude_desktop_config.json; runs its own copy over stdio, from this checkout):',
+    json({ mcpServers: { stripe: { command: 'node', args: [selfPath(), '--sandbox'] } } }),
     '',
     '  Press Ctrl+C to stop.',
     '',

@@ -254,6 +254,27 @@ describe('CLI messages', () => {
     expect(r.stderr).toMatch(/unknown key "api\.retries"/);
   });
 
+  it('the HTTP banner gives client snippets that work from this checkout (no unpublished npx package)', async () => {
+    const child = spawn(process.execPath, [CLI, '--sandbox', '--transport=http', '--port=0'], {
+      env: cleanEnv(),
+    });
+    try {
+      const banner = await new Promise<string>((resolve, reject) => {
+        let buf = '';
+        child.stderr.on('data', (d: Buffer) => {
+          buf += d.toString();
+          if (buf.includes('Press Ctrl+C to stop.')) resolve(buf);
+        });
+        child.once('exit', () => reject(new Error(buf)));
+      });
+      expect(banner).toMatch(/claude mcp add --transport http stripe http:\/\/127\.0\.0\.1:\d+\/mcp/);
+      expect(banner).toContain(JSON.stringify(CLI));
+      expect(banner).not.toContain('npx');
+    } finally {
+      child.kill('SIGTERM');
+    }
+  });
+
   it('mcp-stripe sandbox serves a Stripe-compatible API', async () => {
     const child = spawn(process.execPath, [CLI, 'sandbox', '--port=0'], { env: cleanEnv() });
     try {
