@@ -1,0 +1,26 @@
+import type { Flags } from '../config/load.js';
+import { fail } from './common.js';
+
+/** `mcp-stripe sandbox`: only the Stripe sandbox, for any Stripe SDK to point at. */
+export async function runSandbox(flags: Flags): Promise<void> {
+  const port = flags.port === undefined ? 12111 : Number(flags.port);
+  if (!Number.isInteger(port) || port < 0 || port > 65535)
+    fail([`--port must be a whole number from 0 to 65535 (got "${flags.port}").`]);
+  const host = flags.host ?? '127.0.0.1';
+  let sandbox;
+  try {
+    const { startSandbox } = await import('../sandbox/index.js');
+    sandbox = await startSandbox({ host, port });
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'EADDRINUSE')
+      fail([`port ${port} is already in use: pass --port=N.`]);
+    throw err;
+  }
+  process.stderr.write(
+    `Stripe sandbox listening on ${sandbox.url}\n` +
+      `Point any Stripe SDK at it, e.g. STRIPE_API_BASE=${sandbox.url} with any key like sk_test_123456789.\n`,
+  );
+  const stop = () => void sandbox.close().then(() => process.exit(0));
+  process.once('SIGINT', stop);
+  process.once('SIGTERM', stop);
+}
