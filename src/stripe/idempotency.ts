@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { canonicalJson } from '../util/canonical.js';
+import { canonicalJson, lowerCurrencies } from '../util/canonical.js';
 
 export { canonicalize, canonicalJson } from '../util/canonical.js';
 
@@ -54,18 +54,6 @@ function canonicalJsonBody(body: string | null | undefined): string {
   } catch {
     return body;
   }
-}
-
-function lowerCurrencies(v: unknown): unknown {
-  if (Array.isArray(v)) return v.map(lowerCurrencies);
-  if (v && typeof v === 'object')
-    return Object.fromEntries(
-      Object.entries(v).map(([k, x]) => [
-        k,
-        k === 'currency' && typeof x === 'string' ? x.toLowerCase() : lowerCurrencies(x),
-      ]),
-    );
-  return v;
 }
 
 /**

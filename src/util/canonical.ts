@@ -17,3 +17,19 @@ export function canonicalize<T>(value: T): T {
 export function canonicalJson(value: unknown): string {
   return JSON.stringify(canonicalize(value));
 }
+
+/**
+ * A copy with every `currency` value lowercased: Stripe reads currency codes in any case, so `USD` and
+ * `usd` are one request (and one idempotency key).
+ */
+export function lowerCurrencies<T>(v: T): T {
+  if (Array.isArray(v)) return v.map(lowerCurrencies) as T;
+  if (v && typeof v === 'object')
+    return Object.fromEntries(
+      Object.entries(v).map(([k, x]) => [
+        k,
+        k === 'currency' && typeof x === 'string' ? x.toLowerCase() : lowerCurrencies(x),
+      ]),
+    ) as T;
+  return v;
+}

@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { docsUrl, match, search, searchDocs, type Endpoint } from '../../catalog/index.js';
 import { redactSecrets } from '../../log.js';
 import { classify, moneyFor } from '../../money/model.js';
+import { lowerCurrencies } from '../../util/canonical.js';
 import { fitToBudget, project } from '../budget.js';
 import { defineTool, READ, ToolInputError, type ToolContext } from '../define-tool.js';
 
@@ -411,17 +412,4 @@ function stripLastResponse(raw: Record<string, unknown>): Record<string, unknown
   const rest = { ...raw };
   delete rest.lastResponse;
   return rest;
-}
-
-/** Stripe reads currency codes in any case; sending them lowercase makes `USD` and `usd` one request (and one idempotency key). */
-function lowerCurrencies<T>(v: T): T {
-  if (Array.isArray(v)) return v.map(lowerCurrencies) as T;
-  if (v && typeof v === 'object')
-    return Object.fromEntries(
-      Object.entries(v).map(([k, x]) => [
-        k,
-        k === 'currency' && typeof x === 'string' ? x.toLowerCase() : lowerCurrencies(x),
-      ]),
-    ) as T;
-  return v;
 }
