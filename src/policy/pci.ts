@@ -316,11 +316,18 @@ export function maskCardData(value: unknown, parentKey = '', opts: MaskOptions =
     return out ?? value;
   }
   if (value && typeof value === 'object') {
-    // Copy on write: most results hold no card data, and are returned as they are.
+    // Copy on write: most results hold no card data, and are returned as they are. Each child is
+    // masked once (recomputing it for the copy would repeat the work at every level above a change).
     const entries = Object.entries(value);
-    const changed = entries.some(([k, v]) => containsCardNumber(k) || masked(k, v) !== v);
-    if (!changed) return value;
-    return Object.fromEntries(entries.map(([k, v]) => [containsCardNumber(k) ? REMOVED : k, masked(k, v)]));
+    let out: [string, unknown][] | undefined;
+    entries.forEach(([k, v], i) => {
+      const key = containsCardNumber(k) ? REMOVED : k;
+      const m = masked(k, v);
+      // The entries before the first change are unchanged: copy them as they are.
+      if (!out && (key !== k || m !== v)) out = entries.slice(0, i);
+      out?.push([key, m]);
+    });
+    return out ? Object.fromEntries(out) : value;
   }
   return value;
 }
