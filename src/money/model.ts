@@ -286,6 +286,10 @@ function whenInvoicedNow(flag: 'invoice_now' | 'always_invoice'): MoneyRule['amo
     );
 }
 
+/** With `auto_advance`, Stripe finalizes and collects the invoice itself, about an hour later. */
+const whenAutoAdvanced: MoneyRule['amount'] = (req, ctx) =>
+  Promise.resolve(truthy(req.params.auto_advance) ? unknown(currencyOf(req.params, ctx)) : null);
+
 async function invoiceAmount(ctx: MoneyContext, id: string, field: 'amount_due' | 'amount_remaining') {
   const inv = await ctx.stripe.invoices.retrieve(id);
   return known(inv[field], inv.currency, { objectId: inv.id, customer: idOf(inv.customer) });
@@ -343,12 +347,8 @@ export const MONEY_RULES: Readonly<Record<string, MoneyRule>> = {
   'invoices.pay': rule('in', "the invoice's `amount_remaining`", (req, ctx) =>
     invoiceAmount(ctx, requireId(req), 'amount_remaining'),
   ),
-  'invoices.create': rule('in', 'unknown, when `auto_advance` is true (else nothing)', (req, ctx) =>
-    Promise.resolve(truthy(req.params.auto_advance) ? unknown(currencyOf(req.params, ctx)) : null),
-  ),
-  'invoices.update': rule('in', 'unknown, when `auto_advance` is true (else nothing)', (req, ctx) =>
-    Promise.resolve(truthy(req.params.auto_advance) ? unknown(currencyOf(req.params, ctx)) : null),
-  ),
+  'invoices.create': rule('in', 'unknown, when `auto_advance` is true (else nothing)', whenAutoAdvanced),
+  'invoices.update': rule('in', 'unknown, when `auto_advance` is true (else nothing)', whenAutoAdvanced),
   'quotes.accept': rule('in', "the quote's `amount_total`", async (req, ctx) => {
     const q = await ctx.stripe.quotes.retrieve(requireId(req));
     return known(q.amount_total, q.currency ?? '', { customer: idOf(q.customer) });
