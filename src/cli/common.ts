@@ -1,5 +1,8 @@
 import { parseArgs } from 'node:util';
 import type { CodeCacheState } from '../boot.js';
+import { ConfigError } from '../config/errors.js';
+import { loadConfig, type Flags } from '../config/load.js';
+import type { Config } from '../config/schema.js';
 import { PINNED_API_VERSION } from '../stripe/client.js';
 import { parseDuration } from '../util/duration.js';
 import { PRODUCT_NAME, VERSION } from '../version.js';
@@ -111,4 +114,14 @@ export function parseSince(since: string, now = Date.now()): Date | undefined {
   if (ms !== undefined) return new Date(now - ms);
   const d = new Date(since);
   return Number.isNaN(d.getTime()) ? undefined : d;
+}
+
+/** The configuration from flags, environment and file; every problem reported at once, then exit 1. */
+export function loadConfigOrFail(flags: Flags): Config {
+  try {
+    return loadConfig({ flags, env: process.env, defaultApiVersion: PINNED_API_VERSION });
+  } catch (err) {
+    if (err instanceof ConfigError) fail(err.problems);
+    throw err;
+  }
 }

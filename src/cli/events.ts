@@ -1,21 +1,13 @@
-import { ConfigError } from '../config/errors.js';
-import { loadConfig, type Flags } from '../config/load.js';
-import type { Config } from '../config/schema.js';
+import type { Flags } from '../config/load.js';
 import { openStore } from '../storage/open.js';
-import { createStripeClient, isStripeError, PINNED_API_VERSION } from '../stripe/client.js';
+import { createStripeClient, isStripeError } from '../stripe/client.js';
 import { describeStripeError, formatStripeFailure } from '../stripe/errors.js';
 import { defaultSyncSince, EVENT_RETENTION_SECONDS, syncEvents } from '../webhooks/sync.js';
-import { fail, parseSince } from './common.js';
+import { fail, loadConfigOrFail, parseSince } from './common.js';
 
 /** `mcp-stripe events sync [--since 24h]`: fill the event log from Stripe's /v1/events. */
 export async function runSync(flags: Flags, sinceArg: string | undefined): Promise<void> {
-  let config: Config;
-  try {
-    config = loadConfig({ flags, env: process.env, defaultApiVersion: PINNED_API_VERSION });
-  } catch (err) {
-    if (err instanceof ConfigError) fail(err.problems);
-    throw err;
-  }
+  const config = loadConfigOrFail(flags);
   if (config.sandbox)
     fail(['events sync reads a real Stripe account (or STRIPE_API_BASE); the --sandbox is fresh each run.']);
   const store = await openStore({ memory: false, dataDir: config.dataDir });

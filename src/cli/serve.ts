@@ -1,30 +1,22 @@
 import { resolve } from 'node:path';
 import { ConfigError } from '../config/errors.js';
 import { maskKey } from '../config/keys.js';
-import { loadConfig, type Flags } from '../config/load.js';
-import type { Config } from '../config/schema.js';
+import type { Flags } from '../config/load.js';
 import { createLogger } from '../log.js';
 import { createRuntime, type Runtime } from '../runtime.js';
-import { PINNED_API_VERSION } from '../stripe/client.js';
 import type { RunningHttp, startHttp as StartHttp } from '../transports/http.js';
 import { startStdio } from '../transports/stdio.js';
 import { closeAll } from '../util/close-all.js';
 import { VERSION } from '../version.js';
 import { defaultSyncSince, syncEvents } from '../webhooks/sync.js';
-import { codeCacheState, fail } from './common.js';
+import { codeCacheState, fail, loadConfigOrFail } from './common.js';
 
 const NO_EVENT_SOURCE =
   'this server receives no Stripe events (stdio, no webhook listener), so the event tools see only what is already in the event log. To get events: run it with --webhook-port=N and STRIPE_WEBHOOK_SECRET (for example behind `stripe listen --forward-to 127.0.0.1:N/webhooks/stripe`), with --sync-on-start, or run `mcp-stripe events sync`.';
 
 /** `mcp-stripe [options]`: the MCP server, over stdio or HTTP, until a signal or stdin closes. */
 export async function serve(flags: Flags): Promise<void> {
-  let config: Config;
-  try {
-    config = loadConfig({ flags, env: process.env, defaultApiVersion: PINNED_API_VERSION });
-  } catch (err) {
-    if (err instanceof ConfigError) fail(err.problems);
-    throw err;
-  }
+  const config = loadConfigOrFail(flags);
   const logger = createLogger(config.logLevel);
   let runtime: Runtime;
   try {
