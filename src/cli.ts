@@ -1,18 +1,18 @@
 #!/usr/bin/env node
 // The CLI: argv → a subcommand (one module each in cli/): the server, the sandbox, audit or events.
 import { runAudit } from './cli/audit.js';
-import { fail, HELP, parse } from './cli/common.js';
+import { fail, help, parse } from './cli/common.js';
 import { runSync } from './cli/events.js';
 import { runSandbox } from './cli/sandbox.js';
 import { serve } from './cli/serve.js';
-import type { Flags } from './config/load.js';
+import { flagsFrom } from './config/options.js';
 import { redactSecrets } from './log.js';
 import { PRODUCT_NAME, VERSION } from './version.js';
 
 async function main(): Promise<void> {
   const { values, positionals } = parse(process.argv.slice(2));
   if (values.help) {
-    process.stdout.write(`${HELP}\n`);
+    process.stdout.write(`${help()}\n`);
     return;
   }
   if (values.version) {
@@ -30,28 +30,7 @@ async function main(): Promise<void> {
     fail([`unknown command "${said}" (commands: sandbox, audit tail, audit export, events sync).${hint}`]);
   }
 
-  const flags: Flags = {
-    apiKey: values['api-key'],
-    sandbox: values.sandbox,
-    transport: values.transport,
-    host: values.host,
-    port: values.port,
-    tools: values.tools,
-    stripeAccount: values['stripe-account'],
-    config: values.config,
-    logLevel: values['log-level'],
-    deny: values.deny,
-    readOnly: values['read-only'],
-    maxAmount: values['max-amount'],
-    dailyLimit: values['daily-limit'],
-    confirm: values.confirm,
-    confirmAbove: values['confirm-above'],
-    allowLive: values['allow-live'],
-    redact: values.redact,
-    dataDir: values['data-dir'],
-    webhookPort: values['webhook-port'],
-    syncOnStart: values['sync-on-start'],
-  };
+  const flags = flagsFrom(values);
 
   if (command === 'sandbox') return runSandbox(flags);
   if (isSync) return runSync(flags, values.since);

@@ -1,6 +1,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { renderConfigurationDocs } from '../src/config/render.js';
 import { renderMoneyMarkdown } from '../src/money/docs.js';
 import { renderToolsMarkdown } from '../src/tools/docs.js';
 import { ALL_TOOLS } from '../src/tools/registry.js';
@@ -14,6 +15,11 @@ describe('docs', () => {
 
   it('docs/money.md is generated from the money model and current (run `npm run docs:tools`)', () => {
     expect(readFileSync(join(root, 'docs', 'money.md'), 'utf8')).toBe(renderMoneyMarkdown());
+  });
+
+  it('docs/configuration.md holds the current option table (run `npm run docs:tools`)', () => {
+    const md = readFileSync(join(root, 'docs', 'configuration.md'), 'utf8');
+    expect(md).toBe(renderConfigurationDocs(md));
   });
 
   it('every tool has a section', () => {

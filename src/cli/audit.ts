@@ -1,9 +1,7 @@
 import { existsSync } from 'node:fs';
-import { homedir } from 'node:os';
-import { join, resolve } from 'node:path';
 import type { Flags } from '../config/load.js';
 import { openStore, storePath } from '../storage/open.js';
-import { fail, parseSince } from './common.js';
+import { fail, optionsOrFail, parseSince } from './common.js';
 
 /** `mcp-stripe audit tail | export`: the audit log in the data directory. */
 export async function runAudit(
@@ -12,7 +10,7 @@ export async function runAudit(
   since: string | undefined,
   n: string | undefined,
 ): Promise<void> {
-  const dataDir = resolve(flags.dataDir ?? process.env.MCP_STRIPE_DATA_DIR ?? join(homedir(), '.mcp-stripe'));
+  const { dataDir } = optionsOrFail(flags, ['dataDir']);
   const path = storePath(dataDir);
   if (!existsSync(path)) {
     fail([

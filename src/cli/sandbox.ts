@@ -1,12 +1,13 @@
 import type { Flags } from '../config/load.js';
-import { fail } from './common.js';
+import { fail, optionsOrFail } from './common.js';
 
 /** `mcp-stripe sandbox`: only the Stripe sandbox, for any Stripe SDK to point at. */
 export async function runSandbox(flags: Flags): Promise<void> {
-  const port = flags.port === undefined ? 12111 : Number(flags.port);
-  if (!Number.isInteger(port) || port < 0 || port > 65535)
-    fail([`--port must be a whole number from 0 to 65535 (got "${flags.port}").`]);
-  const host = flags.host ?? '127.0.0.1';
+  // Flags only: MCP_STRIPE_PORT, PORT and the config file's server.port are the MCP server's.
+  const { host, port } = optionsOrFail({ ...flags, config: undefined }, ['host', 'port'], {
+    env: {},
+    defaults: { port: 12111 },
+  });
   let sandbox;
   try {
     const { startSandbox } = await import('../sandbox/index.js');

@@ -219,12 +219,9 @@ describe('loadConfig', () => {
   });
 
   it.each([
-    [{ maxAmount: '$50' }, /--max-amount \/ STRIPE_MAX_AMOUNT: "\$50" is not an amount/],
+    [{ maxAmount: '$50' }, /--max-amount: "\$50" is not an amount/],
     [{ dailyLimit: 'usd:' }, /--daily-limit/],
-    [
-      { confirm: 'sometimes' },
-      /--confirm \/ STRIPE_VERIFICATION_REQUIRED must be none, destructive, money or all/,
-    ],
+    [{ confirm: 'sometimes' }, /--confirm must be none, destructive, money or all/],
     [{ redact: 'email,ssn' }, /--redact accepts email, phone, address, name \(got "ssn"\)/],
   ])('bad policy option %j', (flags, why) => {
     expect(problems(() => load({ apiKey: KEY, ...flags }))).toMatch(why);
