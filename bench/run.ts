@@ -7,14 +7,13 @@ import { join } from 'node:path';
 import { Client, InMemoryTransport } from '@modelcontextprotocol/client';
 import { StdioClientTransport } from '@modelcontextprotocol/client/stdio';
 import { endpoints } from '../src/catalog/index.js';
+import { composeServer } from '../src/compose.js';
+import { loadConfig } from '../src/config/load.js';
 import { silentLogger } from '../src/log.js';
 import { startSandbox } from '../src/sandbox/index.js';
-import { buildServer } from '../src/server/build-server.js';
 import { createMemoryStore } from '../src/storage/memory/index.js';
 import { createSqliteStore } from '../src/storage/sqlite/index.js';
 import { createStripeClient, lazyStripeClient, PINNED_API_VERSION } from '../src/stripe/client.js';
-import { selectTools } from '../src/tools/registry.js';
-import { EventFeed } from '../src/webhooks/feed.js';
 
 const ROOT = join(import.meta.dirname, '..');
 const CLI = join(ROOT, 'dist', 'cli.cjs');
@@ -23,6 +22,16 @@ const KEY = 'sk_test_51BenchmarkKey0000000000000000';
 const quick = process.argv.includes('--quick');
 /** `--only=ingest` (or startup, context, overhead, throughput): one section, e.g. under `node --cpu-prof`. */
 const only = /--only=(\w+)/.exec(process.argv.join(' '))?.[1];
+
+/** The server's defaults from the option table, as `mcp-stripe --sandbox` would run with these options. */
+const settings = (over: { tools?: string; currency?: string } = {}) => ({
+  ...loadConfig({
+    flags: { sandbox: true, tools: over.tools },
+    env: {},
+    defaultApiVersion: PINNED_API_VERSION,
+  }),
+  currency: over.currency,
+});
 
 const pct = (xs: number[], p: number) => {
   const s = [...xs].sort((a, b) => a - b);
@@ -141,24 +150,18 @@ async function context() {
   const ours: Record<string, { tools: number; bytes: number }> = {};
   for (const profile of ['compact', 'all']) {
     const [a, b] = InMemoryTransport.createLinkedPair();
-    const server = buildServer({
+    const { factory } = composeServer(settings({ tools: profile }), {
       stripe: lazyStripeClient({
         apiKey: KEY,
         apiVersion: PINNED_API_VERSION,
         timeoutMs: 1000,
         maxNetworkRetries: 0,
       }),
-      tools: selectTools([profile]),
+      store: createMemoryStore(),
       logger: silentLogger,
-      runner: {
-        idempotencyEnabled: true,
-        defaultCurrency: undefined,
-        stripeAccount: undefined,
-        mode: 'test',
-        policy: { confirm: 'none', redact: [] },
-        events: new EventFeed(createMemoryStore().events),
-      },
+      mode: 'test',
     });
+    const server = factory();
     await server.connect(b);
     ours[profile] = await measure(a);
   }
@@ -182,20 +185,12 @@ async function overhead() {
     apiBase: sandbox.url,
   });
   const store = createMemoryStore();
-  const server = buildServer({
+  const server = composeServer(settings({ currency: 'usd' }), {
     stripe: () => Promise.resolve(stripe),
-    tools: selectTools(['compact']),
+    store,
     logger: silentLogger,
-    runner: {
-      idempotencyEnabled: true,
-      defaultCurrency: 'usd',
-      stripeAccount: undefined,
-      mode: 'sandbox',
-      policy: { confirm: 'none', redact: [] },
-      audit: store.audit,
-      events: new EventFeed(store.events),
-    },
-  });
+    mode: 'sandbox',
+  }).factory();
   const [a, b] = InMemoryTransport.createLinkedPair();
   await server.connect(b);
   const client = new Client({ name: 'bench', version: '1' });

@@ -1,11 +1,14 @@
 import { join } from 'node:path';
 import { Client, InMemoryTransport } from '@modelcontextprotocol/client';
 import type { CallToolResult } from '@modelcontextprotocol/server';
+import { composeServer } from '../src/compose.js';
+import { loadConfig } from '../src/config/load.js';
+import type { Config } from '../src/config/schema.js';
 import { createLogger, type Logger } from '../src/log.js';
 import { startSandbox, type RunningSandbox, type SandboxOptions } from '../src/sandbox/index.js';
 import type { ApprovalService } from '../src/server/approvals.js';
 import { buildServer } from '../src/server/build-server.js';
-import { MemoryEventLog } from '../src/storage/memory/index.js';
+import { createMemoryStore, MemoryEventLog } from '../src/storage/memory/index.js';
 import {
   createStripeClient,
   lazyStripeClient,
@@ -76,6 +79,15 @@ export function captureLogger(): { logger: Logger; lines: string[] } {
   return { logger: createLogger('debug', (l) => lines.push(l)), lines };
 }
 
+/** The server's defaults from the option table, as a --sandbox run with every tool has them. */
+export function defaultSettings(): Config {
+  return loadConfig({
+    flags: { sandbox: true, tools: 'all' },
+    env: {},
+    defaultApiVersion: PINNED_API_VERSION,
+  });
+}
+
 /** Sandbox on 127.0.0.1:0 → real stripe SDK → buildServer → a real MCP Client over an in-memory transport. */
 export async function startStack(opts: StackOptions = {}): Promise<Stack> {
   const sandbox = opts.reuse ?? (await startSandbox(opts.sandbox));
@@ -88,20 +100,28 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
     stripeAccount,
   });
   const { logger, lines } = captureLogger();
-  const server = buildServer({
-    stripe: lazyStripeClient(options(opts.apiKey ?? TEST_KEY, opts.stripeAccount)),
-    tools: opts.tools ?? ALL_TOOLS,
-    logger,
-    runner: {
-      idempotencyEnabled: true,
-      defaultCurrency: 'usd',
+  const settings = defaultSettings();
+  // The same composition root as the CLI, then the test's own runner settings on top.
+  const { deps } = composeServer(
+    {
+      ...settings,
+      currency: 'usd',
       stripeAccount: opts.stripeAccount,
+      security: { ...settings.security, confirm: 'none', redact: [] },
+    },
+    {
+      stripe: lazyStripeClient(options(opts.apiKey ?? TEST_KEY, opts.stripeAccount)),
+      store: createMemoryStore(),
+      logger,
       mode: 'sandbox',
-      ...opts.runner,
-      policy: { confirm: 'none', redact: [], ...opts.runner?.policy },
+      approvals: opts.approvals,
+      tools: opts.tools ?? ALL_TOOLS,
       events: opts.runner?.events ?? new EventFeed(new MemoryEventLog(), 50),
     },
-    approvals: opts.approvals,
+  );
+  const server = buildServer({
+    ...deps,
+    runner: { ...deps.runner, ...opts.runner, policy: { ...deps.runner.policy, ...opts.runner?.policy } },
   });
   const [clientSide, serverSide] = InMemoryTransport.createLinkedPair();
   await server.connect(serverSide);

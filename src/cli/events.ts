@@ -1,3 +1,4 @@
+import { stripeOptions } from '../compose.js';
 import type { Flags } from '../config/load.js';
 import { openStore } from '../storage/open.js';
 import { createStripeClient, isStripeError } from '../stripe/client.js';
@@ -20,14 +21,7 @@ export async function runSync(flags: Flags, sinceArg: string | undefined): Promi
       if (!d) fail([`--since must be a duration like 24h, 7d, 30m, or a date (got "${sinceArg}").`]);
       since = Math.max(nowS - EVENT_RETENTION_SECONDS, Math.floor(d.getTime() / 1000));
     }
-    const stripe = await createStripeClient({
-      apiKey: config.apiKey,
-      apiVersion: config.apiVersion,
-      timeoutMs: config.timeoutMs,
-      maxNetworkRetries: config.maxNetworkRetries,
-      apiBase: config.apiBase,
-      stripeAccount: config.stripeAccount,
-    });
+    const stripe = await createStripeClient(stripeOptions(config));
     process.stderr.write(`syncing events created since ${new Date(since * 1000).toISOString()}\n`);
     const r = await syncEvents({
       stripe,

@@ -1,0 +1,95 @@
+// The composition root: configuration plus the running parts (Stripe client, store, logger) → what
+// buildServer needs. The CLI's runtime, the test stack and the benchmark all assemble a server here, so
+// a new dependency of the runner is added once.
+import type { McpServer } from '@modelcontextprotocol/server';
+import type { Config } from './config/schema.js';
+import type { Logger } from './log.js';
+import { isPermitted } from './policy/permissions.js';
+import type { ApprovalService } from './server/approvals.js';
+import { buildServer, type ServerDeps } from './server/build-server.js';
+import type { Store } from './storage/ports.js';
+import type { LazyStripeClient, StripeClientOptions } from './stripe/client.js';
+import type { Tool } from './tools/define-tool.js';
+import { expandProfiles, selectTools } from './tools/registry.js';
+import { EventFeed } from './webhooks/feed.js';
+
+/** The parts of the configuration a server is built from. */
+export type ServerSettings = Pick<
+  Config,
+  'security' | 'idempotencyEnabled' | 'currency' | 'autoCapture' | 'callTimeoutMs' | 'stripeAccount'
+>;
+
+/** How the configuration reaches Stripe: one client's options (the sandbox passes its own key and origin). */
+export function stripeOptions(
+  config: Pick<
+    Config,
+    'apiKey' | 'apiVersion' | 'timeoutMs' | 'maxNetworkRetries' | 'apiBase' | 'stripeAccount'
+  >,
+  over: Partial<StripeClientOptions> = {},
+): StripeClientOptions {
+  return {
+    apiKey: config.apiKey,
+    apiVersion: config.apiVersion,
+    timeoutMs: config.timeoutMs,
+    maxNetworkRetries: config.maxNetworkRetries,
+    apiBase: config.apiBase,
+    stripeAccount: config.stripeAccount,
+    ...over,
+  };
+}
+
+export interface ServerParts {
+  stripe: LazyStripeClient;
+  store: Store;
+  logger: Logger;
+  mode: 'sandbox' | 'test' | 'live';
+  approvals?: ApprovalService;
+  /** The event log's wake-ups; by default a feed over the store's event log. */
+  events?: EventFeed;
+  /** These tools instead of the ones the permissions select (tests). */
+  tools?: readonly Tool[];
+  now?: () => number;
+}
+
+export interface ComposedServer {
+  deps: ServerDeps;
+  tools: readonly Tool[];
+  events: EventFeed;
+  /** A fresh MCP server over the shared parts (transports call it per connection or request). */
+  factory: () => McpServer;
+}
+
+export function composeServer(settings: ServerSettings, parts: ServerParts): ComposedServer {
+  const permissions = expandProfiles(settings.security.permissions);
+  const tools = parts.tools ?? selectTools(permissions);
+  const events = parts.events ?? new EventFeed(parts.store.events);
+  const s = settings.security;
+  const deps: ServerDeps = {
+    stripe: parts.stripe,
+    tools,
+    logger: parts.logger,
+    approvals: parts.approvals,
+    runner: {
+      idempotencyEnabled: settings.idempotencyEnabled,
+      defaultCurrency: settings.currency,
+      autoCapture: settings.autoCapture,
+      callTimeoutMs: settings.callTimeoutMs,
+      stripeAccount: settings.stripeAccount,
+      mode: parts.mode,
+      policy: {
+        maxAmount: s.maxAmount,
+        // A daily limit counts in the store's ledger: it cannot be configured without one.
+        ...(s.dailyLimit ? { dailyLimit: { limit: s.dailyLimit, ledger: parts.store.ledger } } : {}),
+        confirm: s.confirm,
+        confirmAbove: s.confirmAbove,
+        redact: s.redact,
+      },
+      audit: parts.store.audit,
+      events,
+      now: parts.now,
+      permits: (t) => isPermitted(t, permissions),
+    },
+    refused: (t) => !isPermitted(t, { ...permissions, allow: 'all' }),
+  };
+  return { deps, tools, events, factory: () => buildServer(deps) };
+}
