@@ -44,6 +44,26 @@ describe('HTTP surface', () => {
     expect(body.error.message).toMatch(/You did not provide an API key/);
   });
 
+  it('each event names the request that caused it, also when requests overlap', async () => {
+    // The first request waits (an injected delay) while the second one runs to completion.
+    await fetch(`${sb.url}/_sandbox/faults`, {
+      method: 'POST',
+      body: JSON.stringify({ kind: 'delay', ms: 300, method: 'POST', path: '/v1/customers' }),
+    });
+    const create = (key: string) =>
+      raw('/v1/customers', { method: 'POST', body: `name=${key}`, headers: { 'idempotency-key': key } });
+    const [slow, fast] = await Promise.all([create('overlap-slow'), create('overlap-fast')]);
+    for (const [res, key] of [
+      [slow, 'overlap-slow'],
+      [fast, 'overlap-fast'],
+    ] as const) {
+      const customer = (await res.json()) as { id: string };
+      const events = await stripe.events.list({ type: 'customer.created', limit: 100 });
+      const event = events.data.find((e) => (e.data.object as { id: string }).id === customer.id);
+      expect(event?.request).toEqual({ id: res.headers.get('request-id'), idempotency_key: key });
+    }
+  });
+
   it('401 for a live or malformed key, masking it', async () => {
     const res = await raw('/v1/customers', { key: `sk_live_${'abcdefgh'}ijklmnop` });
     expect(res.status).toBe(401);

@@ -1,0 +1,242 @@
+// The steps every sandbox request passes, each a named Hono middleware made by an options factory (as
+// Hono's own `bodyLimit`), in the order Stripe applies them: request id and log → injected faults → API
+// key → Connect account → form parameters → idempotency → the handler, inside a request scope.
+import { AsyncLocalStorage } from 'node:async_hooks';
+import { createHash } from 'node:crypto';
+import type { IncomingMessage } from 'node:http';
+import type { Context, MiddlewareHandler } from 'hono';
+import qs from 'qs';
+import { trimArray, trimMap } from '../util/bounded.js';
+import { canonicalJson } from '../util/canonical.js';
+import type { SandboxState } from './app.js';
+import { SandboxError } from './errors.js';
+import type { Fault } from './faults.js';
+import type { Params } from './params.js';
+import { expand, newId, type AccountStore, type RequestContext } from './store.js';
+
+/** What the middleware hand on to the next step, typed (`c.get('store')`). */
+export interface SandboxEnv {
+  Bindings: { incoming?: IncomingMessage };
+  Variables: {
+    requestId: string;
+    fault: Fault | undefined;
+    apiKey: string;
+    store: AccountStore;
+    params: Params;
+    expand: string[];
+    /** The handler started: a fault "after commit" applies. */
+    ran: boolean;
+  };
+}
+type Middleware = MiddlewareHandler<SandboxEnv>;
+
+/** The API request being served, for the events it emits (Stripe records it on each event). */
+const requestScope = new AsyncLocalStorage<RequestContext>();
+const NO_REQUEST: RequestContext = { id: null, idempotencyKey: null, apiVersion: null };
+export const currentRequest = (): RequestContext => requestScope.getStore() ?? NO_REQUEST;
+
+export const MASK = (key: string) =>
+  `${key.slice(0, 8)}${'*'.repeat(Math.max(0, key.length - 12))}${key.slice(-4)}`;
+
+const header = (c: Context<SandboxEnv>, name: string) => c.req.header(name);
+
+/** Gives the request its id and Stripe's echo headers, and logs what was answered (for tests). */
+export function requestLog(state: SandboxState): Middleware {
+  return async (c, next) => {
+    const requestId = newId('req', 14);
+    c.set('requestId', requestId);
+    c.header('Request-Id', requestId);
+    c.header('Stripe-Version', header(c, 'Stripe-Version') ?? '');
+    const idempotencyKey = header(c, 'Idempotency-Key');
+    if (idempotencyKey) c.header('Idempotency-Key', idempotencyKey);
+    await next();
+    trimArray(state.requestLog, state.retain);
+    state.requestLog.push({
+      method: c.req.method,
+      path: new URL(c.req.url).pathname,
+      status: c.res.status,
+      ...(idempotencyKey ? { idempotencyKey } : {}),
+    });
+  };
+}
+
+/** Takes the next injected fault for this request: a delay, an error before it runs, or one after commit. */
+export function faults(state: SandboxState): Middleware {
+  return async (c, next) => {
+    const fault = state.faults.take(c.req.method, new URL(c.req.url).pathname);
+    c.set('fault', fault);
+    if (fault?.kind === 'delay') await new Promise((r) => setTimeout(r, fault.ms));
+    if (fault?.kind === 'status') {
+      const rateLimited = fault.status === 429;
+      if (!rateLimited) c.header('Stripe-Should-Retry', 'true');
+      throw new SandboxError(
+        fault.status,
+        rateLimited ? 'invalid_request_error' : 'api_error',
+        rateLimited
+          ? 'Request rate limit exceeded. Learn more about rate limits here https://stripe.com/docs/rate-limits.'
+          : 'An unknown error occurred (sandbox fault injection).',
+        rateLimited ? { code: 'rate_limit' } : {},
+      );
+    }
+    await next();
+    if (!c.get('ran')) return;
+    // The write is committed; the client never hears back. Its retry must replay, not repeat.
+    if (fault?.kind === 'drop_after_commit') c.env.incoming?.socket.destroy();
+    // The write is committed; the client hears a server error. A retry with the same key replays it.
+    if (fault?.kind === 'status_after_commit' && c.res.status === 200) {
+      const err = new SandboxError(
+        fault.status,
+        'api_error',
+        'An unknown error occurred (sandbox fault injection).',
+      );
+      c.res = c.json(err.toBody(c.get('requestId')), fault.status as 500);
+    }
+  };
+}
+
+/** A Bearer key the sandbox accepts, holding the permission the endpoint needs when it is restricted. */
+export function authenticate(state: SandboxState): Middleware {
+  return async (c, next) => {
+    const auth = header(c, 'Authorization') ?? '';
+    const key = auth.startsWith('Bearer ') ? auth.slice(7).trim() : '';
+    if (!key) {
+      throw new SandboxError(
+        401,
+        'invalid_request_error',
+        "You did not provide an API key. You need to provide your API key in the Authorization header, using Bearer auth (e.g. 'Authorization: Bearer YOUR_SECRET_KEY').",
+      );
+    }
+    if (!state.acceptsKey(key))
+      throw new SandboxError(401, 'invalid_request_error', `Invalid API Key provided: ${MASK(key)}`);
+    const missing = state.missingPermission(key, c.req.method, new URL(c.req.url).pathname);
+    if (missing) {
+      throw new SandboxError(
+        403,
+        'invalid_request_error',
+        `The provided key '${MASK(key)}' does not have the required permissions for this endpoint on account '${state.platform.accountId}'. Having the '${missing}' permission would allow this request to continue.`,
+      );
+    }
+    c.set('apiKey', key);
+    await next();
+  };
+}
+
+/** The account the request acts on: the platform, or a Connect account named by `Stripe-Account`. */
+export function account(state: SandboxState): Middleware {
+  return async (c, next) => {
+    const id = header(c, 'Stripe-Account');
+    const store = id ? state.accounts.get(id) : state.platform;
+    if (!store) {
+      throw new SandboxError(
+        403,
+        'invalid_request_error',
+        `The provided key '${MASK(c.get('apiKey'))}' does not have access to account '${id}' (or that account does not exist). Application access may have been revoked.`,
+      );
+    }
+    c.set('store', store);
+    await next();
+  };
+}
+
+/** Stripe's form encoding (the body of a POST, the query of a GET or DELETE); `expand[]` set apart. */
+export function form(): Middleware {
+  return async (c, next) => {
+    const raw = c.req.method === 'POST' ? await c.req.text() : new URL(c.req.url).search.slice(1);
+    const params = qs.parse(raw, { depth: 12, arrayLimit: 1000, parameterLimit: 10_000, allowDots: false });
+    c.set('expand', toStringArray(params.expand));
+    delete params.expand;
+    c.set('params', params);
+    await next();
+  };
+}
+
+/**
+ * `Idempotency-Key` on a write: the same key and parameters replay the first answer, other parameters
+ * are an idempotency_error. Stripe saves the result of any request that started executing (a success or
+ * a card decline); validation failures are not saved.
+ */
+export function idempotency(state: SandboxState): Middleware {
+  return async (c, next) => {
+    const given = header(c, 'Idempotency-Key');
+    if (!given || c.req.method === 'GET') return next();
+    const store = c.get('store');
+    const path = new URL(c.req.url).pathname;
+    const key = `${store.accountId}:${c.get('apiKey')}:${given}`;
+    // Stripe compares the parameters, not their order on the wire.
+    const fingerprint = createHash('sha256')
+      .update(`${c.req.method} ${path}\n${canonicalJson(withExpand(c.get('params'), c.get('expand')))}`)
+      .digest('hex');
+    const prior = state.idempotency.get(key);
+    if (prior) {
+      if (prior.fingerprint !== fingerprint) {
+        throw new SandboxError(
+          400,
+          'idempotency_error',
+          `Keys for idempotent requests can only be used with the same parameters they were first used with. Try using a key other than '${given}' if you meant to execute a different request.`,
+        );
+      }
+      c.header('Content-Type', 'application/json');
+      c.header('Idempotent-Replayed', 'true');
+      return c.body(prior.body, prior.status as 200);
+    }
+    await next();
+    if (c.res.status === 200 || c.res.status === 402) {
+      state.idempotency.set(key, { fingerprint, status: c.res.status, body: await c.res.clone().text() });
+      trimMap(state.idempotency, state.retain);
+    }
+  };
+}
+
+export interface SandboxRequest {
+  params: Params;
+  path: Record<string, string>;
+  store: AccountStore;
+  sandbox: SandboxState;
+}
+
+export type Handler = (req: SandboxRequest) => unknown;
+
+/** Runs the handler inside the request scope (its events name this request), then applies `expand[]`. */
+export function handle(state: SandboxState, handler: Handler): Middleware {
+  return (c) => {
+    c.set('ran', true);
+    const scope: RequestContext = {
+      id: c.get('requestId'),
+      idempotencyKey: header(c, 'Idempotency-Key') ?? null,
+      apiVersion: header(c, 'Stripe-Version') ?? null,
+    };
+    const store = c.get('store');
+    const paths = c.get('expand');
+    const result = requestScope.run(scope, () =>
+      handler({ params: c.get('params'), path: c.req.param(), store, sandbox: state }),
+    );
+    const body = JSON.stringify(paths.length ? expand(store, result, paths) : result);
+    c.header('Content-Type', 'application/json');
+    return Promise.resolve(c.body(body, 200));
+  };
+}
+
+/**
+ * A SandboxError thrown by any step or handler becomes Stripe's error envelope with its status; anything
+ * else is a sandbox bug, answered as Stripe answers its own: a 500 api_error.
+ */
+export function stripeError(err: Error, c: Context<SandboxEnv>): Response {
+  const known =
+    err instanceof SandboxError
+      ? err
+      : new SandboxError(500, 'api_error', 'An unknown error occurred in the mcp-stripe sandbox.');
+  if (!(err instanceof SandboxError)) process.stderr.write(`sandbox: ${err.stack ?? err.message}\n`);
+  return c.json(known.toBody(c.get('requestId') ?? newId('req', 14)), known.status as 400);
+}
+
+const withExpand = (params: Params, paths: string[]): Params =>
+  paths.length ? { ...params, expand: paths } : params;
+
+function toStringArray(v: unknown): string[] {
+  if (v === undefined) return [];
+  if (typeof v === 'string') return [v];
+  if (Array.isArray(v)) return v.filter((x): x is string => typeof x === 'string');
+  if (typeof v === 'object' && v !== null)
+    return Object.values(v).filter((x): x is string => typeof x === 'string');
+  return [];
+}
