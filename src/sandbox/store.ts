@@ -1,9 +1,47 @@
 import { randomBytes } from 'node:crypto';
+import type Stripe from 'stripe';
 import { DEFAULT_RETAIN, trimArray } from '../util/bounded.js';
 import { invalid, notFound } from './errors.js';
 import { int, str, type Params } from './params.js';
 
 export type StripeObject = { id: string; object: string; [key: string]: unknown };
+
+/**
+ * The objects the sandbox keeps, typed as the SDK types them. A type-only import: the sandbox never
+ * loads the SDK. Objects are the JSON Stripe returns (ids where the SDK's types allow an expanded object).
+ */
+export interface ObjectTypes {
+  charge: Stripe.Charge;
+  coupon: Stripe.Coupon;
+  customer: Stripe.Customer;
+  dispute: Stripe.Dispute;
+  invoice: Stripe.Invoice;
+  invoiceitem: Stripe.InvoiceItem;
+  line_item: Stripe.InvoiceLineItem;
+  payment_intent: Stripe.PaymentIntent;
+  payment_method: Stripe.PaymentMethod;
+  price: Stripe.Price;
+  product: Stripe.Product;
+  refund: Stripe.Refund;
+  subscription: Stripe.Subscription;
+  subscription_item: Stripe.SubscriptionItem;
+}
+export type ObjectName = keyof ObjectTypes;
+/** A stored object of a known type: the SDK's fields, plus whatever else the sandbox keeps on it. */
+export type Stored<K extends ObjectName> = ObjectTypes[K] & StripeObject;
+/**
+ * What the sandbox sets on a new object of a known type: any of the SDK's fields, each of its SDK type
+ * (a field the sandbox does not model is absent, though the SDK types it as present).
+ */
+export type Fields<K extends ObjectName> = Partial<Omit<ObjectTypes[K], 'id' | 'object'>> &
+  Record<string, unknown>;
+
+/** A decimal as the wire carries it (a string); the SDK types the parsed value (its Decimal). */
+export const wireDecimal = (s: string) => s as unknown as Stripe.Decimal;
+
+/** A sub-object built by the sandbox (a subscription item, an invoice line): its fields checked, typed whole. */
+export const built = <K extends ObjectName>(_object: K, fields: Fields<K> & { id: string; object: K }) =>
+  fields as unknown as Stored<K>;
 
 const ALPHABET = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789';
 
@@ -73,14 +111,16 @@ export class AccountStore {
   }
 
   /** Builds `{ id, object, created, livemode: false, ...fields }` and stores it. */
-  create<T extends StripeObject>(prefix: string, object: string, fields: Omit<T, 'id' | 'object'>): T {
+  create<K extends ObjectName>(prefix: string, object: K, fields: Fields<K>): Stored<K>;
+  create<T extends StripeObject>(prefix: string, object: string, fields: Omit<T, 'id' | 'object'>): T;
+  create(prefix: string, object: string, fields: Record<string, unknown>): StripeObject {
     const obj = {
       id: newId(prefix),
       object,
       created: this.now(),
       livemode: false,
       ...fields,
-    } as unknown as T;
+    };
     return this.insert(obj);
   }
 
@@ -89,12 +129,38 @@ export class AccountStore {
   }
 
   /** The object of this type with this id, or Stripe's 404 naming the param. */
-  require<T extends StripeObject = StripeObject>(object: string, id: string, param = 'id'): T {
+  require<K extends ObjectName>(object: K, id: string, param?: string): Stored<K>;
+  require<T extends StripeObject = StripeObject>(object: string, id: string, param?: string): T;
+  require(object: string, id: string, param = 'id'): StripeObject {
     const found = this.byId.get(id);
     if (!found || found.object !== object || found.deleted === true) {
       throw notFound(object, id, param);
     }
-    return found as T;
+    return found;
+  }
+
+  /** The object a field refers to (an id, or an expanded object), if it exists and is of this type. */
+  find<K extends ObjectName>(
+    object: K,
+    ref: string | { id: string } | null | undefined,
+  ): Stored<K> | undefined {
+    const id = typeof ref === 'string' ? ref : ref?.id;
+    const found = id ? this.byId.get(id) : undefined;
+    return found?.object === object && found.deleted !== true ? (found as Stored<K>) : undefined;
+  }
+
+  /** The object a field refers to, or Stripe's 404 (a reference to a missing object). */
+  requireRef<K extends ObjectName>(
+    object: K,
+    ref: string | { id: string } | null | undefined,
+    param = 'id',
+  ): Stored<K> {
+    return this.require(object, (typeof ref === 'string' ? ref : ref?.id) ?? '', param);
+  }
+
+  /** Stripe answers 404 for a deleted object (the SDK types a deleted one apart, so this is not a field set). */
+  markDeleted(obj: StripeObject): void {
+    obj.deleted = true;
   }
 
   remove(id: string): void {
@@ -105,6 +171,8 @@ export class AccountStore {
     if (list) list.splice(list.indexOf(obj), 1);
   }
 
+  all<K extends ObjectName>(object: K): Stored<K>[];
+  all(object: string): StripeObject[];
   all(object: string): StripeObject[] {
     return this.byType.get(object) ?? [];
   }

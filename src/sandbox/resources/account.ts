@@ -28,8 +28,8 @@ function accountObject(store: AccountStore, fields: Record<string, unknown> = {}
 function balance(store: AccountStore): StripeObject {
   const totals = new Map<string, number>();
   for (const ch of store.all('charge')) {
-    const cur = ch.currency as string;
-    const net = (ch.amount_captured as number) - (ch.amount_refunded as number);
+    const cur = ch.currency;
+    const net = ch.amount_captured - ch.amount_refunded;
     totals.set(cur, (totals.get(cur) ?? 0) + net);
   }
   if (totals.size === 0) totals.set('usd', 0);

@@ -1,7 +1,7 @@
 import type { RouteTable } from '../app.js';
 import { invalid, SandboxError } from '../errors.js';
 import { arr, bool, currency, int, metadata, num, obj, str, type Params } from '../params.js';
-import { newId, paginate, type AccountStore, type StripeObject } from '../store.js';
+import { newId, paginate, type AccountStore, type StripeObject, type Stored } from '../store.js';
 import { listRoute, retrieveRoute } from './common.js';
 
 function createProduct(store: AccountStore, params: Params, param = 'name'): StripeObject {
@@ -94,7 +94,7 @@ function createPrice(store: AccountStore, params: Params, productId?: string): S
   return price;
 }
 
-export function requireActivePrice(store: AccountStore, id: string, param: string): StripeObject {
+export function requireActivePrice(store: AccountStore, id: string, param: string): Stored<'price'> {
   const price = store.require('price', id, param);
   if (price.active !== true)
     throw invalid(`The price specified (${id}) is inactive. This field only accepts active prices.`, param);
@@ -214,7 +214,7 @@ export function catalogRoutes(routes: RouteTable): void {
     if (active !== undefined) p.active = active;
     const dp = str(params, 'default_price');
     if (dp) p.default_price = store.require('price', dp, 'default_price').id;
-    if ('metadata' in params) p.metadata = metadata(params, p.metadata as Record<string, string>);
+    if ('metadata' in params) p.metadata = metadata(params, p.metadata);
     p.updated = store.now();
     store.emit('product.updated', p);
     return p;
@@ -231,7 +231,7 @@ export function catalogRoutes(routes: RouteTable): void {
     const active = bool(params, 'active');
     if (active !== undefined) p.active = active;
     for (const f of ['nickname', 'lookup_key']) if (f in params) p[f] = str(params, f) ?? null;
-    if ('metadata' in params) p.metadata = metadata(params, p.metadata as Record<string, string>);
+    if ('metadata' in params) p.metadata = metadata(params, p.metadata);
     store.emit('price.updated', p);
     return p;
   });

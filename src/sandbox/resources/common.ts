@@ -15,7 +15,7 @@ export function listRoute(
     const wanted = filters.map((f) => [f, str(params, f)] as const).filter(([, v]) => v !== undefined);
     const items = store
       .all(object)
-      .filter((o) => o.deleted !== true && byCreated(o) && wanted.every(([f, v]) => idOf(o[f]) === v))
+      .filter((o) => o.deleted !== true && byCreated(o) && wanted.every(([f, v]) => fieldId(o[f]) === v))
       .filter((o) => (extra ? extra(o, params) : true));
     return paginate(items, params, path);
   });
@@ -25,7 +25,8 @@ export function retrieveRoute(routes: RouteTable, path: string, object: string):
   routes.add('GET', path, ({ store, path: p }) => store.require(object, p.id!));
 }
 
-export function idOf(v: unknown): unknown {
+/** A stored field that holds an id or (expanded) an object, as the id; anything else as it is. */
+function fieldId(v: unknown): unknown {
   return v && typeof v === 'object' && 'id' in v ? v.id : v;
 }
 

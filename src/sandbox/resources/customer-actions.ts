@@ -1,20 +1,19 @@
 import type { RouteTable } from '../app.js';
 import { invalid, SandboxError } from '../errors.js';
 import { str, type Params } from '../params.js';
-import type { AccountStore, StripeObject } from '../store.js';
+import type { AccountStore, StripeObject, Stored } from '../store.js';
 import {
   addInterval,
   createInvoice,
-  createSubscription,
   customerDefaultPm,
   finalize,
   pay,
   payInvoice,
-  subscriptionLines,
-} from './billing.js';
+} from './billing-engine.js';
 import { createCustomer } from './customers.js';
+import { confirm, createPaymentIntent } from './payment-intents.js';
 import { attachPaymentMethod, resolvePaymentMethod } from './payment-methods.js';
-import { confirm, createPaymentIntent } from './payments.js';
+import { createSubscription, subscriptionLines } from './subscriptions.js';
 
 /**
  * Sandbox-only: tests and demos play the customer. Stripe has no such endpoints (a person pays on
@@ -86,16 +85,16 @@ export function customerActionRoutes(routes: RouteTable): void {
   );
 }
 
-function renew(store: AccountStore, sub: StripeObject, params: Params): StripeObject {
-  if (['canceled', 'incomplete_expired'].includes(sub.status as string)) {
+function renew(store: AccountStore, sub: Stored<'subscription'>, params: Params): Stored<'subscription'> {
+  if (['canceled', 'incomplete_expired'].includes(sub.status)) {
     throw invalid(
-      `The subscription is ${String(sub.status)}; it does not renew.`,
+      `The subscription is ${sub.status}; it does not renew.`,
       undefined,
       'subscription_canceled',
     );
   }
-  const items = (sub.items as { data: Record<string, unknown>[] }).data;
-  const start = items[0]!.current_period_end as number;
+  const items = sub.items.data;
+  const start = items[0]!.current_period_end;
   const previous: Record<string, unknown> = { status: sub.status };
   if (sub.cancel_at_period_end) {
     sub.status = 'canceled';
@@ -106,20 +105,17 @@ function renew(store: AccountStore, sub: StripeObject, params: Params): StripeOb
   }
   for (const it of items) {
     it.current_period_start = start;
-    it.current_period_end = addInterval(
-      start,
-      (it.price as { recurring: Parameters<typeof addInterval>[1] }).recurring,
-    );
+    it.current_period_end = addInterval(start, it.price.recurring!);
   }
-  const customer = store.require('customer', sub.customer as string);
+  const customer = store.requireRef('customer', sub.customer);
   const inv = createInvoice(store, {
     customer,
-    currency: sub.currency as string,
+    currency: sub.currency,
     lines: subscriptionLines(sub),
     subscription: sub.id,
     billingReason: 'subscription_cycle',
-    collectionMethod: sub.collection_method as string,
-    daysUntilDue: sub.days_until_due as number | null,
+    collectionMethod: sub.collection_method,
+    daysUntilDue: sub.days_until_due,
     description: null,
     metadata: {},
     autoAdvance: true,
@@ -140,7 +136,7 @@ function renew(store: AccountStore, sub: StripeObject, params: Params): StripeOb
     if (outcome) status = 'past_due';
   }
   sub.status = status;
-  if (sub.trial_end && (sub.trial_end as number) > start) sub.trial_end = start;
+  if (sub.trial_end && sub.trial_end > start) sub.trial_end = start;
   store.emit('customer.subscription.updated', sub, previous);
   return sub;
 }

@@ -108,7 +108,7 @@ export function customerRoutes(routes: RouteTable): void {
   });
   routes.add('DELETE', '/v1/customers/:id', ({ store, path }) => {
     const c = store.require('customer', path.id!);
-    c.deleted = true;
+    store.markDeleted(c);
     store.emit('customer.deleted', c);
     return { id: c.id, object: 'customer', deleted: true };
   });
