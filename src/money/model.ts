@@ -87,7 +87,9 @@ function fromParams(field = 'amount'): MoneyRule['amount'] {
   return (req, ctx) => {
     const amount = minorUnits(req.params[field], field);
     const currency = currencyOf(req.params, ctx);
-    return Promise.resolve(amount === undefined ? unknown(currency) : known(amount, currency));
+    // The customer the money comes from or goes to, when the request names one.
+    const extra = { customer: str(req.params.customer) ?? null };
+    return Promise.resolve(amount === undefined ? unknown(currency, extra) : known(amount, currency, extra));
   };
 }
 

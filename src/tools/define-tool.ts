@@ -1,6 +1,6 @@
 import type Stripe from 'stripe';
 import { z } from 'zod';
-import type { Money } from '../money/model.js';
+import { moneyFor, MONEY_RULES, type Money } from '../money/model.js';
 import type { StripeClient } from '../stripe/client.js';
 import type { EventFeed } from '../webhooks/feed.js';
 
@@ -73,20 +73,31 @@ export interface ToolDefinition<I extends z.ZodRawShape, O extends z.ZodObject> 
   title: string;
   description: string;
   toolset: Toolset;
-  /** Whether it moves money; whether it writes is derived from `annotations.readOnlyHint`. */
-  access: Pick<ToolAccess, 'moneyMoving'>;
+  /**
+   * Whether it moves money. Default: whether one of its `endpoints` does, by the money model. Whether
+   * it writes is derived from `annotations.readOnlyHint`.
+   */
+  access?: Pick<ToolAccess, 'moneyMoving'>;
   /**
    * Write tools: the Stripe endpoints (catalog ids, `payment_intents.create`) the handler calls. A test
    * holds them to the money model: a tool reaching a money-moving endpoint must say what it moves.
    */
   endpoints?: readonly string[];
+  /**
+   * The argument holding the id of the object the endpoint acts on (`payment_intent` for
+   * `payment_intents.capture`); the other arguments are the endpoint's parameters.
+   */
+  idArg?: keyof I & string;
   annotations: ToolAnnotations;
   input: I;
   output: O;
   handler(args: z.output<z.ZodObject<I>>, ctx: ToolContext): Promise<z.input<O>>;
   /**
    * Money-moving tools: what this call would move, worked out before it runs (reading from Stripe
-   * when the arguments alone do not say). `null` when this particular call moves nothing.
+   * when the arguments alone do not say). `null` when this particular call moves nothing. Default, for
+   * a tool with one money-moving endpoint: the money model's rule for that endpoint, given `idArg` as
+   * the id and the other arguments as its parameters. A tool whose arguments are not the endpoint's
+   * parameters as they are says so here.
    */
   money?: (args: z.output<z.ZodObject<I>>, ctx: ToolContext) => Promise<Money | null>;
   /**
@@ -133,15 +144,29 @@ export const idempotencyKeyInput = z
 export function defineTool<I extends z.ZodRawShape, O extends z.ZodObject>(def: ToolDefinition<I, O>): Tool {
   // One flag, not two kept equal by a test: a tool writes exactly when it is not read-only.
   const write = !def.annotations.readOnlyHint;
-  if (def.access.moneyMoving && !write) throw new Error(`${def.name}: a read-only tool cannot move money`);
+  // The rule for what an endpoint moves lives in the money model; a named tool inherits it.
+  const moneyEndpoints = (def.endpoints ?? []).filter((id) => id in MONEY_RULES);
+  const moneyMoving = def.access?.moneyMoving ?? moneyEndpoints.length > 0;
+  if (moneyMoving && !write) throw new Error(`${def.name}: a read-only tool cannot move money`);
   const shape = write ? { ...def.input, idempotency_key: idempotencyKeyInput } : def.input;
+  const inherited = moneyEndpoints.length === 1 ? inheritedMoney(moneyEndpoints[0]!, def.idArg) : undefined;
   return {
     ...def,
-    access: { write, moneyMoving: def.access.moneyMoving },
+    access: { write, moneyMoving },
     input: z.strictObject(shape),
     handler: (args, ctx) => def.handler(args as z.output<z.ZodObject<I>>, ctx),
-    money: def.money && ((args, ctx) => def.money!(args as z.output<z.ZodObject<I>>, ctx)),
+    money: def.money ? (args, ctx) => def.money!(args as z.output<z.ZodObject<I>>, ctx) : inherited,
     effect: def.effect && ((args) => def.effect!(args as z.output<z.ZodObject<I>>)),
+  };
+}
+
+/** The money model's rule for one endpoint, applied to a tool's arguments. */
+function inheritedMoney(endpoint: string, idArg: string | undefined): Tool['money'] {
+  return (args, ctx) => {
+    const { idempotency_key: _key, ...params } = args;
+    if (idArg === undefined) return moneyFor(endpoint, { params }, ctx);
+    const { [idArg]: id, ...rest } = params;
+    return moneyFor(endpoint, { params: rest, id: id as string }, ctx);
   };
 }
 

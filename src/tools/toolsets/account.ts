@@ -10,7 +10,6 @@ export const accountTools = [
     description:
       'The Stripe account this server acts for: id, name, country, default currency, whether it can take charges and payouts, and the mode (sandbox, test or live).',
     toolset: 'account',
-    access: { moneyMoving: false },
     annotations: READ,
     input: {},
     output: z.object({
@@ -44,7 +43,6 @@ export const accountTools = [
     title: 'Retrieve balance',
     description: 'The account balance per currency, in minor units: available (can be paid out) and pending.',
     toolset: 'balance',
-    access: { moneyMoving: false },
     annotations: READ,
     input: {},
     output: z.object({ available: amounts, pending: amounts }),

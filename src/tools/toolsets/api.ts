@@ -88,7 +88,6 @@ export const apiTools = [
     description:
       'Find Stripe API endpoints by keywords (e.g. "create payout", "tax rates"). Returns method, path, summary, class.',
     toolset: 'api',
-    access: { moneyMoving: false },
     annotations: LOCAL,
     input: { query: z.string().min(2), limit: z.number().int().min(1).max(25).optional() },
     output: z.object({
@@ -117,7 +116,6 @@ export const apiTools = [
     description:
       'Parameters of one endpoint (name, type, required, enum values, description) and its policy class.',
     toolset: 'api',
-    access: { moneyMoving: false },
     annotations: LOCAL,
     input: {
       method: z.enum(['GET', 'POST', 'DELETE']),
@@ -166,7 +164,6 @@ export const apiTools = [
     description:
       'GET any Stripe endpoint (retrieve, list, search) with its params. Large results are cut; use fields and limit.',
     toolset: 'api',
-    access: { moneyMoving: false },
     annotations: READ,
     input: {
       path: z.string().describe('e.g. /v1/payouts or /v1/balance_transactions/txn_123'),
@@ -186,7 +183,6 @@ export const apiTools = [
     description:
       'POST or DELETE any Stripe endpoint with its params. Same policy as named tools: money endpoints are capped and confirmed.',
     toolset: 'api',
-    access: { moneyMoving: false },
     annotations: { readOnlyHint: false, destructiveHint: true, idempotentHint: false, openWorldHint: true },
     input: {
       method: z.enum(['POST', 'DELETE']),
@@ -231,7 +227,6 @@ export const apiTools = [
     description:
       "Stripe Search over customers, charges, payment_intents, invoices, prices, products, subscriptions. Query language: email:'a@b.co' AND metadata['k']:'v', amount>1000, name~'jen'.",
     toolset: 'api',
-    access: { moneyMoving: false },
     annotations: READ,
     input: {
       resource: z.enum(SEARCHABLE),
@@ -273,7 +268,6 @@ export const apiTools = [
     description:
       'Fetch objects by id (cus_, pi_, ch_, in_, sub_, prod_, price_, re_, dp_, cs_, pm_, po_, tr_, acct_, …); the type comes from the prefix.',
     toolset: 'api',
-    access: { moneyMoving: false },
     annotations: READ,
     input: { ids: z.array(z.string()).min(1).max(20), fields: fieldsInput },
     output: z.object({
@@ -323,7 +317,6 @@ export const apiTools = [
     description:
       'Offline search over the Stripe API reference (endpoints, parameters). Returns short passages with docs URLs.',
     toolset: 'api',
-    access: { moneyMoving: false },
     annotations: LOCAL,
     input: { query: z.string().min(2), limit: z.number().int().min(1).max(20).optional() },
     output: z.object({

@@ -29,7 +29,6 @@ export const subscriptionTools = [
       "Subscribe a customer to recurring prices. Charges the customer's default payment method (or default_payment_method) unless trialing. Returns status and the first invoice.",
     toolset: 'subscriptions',
     endpoints: ['subscriptions.create'],
-    access: { moneyMoving: true },
     annotations: CREATE,
     input: {
       customer: z.string().describe('cus_…'),
@@ -68,7 +67,6 @@ export const subscriptionTools = [
     title: 'Retrieve subscription',
     description: 'One subscription: status, current period end, prices, latest invoice status.',
     toolset: 'subscriptions',
-    access: { moneyMoving: false },
     annotations: READ,
     input: { subscription: subId },
     output: subscriptionShape,
@@ -83,7 +81,7 @@ export const subscriptionTools = [
       'Change prices or quantities (items: {id} to change, {price} to add, {id, deleted:true} to remove), cancel_at_period_end, payment method, metadata, or end a trial (trial_end="now").',
     toolset: 'subscriptions',
     endpoints: ['subscriptions.update'],
-    access: { moneyMoving: true },
+    idArg: 'subscription',
     annotations: UPDATE,
     input: {
       subscription: subId,
@@ -110,7 +108,6 @@ export const subscriptionTools = [
         await ctx.stripe.subscriptions.update(id, { ...args, expand: expandInvoice }, ctx.request),
       );
     },
-    money: ({ subscription: id, ...params }, ctx) => moneyFor('subscriptions.update', { params, id }, ctx),
   }),
   defineTool({
     name: 'cancel_subscription',
@@ -119,6 +116,7 @@ export const subscriptionTools = [
       'Cancel a subscription at the end of the current period (default: the customer keeps access until then), or immediately=true to end it now.',
     toolset: 'subscriptions',
     endpoints: ['subscriptions.update', 'subscriptions.cancel'],
+    // Moves money only when ending now with invoice_now: decided per call by `effect`.
     access: { moneyMoving: false },
     annotations: DESTRUCTIVE,
     input: {
@@ -168,7 +166,6 @@ export const subscriptionTools = [
     title: 'List subscriptions',
     description: 'Subscriptions, newest first, by customer, price or status (default: all but canceled).',
     toolset: 'subscriptions',
-    access: { moneyMoving: false },
     annotations: READ,
     input: {
       customer: z.string().optional(),
@@ -206,6 +203,7 @@ export const invoiceTools = [
       'Create a draft invoice for a customer; pending invoice items are included. Add items with create_invoice_item, then finalize_invoice.',
     toolset: 'invoices',
     endpoints: ['invoices.create'],
+    // Moves money only when it charges at once: decided per call by `effect`.
     access: { moneyMoving: false },
     annotations: CREATE,
     input: {
@@ -228,7 +226,6 @@ export const invoiceTools = [
     },
     // With auto_advance, Stripe finalizes and collects the invoice itself about an hour later.
     effect: (a) => ({ moneyMoving: a.auto_advance === true, destructive: false }),
-    money: (params, ctx) => moneyFor('invoices.create', { params }, ctx),
   }),
   defineTool({
     name: 'create_invoice_item',
@@ -237,7 +234,6 @@ export const invoiceTools = [
       "Add a line to a draft invoice (invoice) or to the customer's next invoice: amount+currency, or a price.",
     toolset: 'invoices',
     endpoints: ['invoice_items.create'],
-    access: { moneyMoving: false },
     annotations: CREATE,
     input: {
       customer: z.string().describe('cus_…'),
@@ -264,21 +260,19 @@ export const invoiceTools = [
       'Finalize a draft invoice: it gets a number and a payment page (hosted_invoice_url) and can be paid.',
     toolset: 'invoices',
     endpoints: ['invoices.finalizeInvoice'],
-    access: { moneyMoving: true },
+    idArg: 'invoice',
     annotations: { ...CREATE, idempotentHint: true },
     input: { invoice: invId, auto_advance: z.boolean().optional() },
     output: invoiceShape,
     async handler({ invoice: id, ...args }, ctx) {
       return invoice(await ctx.stripe.invoices.finalizeInvoice(id, args, ctx.request));
     },
-    money: ({ invoice: id, ...params }, ctx) => moneyFor('invoices.finalizeInvoice', { params, id }, ctx),
   }),
   defineTool({
     name: 'list_invoices',
     title: 'List invoices',
     description: 'Invoices, newest first, by customer, subscription or status.',
     toolset: 'invoices',
-    access: { moneyMoving: false },
     annotations: READ,
     input: {
       customer: z.string().optional(),
@@ -317,7 +311,6 @@ export const disputeTools = [
     title: 'List disputes',
     description: 'Disputes (chargebacks), newest first, with status and evidence due date.',
     toolset: 'disputes',
-    access: { moneyMoving: false },
     annotations: READ,
     input: { charge: z.string().optional(), payment_intent: z.string().optional(), ...listInput },
     output: listOutput(disputeShape),
@@ -332,7 +325,6 @@ export const disputeTools = [
       'Add evidence to a dispute. submit=true sends it to the bank, which is final; default saves without submitting.',
     toolset: 'disputes',
     endpoints: ['disputes.update'],
-    access: { moneyMoving: false },
     annotations: { ...DESTRUCTIVE, idempotentHint: true },
     input: {
       dispute: z.string().describe('dp_…'),

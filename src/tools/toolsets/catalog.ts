@@ -71,7 +71,6 @@ export const catalogTools = [
     description: 'Create a product; optionally its default price in the same call.',
     toolset: 'products',
     endpoints: ['products.create'],
-    access: { moneyMoving: false },
     annotations: CREATE,
     input: {
       name: z.string().min(1).max(250),
@@ -101,7 +100,6 @@ export const catalogTools = [
     title: 'List products',
     description: 'Products, newest first.',
     toolset: 'products',
-    access: { moneyMoving: false },
     annotations: READ,
     input: { active: z.boolean().optional(), ...listInput },
     output: listOutput(productShape),
@@ -115,7 +113,6 @@ export const catalogTools = [
     description: 'Create a one-time or recurring price for a product (or a new product via product_data).',
     toolset: 'prices',
     endpoints: ['prices.create'],
-    access: { moneyMoving: false },
     annotations: CREATE,
     input: {
       product: z.string().optional().describe('prod_…'),
@@ -141,7 +138,6 @@ export const catalogTools = [
     title: 'List prices',
     description: 'Prices, newest first, by product, active and type.',
     toolset: 'prices',
-    access: { moneyMoving: false },
     annotations: READ,
     input: {
       product: z.string().optional(),
@@ -160,7 +156,6 @@ export const catalogTools = [
     description: 'Create a discount coupon: percent_off, or amount_off with currency.',
     toolset: 'coupons',
     endpoints: ['coupons.create'],
-    access: { moneyMoving: false },
     annotations: CREATE,
     input: {
       percent_off: z.number().gt(0).max(100).optional(),
@@ -194,7 +189,6 @@ export const catalogTools = [
     title: 'List coupons',
     description: 'Coupons, newest first.',
     toolset: 'coupons',
-    access: { moneyMoving: false },
     annotations: READ,
     input: { ...listInput },
     output: listOutput(couponShape),
@@ -208,7 +202,6 @@ export const catalogTools = [
     description: 'A shareable URL where a customer pays for the given prices. Returns the url.',
     toolset: 'payment_links',
     endpoints: ['payment_links.create'],
-    access: { moneyMoving: false },
     annotations: CREATE,
     input: {
       line_items: lineItemsInput,

@@ -50,7 +50,6 @@ export const eventTools = [
     description:
       'Status of a PaymentIntent from received webhook events (saying how old), else from the API. Cheap to poll.',
     toolset: 'events',
-    access: { moneyMoving: false },
     annotations: READ,
     input: { payment_intent_id: z.string().describe('pi_…') },
     output: z.object({
@@ -110,7 +109,6 @@ export const eventTools = [
     title: 'List events',
     description: 'Stripe events received by this server, newest first. type takes globs (invoice.*).',
     toolset: 'events',
-    access: { moneyMoving: false },
     annotations: LOCAL,
     input: {
       type: z.string().optional().describe('e.g. payment_intent.succeeded, invoice.*'),
@@ -147,7 +145,6 @@ export const eventTools = [
     description:
       'Wait up to timeout_seconds (max 60) for an event (type glob, optional object_id). With object_id, an event already received counts.',
     toolset: 'events',
-    access: { moneyMoving: false },
     annotations: LOCAL,
     input: {
       type: z.string().min(1).describe('e.g. payment_intent.succeeded, invoice.*'),
@@ -192,7 +189,6 @@ export const eventTools = [
     description:
       'The latest known state of a Stripe object from received events, and the events that led to it.',
     toolset: 'events',
-    access: { moneyMoving: false },
     annotations: LOCAL,
     input: { id: z.string().describe('Any Stripe object id: pi_…, sub_…, in_…') },
     output: z.object({

@@ -1,5 +1,4 @@
 import { z } from 'zod';
-import { moneyFor } from '../../money/model.js';
 import { CREATE, defineTool, DESTRUCTIVE, READ, ToolInputError, UPDATE } from '../define-tool.js';
 import {
   amountInput,
@@ -26,7 +25,6 @@ export const paymentIntentTools = [
       'Create a PaymentIntent; with payment_method (pm_…) and confirm=true it charges now. capture_method=manual only authorizes (capture later). Returns its status.',
     toolset: 'payment_intents',
     endpoints: ['payment_intents.create'],
-    access: { moneyMoving: true },
     annotations: CREATE,
     input: {
       amount: amountInput,
@@ -62,17 +60,12 @@ export const paymentIntentTools = [
         ),
       );
     },
-    money: async (a, ctx) => {
-      const money = await moneyFor('payment_intents.create', { params: a }, ctx);
-      return money && { ...money, customer: a.customer ?? null };
-    },
   }),
   defineTool({
     name: 'retrieve_payment_intent',
     title: 'Retrieve payment intent',
     description: 'One PaymentIntent: status, amounts, last error.',
     toolset: 'payment_intents',
-    access: { moneyMoving: false },
     annotations: READ,
     input: { payment_intent: piId },
     output: paymentIntentShape,
@@ -86,7 +79,7 @@ export const paymentIntentTools = [
     description: 'Confirm a PaymentIntent (charges it, or authorizes when capture_method=manual).',
     toolset: 'payment_intents',
     endpoints: ['payment_intents.confirm'],
-    access: { moneyMoving: true },
+    idArg: 'payment_intent',
     annotations: CREATE,
     input: {
       payment_intent: piId,
@@ -98,8 +91,6 @@ export const paymentIntentTools = [
     async handler({ payment_intent, ...args }, ctx) {
       return paymentIntent(await ctx.stripe.paymentIntents.confirm(payment_intent, args, ctx.request));
     },
-    money: ({ payment_intent, ...params }, ctx) =>
-      moneyFor('payment_intents.confirm', { params, id: payment_intent }, ctx),
   }),
   defineTool({
     name: 'capture_payment_intent',
@@ -107,15 +98,13 @@ export const paymentIntentTools = [
     description: 'Capture an authorized PaymentIntent (status requires_capture), fully or amount_to_capture.',
     toolset: 'payment_intents',
     endpoints: ['payment_intents.capture'],
-    access: { moneyMoving: true },
+    idArg: 'payment_intent',
     annotations: { ...CREATE, idempotentHint: true },
     input: { payment_intent: piId, amount_to_capture: amountInput.optional() },
     output: paymentIntentShape,
     async handler({ payment_intent, ...args }, ctx) {
       return paymentIntent(await ctx.stripe.paymentIntents.capture(payment_intent, args, ctx.request));
     },
-    money: ({ payment_intent, ...params }, ctx) =>
-      moneyFor('payment_intents.capture', { params, id: payment_intent }, ctx),
   }),
   defineTool({
     name: 'cancel_payment_intent',
@@ -123,7 +112,6 @@ export const paymentIntentTools = [
     description: 'Cancel a PaymentIntent that has not succeeded (releases an authorization).',
     toolset: 'payment_intents',
     endpoints: ['payment_intents.cancel'],
-    access: { moneyMoving: false },
     annotations: { ...DESTRUCTIVE, idempotentHint: true },
     input: {
       payment_intent: piId,
@@ -141,7 +129,6 @@ export const paymentIntentTools = [
     title: 'List payment intents',
     description: 'PaymentIntents, newest first, optionally for one customer.',
     toolset: 'payment_intents',
-    access: { moneyMoving: false },
     annotations: READ,
     input: { customer: z.string().optional(), ...listInput },
     output: listOutput(paymentIntentShape),
@@ -159,7 +146,6 @@ export const paymentMethodTools = [
       'Attach a payment method (pm_…) to a customer; set_as_default makes it the default for invoices and subscriptions.',
     toolset: 'payment_methods',
     endpoints: ['payment_methods.attach', 'customers.update'],
-    access: { moneyMoving: false },
     annotations: UPDATE,
     input: {
       payment_method: z.string().describe('pm_… (test: pm_card_visa)'),
@@ -184,7 +170,6 @@ export const paymentMethodTools = [
     title: 'List payment methods',
     description: "A customer's saved payment methods (brand, last4, expiry; never full numbers).",
     toolset: 'payment_methods',
-    access: { moneyMoving: false },
     annotations: READ,
     input: {
       customer: z.string().describe('cus_…'),
@@ -211,7 +196,6 @@ export const refundTools = [
     description: 'Refund a payment in full, or partly with amount. Pass payment_intent (or charge).',
     toolset: 'refunds',
     endpoints: ['refunds.create'],
-    access: { moneyMoving: true },
     annotations: DESTRUCTIVE,
     input: {
       payment_intent: z.string().optional().describe('pi_…'),
@@ -229,14 +213,12 @@ export const refundTools = [
         );
       return refund(await ctx.stripe.refunds.create(args, ctx.request));
     },
-    money: (params, ctx) => moneyFor('refunds.create', { params }, ctx),
   }),
   defineTool({
     name: 'list_refunds',
     title: 'List refunds',
     description: 'Refunds, newest first, optionally for one payment.',
     toolset: 'refunds',
-    access: { moneyMoving: false },
     annotations: READ,
     input: { payment_intent: z.string().optional(), charge: z.string().optional(), ...listInput },
     output: listOutput(refundShape),

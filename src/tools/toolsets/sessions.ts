@@ -11,7 +11,6 @@ export const sessionTools = [
       'A hosted Stripe Checkout page (url) for a one-off payment (mode=payment) or a subscription (mode=subscription). client_reference_id ties it to your user.',
     toolset: 'checkout',
     endpoints: ['checkout.sessions.create'],
-    access: { moneyMoving: false },
     annotations: CREATE,
     input: {
       mode: z.enum(['payment', 'subscription']),
@@ -69,7 +68,6 @@ export const sessionTools = [
       'A short-lived Stripe customer portal URL where the customer manages subscriptions, payment methods and invoices.',
     toolset: 'billing_portal',
     endpoints: ['billing_portal.sessions.create'],
-    access: { moneyMoving: false },
     annotations: CREATE,
     input: { customer: z.string().describe('cus_…'), return_url: z.string().url().optional() },
     output: z.object({
