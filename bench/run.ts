@@ -24,14 +24,12 @@ const quick = process.argv.includes('--quick');
 const only = /--only=(\w+)/.exec(process.argv.join(' '))?.[1];
 
 /** The server's defaults from the option table, as `mcp-stripe --sandbox` would run with these options. */
-const settings = (over: { tools?: string; currency?: string } = {}) => ({
-  ...loadConfig({
+const settings = (over: { tools?: string; currency?: string } = {}) =>
+  loadConfig({
     flags: { sandbox: true, tools: over.tools },
-    env: {},
+    env: over.currency ? { STRIPE_CURRENCY: over.currency } : {},
     defaultApiVersion: PINNED_API_VERSION,
-  }),
-  currency: over.currency,
-});
+  });
 
 const pct = (xs: number[], p: number) => {
   const s = [...xs].sort((a, b) => a - b);

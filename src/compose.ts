@@ -14,10 +14,7 @@ import { expandProfiles, selectTools } from './tools/registry.js';
 import { EventFeed } from './webhooks/feed.js';
 
 /** The parts of the configuration a server is built from. */
-export type ServerSettings = Pick<
-  Config,
-  'security' | 'idempotencyEnabled' | 'currency' | 'autoCapture' | 'callTimeoutMs' | 'stripeAccount'
->;
+export type ServerSettings = Pick<Config, 'security' | 'defaults' | 'callTimeoutMs' | 'stripeAccount'>;
 
 /** How the configuration reaches Stripe: one client's options (the sandbox passes its own key and origin). */
 export function stripeOptions(
@@ -70,9 +67,7 @@ export function composeServer(settings: ServerSettings, parts: ServerParts): Com
     logger: parts.logger,
     approvals: parts.approvals,
     runner: {
-      idempotencyEnabled: settings.idempotencyEnabled,
-      defaultCurrency: settings.currency,
-      autoCapture: settings.autoCapture,
+      defaults: settings.defaults,
       callTimeoutMs: settings.callTimeoutMs,
       stripeAccount: settings.stripeAccount,
       mode: parts.mode,

@@ -53,8 +53,9 @@ export interface Called {
 
 export interface StackOptions {
   tools?: readonly Tool[];
-  runner?: Partial<Omit<RunnerDeps, 'stripe' | 'logger' | 'policy'>> & {
+  runner?: Partial<Omit<RunnerDeps, 'stripe' | 'logger' | 'policy' | 'defaults'>> & {
     policy?: Partial<RunnerDeps['policy']>;
+    defaults?: Partial<RunnerDeps['defaults']>;
   };
   apiKey?: string;
   timeoutMs?: number;
@@ -105,7 +106,7 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
   const { deps } = composeServer(
     {
       ...settings,
-      currency: 'usd',
+      defaults: { ...settings.defaults, currency: 'usd' },
       stripeAccount: opts.stripeAccount,
       security: { ...settings.security, confirm: 'none', redact: [] },
     },
@@ -121,7 +122,12 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
   );
   const server = buildServer({
     ...deps,
-    runner: { ...deps.runner, ...opts.runner, policy: { ...deps.runner.policy, ...opts.runner?.policy } },
+    runner: {
+      ...deps.runner,
+      ...opts.runner,
+      policy: { ...deps.runner.policy, ...opts.runner?.policy },
+      defaults: { ...deps.runner.defaults, ...opts.runner?.defaults },
+    },
   });
   const [clientSide, serverSide] = InMemoryTransport.createLinkedPair();
   await server.connect(serverSide);

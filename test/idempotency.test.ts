@@ -107,7 +107,7 @@ describe('idempotency', () => {
   it('with STRIPE_IDEMPOTENCY_ENABLED=false the same call creates a new object each time', async () => {
     const off = await startStack({
       reuse: sandbox,
-      runner: { idempotencyEnabled: false },
+      runner: { defaults: { idempotencyEnabled: false } },
       maxNetworkRetries: 0,
     });
     try {

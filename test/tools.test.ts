@@ -382,7 +382,7 @@ describe('checkout and portal', () => {
 
 describe('defaults', () => {
   it('autoCapture=false: a new payment intent only authorizes unless the call sets capture_method', async () => {
-    const manual = await startStack({ reuse: s.sandbox, runner: { autoCapture: false } });
+    const manual = await startStack({ reuse: s.sandbox, runner: { defaults: { autoCapture: false } } });
     try {
       const args = { amount: 2100, payment_method: 'pm_card_visa', confirm: true };
       expect((await manual.call('create_payment_intent', args)).data.status).toBe('requires_capture');

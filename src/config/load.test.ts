@@ -59,11 +59,10 @@ describe('loadConfig', () => {
       apiVersion: '2026-10-28.endive',
       timeoutMs: 30000,
       maxNetworkRetries: 2,
-      idempotencyEnabled: true,
+      defaults: { idempotencyEnabled: true, currency: undefined, autoCapture: true },
       transport: 'stdio',
       host: '127.0.0.1',
       port: 3000,
-      currency: undefined,
     });
   });
 
@@ -83,7 +82,7 @@ describe('loadConfig', () => {
     expect(load({}, {}, file)).toMatchObject({
       apiKey: 'sk_test_fromfile12345',
       timeoutMs: 1000,
-      currency: 'gbp',
+      defaults: { currency: 'gbp' },
     });
     expect(
       load(
@@ -98,7 +97,7 @@ describe('loadConfig', () => {
     ).toMatchObject({
       apiKey: 'sk_test_fromenv123456',
       timeoutMs: 2000,
-      currency: 'eur',
+      defaults: { currency: 'eur' },
     });
     expect(
       load({ apiKey: 'sk_test_fromflag12345' }, { STRIPE_SECRET_KEY: 'sk_test_fromenv123456' }, file).apiKey,
@@ -127,8 +126,7 @@ describe('loadConfig', () => {
       apiVersion: '2025-01-27.acacia',
       timeoutMs: 5000,
       maxNetworkRetries: 0,
-      currency: 'usd',
-      idempotencyEnabled: false,
+      defaults: { currency: 'usd', idempotencyEnabled: false },
       apiBase: 'http://127.0.0.1:12111',
       stripeAccount: 'acct_123',
     });
@@ -279,7 +277,7 @@ describe('loadConfig', () => {
       security: expect.objectContaining({
         permissions: { allow: ['list_customers'], deny: [], readOnly: false },
       }),
-      idempotencyEnabled: false,
+      defaults: { idempotencyEnabled: false },
       transport: 'http',
       port: 4000,
       logLevel: 'debug',
@@ -308,7 +306,7 @@ describe('loadConfig', () => {
     );
     expect(c.webhooks.secrets).toEqual([`whsec_${'guide0001'}`]);
     expect(c.security.confirm).toBe('money');
-    expect(c.autoCapture).toBe(false);
+    expect(c.defaults.autoCapture).toBe(false);
     expect(c.timeoutMs).toBe(20000);
     expect(
       load({}, {}, { api: { key: KEY }, security: { verificationRequired: false } }).security.confirm,

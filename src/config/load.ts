@@ -2,7 +2,14 @@ import { readFileSync } from 'node:fs';
 import type { z } from 'zod';
 import { ConfigError } from './errors.js';
 import { classifyKey } from './keys.js';
-import { FILE_SECTIONS, fileConfigSchema, readOptions, type FileConfig, type Flags } from './options.js';
+import {
+  FILE_SECTIONS,
+  fileConfigSchema,
+  readOptions,
+  toolDefaults,
+  type FileConfig,
+  type Flags,
+} from './options.js';
 import type { Config } from './schema.js';
 
 export type { Flags };
@@ -96,9 +103,7 @@ export function loadConfig(opts: LoadOptions): Config {
       ...(v.webhookPort === undefined ? {} : { port: v.webhookPort }),
       syncOnStart: v.syncOnStart,
     },
-    currency: v.currency,
-    autoCapture: v.autoCapture,
-    idempotencyEnabled: v.idempotencyEnabled,
+    defaults: toolDefaults(v),
     transport: v.transport,
     host: v.host,
     port: v.port,

@@ -496,6 +496,21 @@ export type OptionValue<K extends OptionKey> =
   | (Spec<K> extends { default: unknown } ? never : undefined);
 export type Values = { [K in OptionKey]: OptionValue<K> };
 
+type SectionKey<S extends SectionId> = {
+  [K in OptionKey]: Spec<K>['section'] extends S ? K : never;
+}[OptionKey];
+/**
+ * The behaviour options, handed to every tool call as `ctx.defaults` as they are: an option added to the
+ * behaviour section reaches the tools with no other change.
+ */
+export type ToolDefaults = Pick<Values, SectionKey<'behaviour'>>;
+
+export function toolDefaults(values: Values): ToolDefaults {
+  return Object.fromEntries(
+    entries.filter(([, o]) => o.section === 'behaviour').map(([key]) => [key, values[key]]),
+  ) as ToolDefaults;
+}
+
 type FlagKey = { [K in OptionKey]: Spec<K> extends { flag: string } ? K : never }[OptionKey];
 /** Command-line options as parseArgs returned them, by option key. */
 export type Flags = {

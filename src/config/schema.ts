@@ -1,7 +1,7 @@
 import type { AmountLimit } from '../policy/amounts.js';
 import type { ConfirmMode } from '../policy/confirm.js';
 import type { PermissionConfig } from '../policy/permissions.js';
-import type { LOG_LEVELS, Redactable } from './options.js';
+import type { LOG_LEVELS, Redactable, ToolDefaults } from './options.js';
 
 export type { ConfirmMode };
 
@@ -51,10 +51,8 @@ export interface Config {
   /** Where durable state lives (SQLite): the money ledger, the audit log, the event log. */
   dataDir: string;
   webhooks: WebhookConfig;
-  currency: string | undefined;
-  /** false: new payment intents only authorize (capture_method=manual) unless the call says otherwise. */
-  autoCapture: boolean;
-  idempotencyEnabled: boolean;
+  /** The behaviour options (currency, idempotency, auto-capture, …), as every tool call sees them. */
+  defaults: ToolDefaults;
   transport: 'stdio' | 'http';
   host: string;
   port: number;

@@ -25,7 +25,7 @@ describe('the money model is closed', () => {
   it('an endpoint it does not know counts as moving money of unknown amount', async () => {
     expect(classify({ id: 'v3.future.payouts.create', method: 'POST' })).toBe('money');
     expect(classify({ id: 'customers.list', method: 'GET' })).toBe('read');
-    const ctx = { stripe: undefined as never, defaultCurrency: 'usd' };
+    const ctx = { stripe: undefined as never, defaults: { currency: 'usd' } };
     expect(await moneyFor('v3.future.payouts.create', { params: {} }, ctx)).toEqual({
       amount: 0,
       currency: 'usd',

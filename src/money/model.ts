@@ -28,7 +28,7 @@ export interface Money {
 /** What a rule may use: the Stripe client (to read what the arguments do not say) and the default currency. */
 export interface MoneyContext {
   stripe: StripeClient;
-  defaultCurrency?: string;
+  defaults: { currency?: string };
 }
 
 /** One outbound request as the money model reads it. */
@@ -66,7 +66,7 @@ const list = (v: unknown): Params[] =>
       : [];
 
 function currencyOf(p: Params, ctx: MoneyContext): string {
-  return (str(p.currency) ?? ctx.defaultCurrency ?? '').toLowerCase();
+  return (str(p.currency) ?? ctx.defaults.currency ?? '').toLowerCase();
 }
 
 function known(amount: number, currency: string, extra: Partial<Money> = {}): Money {

@@ -1,5 +1,6 @@
 import type Stripe from 'stripe';
 import { z } from 'zod';
+import type { ToolDefaults } from '../config/options.js';
 import { moneyFor, MONEY_RULES, type Money } from '../money/model.js';
 import type { StripeClient } from '../stripe/client.js';
 import type { EventFeed } from '../webhooks/feed.js';
@@ -60,10 +61,8 @@ export interface ToolContext {
   progress(progress: number, total?: number, message?: string): Promise<void>;
   /** Cancelled by the client. */
   signal?: AbortSignal;
-  /** false: create payment intents with capture_method=manual unless the call sets it (defaults.autoCapture). */
-  autoCapture: boolean;
-  /** The server's default currency (STRIPE_CURRENCY), if set. */
-  defaultCurrency?: string;
+  /** The behaviour options (STRIPE_CURRENCY, STRIPE_AUTO_CAPTURE, …; config/options.ts) as configured. */
+  defaults: ToolDefaults;
   /** `given`, else the configured default currency, else an input error naming `currency`. */
   currency(given: string | undefined): string;
 }

@@ -1,6 +1,7 @@
 import { createHash, randomUUID } from 'node:crypto';
 import type { CallToolResult, InputRequiredResult } from '@modelcontextprotocol/server';
 import { z } from 'zod';
+import type { ToolDefaults } from '../config/options.js';
 import type { Logger } from '../log.js';
 import { type AmountLimit } from '../policy/amounts.js';
 import { amountKnownGate, perCallCapGate } from '../policy/caps.js';
@@ -44,10 +45,8 @@ export interface RunnerDeps {
   /** Made on the first call that needs it: start-up does not load the SDK. */
   stripe: LazyStripeClient;
   logger: Logger;
-  idempotencyEnabled: boolean;
-  defaultCurrency: string | undefined;
-  /** false: new payment intents only authorize unless the call says otherwise (defaults.autoCapture). */
-  autoCapture?: boolean;
+  /** The behaviour options (config/options.ts), handed to each tool as `ctx.defaults`. */
+  defaults: ToolDefaults;
   /**
    * The most one tool call may take, retries included (STRIPE_CALL_TIMEOUT): below the 60 s most MCP
    * clients wait, so the agent gets an answer it can act on instead of its client's own timeout.
@@ -197,10 +196,10 @@ async function execute(
   const given = tool.access.write ? (suppliedKey as string | undefined) : undefined;
   const callKey =
     given ??
-    (tool.access.write && deps.idempotencyEnabled
+    (tool.access.write && deps.defaults.idempotencyEnabled
       ? callIdentity(tool.name, input, deps.stripeAccount)
       : undefined);
-  const record = newCallRecord(tool.access.write && deps.idempotencyEnabled && !given);
+  const record = newCallRecord(tool.access.write && deps.defaults.idempotencyEnabled && !given);
   const notes: string[] = [];
   const ctx: ToolContext = {
     note: (text) => void notes.push(text),
@@ -209,12 +208,11 @@ async function execute(
     step: (name) => (given ? { idempotencyKey: `${given}:${name}` } : {}),
     mode: deps.mode,
     events: deps.events,
-    defaultCurrency: deps.defaultCurrency,
-    autoCapture: deps.autoCapture ?? true,
+    defaults: deps.defaults,
     progress: call.progress ?? (() => Promise.resolve()),
     signal: call.signal,
     currency(given) {
-      const c = given ?? deps.defaultCurrency;
+      const c = given ?? deps.defaults.currency;
       if (!c) {
         throw new ToolInputError(
           'currency',

@@ -42,7 +42,7 @@ export const paymentIntentTools = [
     },
     output: paymentIntentShape,
     async handler({ currency, capture_method, ...args }, ctx) {
-      const capture = capture_method ?? (ctx.autoCapture ? undefined : ('manual' as const));
+      const capture = capture_method ?? (ctx.defaults.autoCapture ? undefined : ('manual' as const));
       // Confirming without a return URL: card-only flows that never redirect, as Stripe requires.
       const apm =
         args.confirm && !args.return_url
