@@ -218,7 +218,152 @@ describe.each(adapters)('%s event log', (_name, make) => {
   });
 });
 
+describe.each(adapters)('%s approvals and operator sign-in', (_name, make) => {
+  let store: Store;
+  afterEach(async () => {
+    await store.close();
+  });
+  const request = (binding: string, now: number) => ({
+    binding,
+    tool: 'create_refund',
+    caller: 'stdio',
+    channel: 'stdio',
+    summary: 'Action: Create refund',
+    reason: 'money-moving calls need confirmation',
+    amount: 500,
+    currency: 'usd',
+    customer: null,
+    ttlMs: 60_000,
+    now,
+  });
+
+  it('one live approval per call: reopening returns it; decided once; consumed once; then a new one', async () => {
+    store = make();
+    const first = await store.approvals.open(request('b1', T0));
+    expect(first.created).toBe(true);
+    expect(first.approval).toMatchObject({ status: 'pending', amount: 500, expiresAt: T0 + 60_000 });
+    const again = await store.approvals.open(request('b1', T0 + 1));
+    expect(again).toMatchObject({ created: false, approval: { id: first.approval.id } });
+    expect((await store.approvals.open(request('b2', T0))).created).toBe(true);
+
+    const id = first.approval.id;
+    const approved = await store.approvals.decide(id, {
+      decision: 'approved',
+      by: 'ops',
+      note: 'ok',
+      now: T0 + 2,
+    });
+    expect(approved).toMatchObject({ status: 'approved', decidedBy: 'ops', note: 'ok', decidedAt: T0 + 2 });
+    // A second decision changes nothing.
+    const late = await store.approvals.decide(id, { decision: 'denied', by: 'other', now: T0 + 3 });
+    expect(late).toMatchObject({ status: 'approved', decidedBy: 'ops' });
+    // Still live (decided, unused): reopening the same call finds it.
+    expect((await store.approvals.open(request('b1', T0 + 4))).approval.id).toBe(id);
+
+    expect(await store.approvals.consume(id, T0 + 5)).toMatchObject({ status: 'approved' });
+    expect(await store.approvals.consume(id, T0 + 6)).toBeUndefined();
+    expect((await store.approvals.get(id, T0 + 6))?.status).toBe('used');
+    const next = await store.approvals.open(request('b1', T0 + 7));
+    expect(next.created).toBe(true);
+    expect(next.approval.id).not.toBe(id);
+  });
+
+  it('expiry: an undecided or unused approval reads as expired, cannot be decided or consumed', async () => {
+    store = make();
+    const { approval } = await store.approvals.open(request('e1', T0));
+    const after = T0 + 60_000;
+    expect((await store.approvals.get(approval.id, after))?.status).toBe('expired');
+    expect(
+      await store.approvals.decide(approval.id, { decision: 'approved', by: 'ops', now: after }),
+    ).toMatchObject({
+      status: 'expired',
+    });
+    const decided = await store.approvals.open(request('e2', T0));
+    await store.approvals.decide(decided.approval.id, { decision: 'approved', by: 'ops', now: T0 + 1 });
+    expect(await store.approvals.consume(decided.approval.id, after)).toBeUndefined();
+    expect((await store.approvals.open(request('e1', after))).created).toBe(true);
+    expect(
+      await store.approvals.decide('apr_nope', { decision: 'approved', by: 'ops', now: T0 }),
+    ).toBeUndefined();
+  });
+
+  it('lists newest first, by status or all decided', async () => {
+    store = make();
+    const a = (await store.approvals.open(request('l1', T0))).approval;
+    const b = (await store.approvals.open(request('l2', T0 + 10))).approval;
+    await store.approvals.decide(a.id, { decision: 'denied', by: 'ops', now: T0 + 20 });
+    expect((await store.approvals.list({ limit: 10, now: T0 + 30 })).map((x) => x.id)).toEqual([b.id, a.id]);
+    expect(
+      (await store.approvals.list({ status: 'pending', limit: 10, now: T0 + 30 })).map((x) => x.id),
+    ).toEqual([b.id]);
+    expect(
+      (await store.approvals.list({ status: 'decided', limit: 10, now: T0 + 30 })).map((x) => x.id),
+    ).toEqual([a.id]);
+  });
+
+  it('a sign-in token works once and expires; sessions expire and end', async () => {
+    store = make();
+    const token = await store.operators.issueSignIn('operator', 60_000, T0);
+    expect(await store.operators.redeem('not-a-token', DAY, T0)).toBeUndefined();
+    const session = await store.operators.redeem(token, DAY, T0 + 1);
+    expect(session).toBeDefined();
+    expect(await store.operators.redeem(token, DAY, T0 + 2)).toBeUndefined();
+    const s = await store.operators.session(session!, T0 + 3);
+    expect(s).toMatchObject({ operator: 'operator', expiresAt: T0 + 1 + DAY });
+    expect(s!.csrf.length).toBeGreaterThan(20);
+    expect(await store.operators.session(session!, T0 + 1 + DAY)).toBeUndefined();
+    await store.operators.endSession(session!);
+    expect(await store.operators.session(session!, T0 + 3)).toBeUndefined();
+    const stale = await store.operators.issueSignIn('operator', 60_000, T0);
+    expect(await store.operators.redeem(stale, DAY, T0 + 60_000)).toBeUndefined();
+    await store.operators.setValue('console.url', 'http://127.0.0.1:1/console');
+    await store.operators.setValue('console.url', 'http://127.0.0.1:2/console');
+    expect(await store.operators.getValue('console.url')).toBe('http://127.0.0.1:2/console');
+  });
+});
+
 describe('sqlite durability', () => {
+  it('two handles on one file (two processes) share approvals: decided in one, consumed once in either', async () => {
+    const path = join(mkdtempSync(join(tmpdir(), 'mcp-stripe-store-')), 'store.db');
+    const server = createSqliteStore(path);
+    const operatorSide = createSqliteStore(path);
+    try {
+      const { approval } = await server.approvals.open({
+        binding: 'x',
+        tool: 'create_refund',
+        caller: 'stdio',
+        channel: 'stdio',
+        summary: 's',
+        reason: 'r',
+        amount: 1,
+        currency: 'usd',
+        customer: null,
+        ttlMs: 60_000,
+        now: T0,
+      });
+      expect(
+        (await operatorSide.approvals.list({ status: 'pending', limit: 5, now: T0 })).map((a) => a.id),
+      ).toEqual([approval.id]);
+      await operatorSide.approvals.decide(approval.id, { decision: 'approved', by: 'ops', now: T0 + 1 });
+      const [a, b] = await Promise.all([
+        server.approvals.consume(approval.id, T0 + 2),
+        operatorSide.approvals.consume(approval.id, T0 + 2),
+      ]);
+      expect([a, b].filter(Boolean)).toHaveLength(1);
+      const token = await operatorSide.operators.issueSignIn('ops', 60_000, T0);
+      expect(await server.operators.redeem(token, DAY, T0)).toBeDefined();
+    } finally {
+      await server.close();
+      await operatorSide.close();
+    }
+    const reopened = createSqliteStore(path);
+    try {
+      expect((await reopened.approvals.list({ limit: 5, now: T0 + 3 }))[0]?.status).toBe('used');
+    } finally {
+      await reopened.close();
+    }
+  });
+
   it('a reopened file keeps the ledger and the audit log', async () => {
     const path = join(mkdtempSync(join(tmpdir(), 'mcp-stripe-store-')), 'nested', 'store.db');
     const first = createSqliteStore(path);

@@ -78,10 +78,91 @@ export interface AuditLog {
   query(q: { since?: Date; limit?: number }): Promise<AuditRecord[]>;
 }
 
+export type ApprovalStatus = 'pending' | 'approved' | 'denied' | 'expired' | 'used';
+
+/** A call waiting for (or given) a person's decision. Bound to the exact call: tool + canonical arguments. */
+export interface ApprovalRecord {
+  id: string;
+  /** Hash of the tool and its canonical arguments. */
+  binding: string;
+  tool: string;
+  /** Who asked: the MCP caller (session, subject, `stdio`). */
+  caller: string;
+  /** How the caller reached the server: `stdio` or `http`. */
+  channel: string;
+  /** A plain summary for the person deciding: action, amount, customer, objects. */
+  summary: string;
+  /** Why it needs a decision (the policy that asked). */
+  reason: string;
+  amount: number | null;
+  currency: string | null;
+  customer: string | null;
+  status: ApprovalStatus;
+  /** Unix milliseconds. */
+  createdAt: number;
+  expiresAt: number;
+  decidedAt: number | null;
+  /** The operator who decided. */
+  decidedBy: string | null;
+  /** Their reason, if they gave one. */
+  note: string | null;
+}
+
+export type ApprovalRequest = Pick<
+  ApprovalRecord,
+  'binding' | 'tool' | 'caller' | 'channel' | 'summary' | 'reason' | 'amount' | 'currency' | 'customer'
+> & { ttlMs: number; now: number };
+
+/**
+ * Approvals, durable and shared by every process on the same store: a console in one process decides
+ * the calls of a server in another. A record past `expiresAt` reads as `expired` unless it was used.
+ */
+export interface ApprovalStore {
+  /** The live approval for this exact call (pending, or decided and unused), else a new pending one. */
+  open(r: ApprovalRequest): Promise<{ approval: ApprovalRecord; created: boolean }>;
+  get(id: string, now: number): Promise<ApprovalRecord | undefined>;
+  /** Newest first. `decided`: approved, denied, expired or used. */
+  list(q: { status?: ApprovalStatus | 'decided'; limit: number; now: number }): Promise<ApprovalRecord[]>;
+  /** Atomically: a pending, unexpired approval becomes approved or denied (once); undefined if unknown. */
+  decide(
+    id: string,
+    d: { decision: 'approved' | 'denied'; by: string; note?: string; now: number },
+  ): Promise<ApprovalRecord | undefined>;
+  /** Atomically: a decided, unexpired, unused approval becomes used and is returned (once). */
+  consume(id: string, now: number): Promise<ApprovalRecord | undefined>;
+}
+
+/** An operator's signed-in browser session. */
+export interface OperatorSession {
+  operator: string;
+  /** Sent back with every state-changing request. */
+  csrf: string;
+  expiresAt: number;
+}
+
+/**
+ * Console sign-in: one-time sign-in tokens (printed to the operator's terminal) and the sessions they
+ * open. Only hashes of tokens and session ids are stored. Shared like approvals, so
+ * `mcp-stripe console --print-link` in one process signs in to the console another serves.
+ */
+export interface OperatorAuth {
+  /** A new one-time sign-in token (returned once), valid for `ttlMs`. */
+  issueSignIn(operator: string, ttlMs: number, now: number): Promise<string>;
+  /** Redeems a sign-in token once: a new session id, or undefined (unknown, used or expired). */
+  redeem(token: string, sessionTtlMs: number, now: number): Promise<string | undefined>;
+  session(id: string, now: number): Promise<OperatorSession | undefined>;
+  endSession(id: string): Promise<void>;
+  /** A small setting another process reads (the console's URL). */
+  setValue(key: string, value: string): Promise<void>;
+  getValue(key: string): Promise<string | undefined>;
+}
+
 export interface Store {
   ledger: MoneyLedger;
   audit: AuditLog;
   events: EventLog;
+  approvals: ApprovalStore;
+  operators: OperatorAuth;
   close(): Promise<void>;
 }
 

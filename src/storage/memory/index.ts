@@ -13,6 +13,7 @@ import type {
   Store,
   StoredEvent,
 } from '../ports.js';
+import { MemoryApprovals, MemoryOperators } from './approvals.js';
 
 interface Row {
   id: string;
@@ -169,6 +170,8 @@ export function createMemoryStore({ retain = DEFAULT_RETAIN }: { retain?: number
   return {
     ledger: new MemoryLedger(),
     events: new MemoryEventLog(retain),
+    approvals: new MemoryApprovals(retain),
+    operators: new MemoryOperators(),
     audit: {
       append: (r) => {
         trimArray(records, retain);

@@ -16,6 +16,7 @@ import type {
   Store,
   StoredEvent,
 } from '../ports.js';
+import { APPROVAL_MIGRATION, SqliteApprovals, SqliteOperators } from './approvals.js';
 import { startCheckpointer, type Checkpointer } from './checkpointer.js';
 
 /** Schema migrations, applied in order; `user_version` records how many have run. */
@@ -64,6 +65,8 @@ const MIGRATIONS = [
   `ALTER TABLE money_ledger ADD COLUMN idem_key TEXT;
    ALTER TABLE money_ledger ADD COLUMN state TEXT NOT NULL DEFAULT 'settled';
    CREATE INDEX money_ledger_key ON money_ledger (scope, idem_key, at);`,
+  // Approvals and console sign-in, shared by every process on this file.
+  APPROVAL_MIGRATION,
 ];
 
 /**
@@ -369,6 +372,8 @@ export function createSqliteStore(path: string): Store {
     ledger: new SqliteLedger(db, wrote),
     audit: new SqliteAudit(db, wrote),
     events: new SqliteEventLog(db, wrote),
+    approvals: new SqliteApprovals(db, wrote),
+    operators: new SqliteOperators(db),
     // The database closes even when the checkpoint worker fails to stop.
     close: () =>
       closeAll([
