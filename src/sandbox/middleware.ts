@@ -1,7 +1,6 @@
 // The steps every sandbox request passes, each a named Hono middleware made by an options factory (as
 // Hono's own `bodyLimit`), in the order Stripe applies them: request id and log → injected faults → API
-// key → Connect account → form parameters → idempotency → the handler, inside a request scope.
-import { AsyncLocalStorage } from 'node:async_hooks';
+// key → Connect account → form parameters → idempotency → the handler, inside its request's scope.
 import { createHash } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 import type { Context, MiddlewareHandler } from 'hono';
@@ -26,14 +25,32 @@ export interface SandboxEnv {
     expand: string[];
     /** The handler started: a fault "after commit" applies. */
     ran: boolean;
+    /** The JSON text answered (kept for an idempotent replay). */
+    body: string;
   };
 }
 type Middleware = MiddlewareHandler<SandboxEnv>;
 
-/** The API request being served, for the events it emits (Stripe records it on each event). */
-const requestScope = new AsyncLocalStorage<RequestContext>();
+/**
+ * The API request being served, for the events it emits (Stripe records it on each event). Handlers
+ * are synchronous, so a scope set around one cannot see another request's: no AsyncLocalStorage,
+ * whose promise hooks would slow every promise in the process.
+ */
 const NO_REQUEST: RequestContext = { id: null, idempotencyKey: null, apiVersion: null };
-export const currentRequest = (): RequestContext => requestScope.getStore() ?? NO_REQUEST;
+let current = NO_REQUEST;
+export const currentRequest = (): RequestContext => current;
+
+function inRequest<T>(scope: RequestContext, run: () => T): T {
+  const outer = current;
+  current = scope;
+  try {
+    const result = run();
+    if (result instanceof Promise) throw new Error('sandbox handlers must be synchronous');
+    return result;
+  } finally {
+    current = outer;
+  }
+}
 
 export const MASK = (key: string) =>
   `${key.slice(0, 8)}${'*'.repeat(Math.max(0, key.length - 12))}${key.slice(-4)}`;
@@ -53,7 +70,7 @@ export function requestLog(state: SandboxState): Middleware {
     trimArray(state.requestLog, state.retain);
     state.requestLog.push({
       method: c.req.method,
-      path: new URL(c.req.url).pathname,
+      path: c.req.path,
       status: c.res.status,
       ...(idempotencyKey ? { idempotencyKey } : {}),
     });
@@ -63,7 +80,7 @@ export function requestLog(state: SandboxState): Middleware {
 /** Takes the next injected fault for this request: a delay, an error before it runs, or one after commit. */
 export function faults(state: SandboxState): Middleware {
   return async (c, next) => {
-    const fault = state.faults.take(c.req.method, new URL(c.req.url).pathname);
+    const fault = state.faults.take(c.req.method, c.req.path);
     c.set('fault', fault);
     if (fault?.kind === 'delay') await new Promise((r) => setTimeout(r, fault.ms));
     if (fault?.kind === 'status') {
@@ -108,7 +125,7 @@ export function authenticate(state: SandboxState): Middleware {
     }
     if (!state.acceptsKey(key))
       throw new SandboxError(401, 'invalid_request_error', `Invalid API Key provided: ${MASK(key)}`);
-    const missing = state.missingPermission(key, c.req.method, new URL(c.req.url).pathname);
+    const missing = state.missingPermission(key, c.req.method, c.req.path);
     if (missing) {
       throw new SandboxError(
         403,
@@ -141,7 +158,7 @@ export function account(state: SandboxState): Middleware {
 /** Stripe's form encoding (the body of a POST, the query of a GET or DELETE); `expand[]` set apart. */
 export function form(): Middleware {
   return async (c, next) => {
-    const raw = c.req.method === 'POST' ? await c.req.text() : new URL(c.req.url).search.slice(1);
+    const raw = c.req.method === 'POST' ? await c.req.text() : queryOf(c.req.url);
     const params = qs.parse(raw, { depth: 12, arrayLimit: 1000, parameterLimit: 10_000, allowDots: false });
     c.set('expand', toStringArray(params.expand));
     delete params.expand;
@@ -160,7 +177,7 @@ export function idempotency(state: SandboxState): Middleware {
     const given = header(c, 'Idempotency-Key');
     if (!given || c.req.method === 'GET') return next();
     const store = c.get('store');
-    const path = new URL(c.req.url).pathname;
+    const path = c.req.path;
     const key = `${store.accountId}:${c.get('apiKey')}:${given}`;
     // Stripe compares the parameters, not their order on the wire.
     const fingerprint = createHash('sha256')
@@ -181,7 +198,7 @@ export function idempotency(state: SandboxState): Middleware {
     }
     await next();
     if (c.res.status === 200 || c.res.status === 402) {
-      state.idempotency.set(key, { fingerprint, status: c.res.status, body: await c.res.clone().text() });
+      state.idempotency.set(key, { fingerprint, status: c.res.status, body: c.get('body') });
       trimMap(state.idempotency, state.retain);
     }
   };
@@ -207,10 +224,11 @@ export function handle(state: SandboxState, handler: Handler): Middleware {
     };
     const store = c.get('store');
     const paths = c.get('expand');
-    const result = requestScope.run(scope, () =>
+    const result = inRequest(scope, () =>
       handler({ params: c.get('params'), path: c.req.param(), store, sandbox: state }),
     );
     const body = JSON.stringify(paths.length ? expand(store, result, paths) : result);
+    c.set('body', body);
     c.header('Content-Type', 'application/json');
     return Promise.resolve(c.body(body, 200));
   };
@@ -226,8 +244,16 @@ export function stripeError(err: Error, c: Context<SandboxEnv>): Response {
       ? err
       : new SandboxError(500, 'api_error', 'An unknown error occurred in the mcp-stripe sandbox.');
   if (!(err instanceof SandboxError)) process.stderr.write(`sandbox: ${err.stack ?? err.message}\n`);
-  return c.json(known.toBody(c.get('requestId') ?? newId('req', 14)), known.status as 400);
+  const body = JSON.stringify(known.toBody(c.get('requestId') ?? newId('req', 14)));
+  c.set('body', body);
+  c.header('Content-Type', 'application/json');
+  return c.body(body, known.status as 400);
 }
+
+const queryOf = (url: string) => {
+  const at = url.indexOf('?');
+  return at < 0 ? '' : url.slice(at + 1);
+};
 
 const withExpand = (params: Params, paths: string[]): Params =>
   paths.length ? { ...params, expand: paths } : params;
