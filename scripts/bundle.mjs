@@ -4,6 +4,7 @@
 // - dist/cli.cjs: the executable, a small launcher that runs main.cjs with that code cache. It is
 //   CommonJS too: starting Node's ES module loader costs ~15 ms that start-up does not need.
 // - dist/endpoints.json: the generated endpoint catalog, beside the bundle.
+// - dist/console-assets/: the operator console's script and styles.
 // BUNDLE_NO_MINIFY=1 keeps names readable in CPU profiles (whitespace is still minified: that drops
 // comments, which esbuild's ascii charset does not escape).
 /* global process */
@@ -67,5 +68,21 @@ await build({
 });
 mkdirSync('dist', { recursive: true });
 copyFileSync('src/catalog/endpoints.json', 'dist/endpoints.json');
+
+// The console's browser assets: one script (uPlot bundled in), its styles. Served by the server
+// itself: no CDN, and the Content-Security-Policy allows only same-origin scripts and styles.
+mkdirSync('dist/console-assets', { recursive: true });
+await build({
+  entryPoints: ['src/console/client/console.ts'],
+  bundle: true,
+  minify: true,
+  platform: 'browser',
+  format: 'esm',
+  target: 'es2022',
+  outfile: 'dist/console-assets/console.js',
+  logLevel: 'warning',
+});
+copyFileSync('src/console/client/console.css', 'dist/console-assets/console.css');
+copyFileSync('node_modules/uplot/dist/uPlot.min.css', 'dist/console-assets/uPlot.min.css');
 chmodSync('dist/cli.cjs', 0o755);
 process.stderr.write(`built dist/cli.cjs (build ${buildId})\n`);

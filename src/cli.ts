@@ -2,6 +2,7 @@
 // The CLI: argv → a subcommand (one module each in cli/): the server, the sandbox, audit or events.
 import { runAudit } from './cli/audit.js';
 import { fail, help, parse } from './cli/common.js';
+import { runConsole } from './cli/console.js';
 import { runSync } from './cli/events.js';
 import { runSandbox } from './cli/sandbox.js';
 import { serve } from './cli/serve.js';
@@ -22,17 +23,21 @@ async function main(): Promise<void> {
   const [command, ...rest] = positionals;
   const isAudit = command === 'audit' && rest.length === 1 && (rest[0] === 'tail' || rest[0] === 'export');
   const isSync = command === 'events' && rest.length === 1 && rest[0] === 'sync';
-  if (!isAudit && !isSync && (rest.length > 0 || (command !== undefined && command !== 'sandbox'))) {
+  const single = command === 'sandbox' || command === 'console';
+  if (!isAudit && !isSync && (rest.length > 0 || (command !== undefined && !single))) {
     // Never echo a key: `mcp-stripe sk_test_…` (without --api-key=) is a common slip.
     const said = redactSecrets(positionals.join(' '));
     const hint =
       said !== positionals.join(' ') ? ' To pass a key, use --api-key=… or STRIPE_SECRET_KEY.' : '';
-    fail([`unknown command "${said}" (commands: sandbox, audit tail, audit export, events sync).${hint}`]);
+    fail([
+      `unknown command "${said}" (commands: console, sandbox, audit tail, audit export, events sync).${hint}`,
+    ]);
   }
 
   const flags = flagsFrom(values);
 
   if (command === 'sandbox') return runSandbox(flags);
+  if (command === 'console') return runConsole(flags, values['print-link'] === true);
   if (isSync) return runSync(flags, values.since);
   if (isAudit) return runAudit(rest[0] as 'tail' | 'export', flags, values.since, values.n);
 

@@ -5,7 +5,7 @@ import type { McpServer } from '@modelcontextprotocol/server';
 import type { Config } from './config/schema.js';
 import type { Logger } from './log.js';
 import { isPermitted } from './policy/permissions.js';
-import type { ApprovalService } from './server/approvals.js';
+import { CONSOLE_URL_KEY, type ApprovalService } from './server/approvals.js';
 import { buildServer, type ServerDeps } from './server/build-server.js';
 import type { Store } from './storage/ports.js';
 import type { LazyStripeClient, StripeClientOptions } from './stripe/client.js';
@@ -65,7 +65,18 @@ export function composeServer(settings: ServerSettings, parts: ServerParts): Com
     stripe: parts.stripe,
     tools,
     logger: parts.logger,
-    approvals: parts.approvals,
+    ...(parts.approvals
+      ? {
+          confirmation: {
+            approvals: parts.approvals,
+            channel: s.confirmChannel,
+            approvalPage: async (id: string) => {
+              const base = await parts.store.operators.getValue(CONSOLE_URL_KEY);
+              return base ? `${base}/approvals/${id}` : undefined;
+            },
+          },
+        }
+      : {}),
     runner: {
       defaults: settings.defaults,
       callTimeoutMs: settings.callTimeoutMs,

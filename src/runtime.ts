@@ -1,9 +1,12 @@
 import type { McpServer } from '@modelcontextprotocol/server';
 import { composeServer, stripeOptions } from './compose.js';
+import { describeConfig } from './config/describe.js';
 import type { Config } from './config/schema.js';
+import type { ConsoleDeps } from './console/app.js';
 import type { Logger } from './log.js';
 import type { RunningSandbox } from './sandbox/index.js';
-import { ApprovalService } from './server/approvals.js';
+import { ApprovalService, CONSOLE_URL_KEY } from './server/approvals.js';
+import { notifier } from './server/notify.js';
 import { openStore } from './storage/open.js';
 import type { Store } from './storage/ports.js';
 import { lazyStripeClient, type LazyStripeClient } from './stripe/client.js';
@@ -25,6 +28,8 @@ export interface Runtime {
   /** What `/webhooks/stripe` needs; `secrets` grows when the sandbox endpoint is registered. */
   webhooks: WebhookDeps;
   sandbox?: RunningSandbox;
+  /** What the operator console needs (served at /console over HTTP). */
+  console: ConsoleDeps;
   /** With --sandbox: register `<origin>/webhooks/stripe` with the sandbox so it delivers events here. */
   connectSandboxWebhooks(origin: string): Promise<void>;
   close(): Promise<void>;
@@ -59,7 +64,16 @@ export async function createRuntime(
     ),
   );
   const mode = sandbox ? 'sandbox' : config.keyMode;
-  const approvals = new ApprovalService({ ttlMs: config.security.approvalTtlMs, now: opts.now });
+  const approvals = new ApprovalService({
+    store: store.approvals,
+    ttlMs: config.security.approvalTtlMs,
+    waitMs: config.security.approvalWaitMs,
+    now: opts.now,
+    logger,
+    onPending: config.security.notifyUrl
+      ? notifier(config.security.notifyUrl, logger, () => store.operators.getValue(CONSOLE_URL_KEY))
+      : undefined,
+  });
   const server = composeServer(config, { stripe, store, logger, mode, approvals, now: opts.now });
   const events = server.events;
   const webhooks: WebhookDeps = {
@@ -79,6 +93,19 @@ export async function createRuntime(
     events,
     webhooks,
     sandbox,
+    console: {
+      store,
+      approvals,
+      mode,
+      account: config.stripeAccount ?? 'the platform account',
+      scope: `${mode}:${config.stripeAccount ?? 'platform'}`,
+      dailyLimit: config.security.dailyLimit,
+      settings: describeConfig(config),
+      stripeHealth: stripeHealth(stripe),
+      webhookSecrets: () => webhooks.secrets.length,
+      logger,
+      now: opts.now,
+    },
     connectSandboxWebhooks: async (origin) => {
       if (!sandbox) return;
       const endpoint = await (
@@ -93,5 +120,24 @@ export async function createRuntime(
     close: async () => {
       await closeAll([() => sandbox?.close(), () => store.close()]);
     },
+  };
+}
+
+/** Whether Stripe answers, for the console's overview: one cheap read, remembered for 30 seconds. */
+export function stripeHealth(stripe: LazyStripeClient): ConsoleDeps['stripeHealth'] {
+  let last: { at: number; value: { ok: boolean; detail: string } } | undefined;
+  return async () => {
+    if (last && Date.now() - last.at < 30_000) return last.value;
+    const value = await stripe()
+      .then((s) => s.balance.retrieve())
+      .then(
+        () => ({ ok: true, detail: 'answers' }),
+        (err: unknown) => ({
+          ok: false,
+          detail: err instanceof Error ? err.message.slice(0, 200) : 'unreachable',
+        }),
+      );
+    last = { at: Date.now(), value };
+    return value;
   };
 }

@@ -4,22 +4,26 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Client, StreamableHTTPClientTransport } from '@modelcontextprotocol/client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { announceConsole } from '../src/cli/console.js';
 import { loadConfig } from '../src/config/load.js';
 import { silentLogger } from '../src/log.js';
 import { createRuntime, type Runtime } from '../src/runtime.js';
 import { startSandbox, type RunningSandbox } from '../src/sandbox/index.js';
 import { PINNED_API_VERSION } from '../src/stripe/client.js';
 import { startHttp, type RunningHttp } from '../src/transports/http.js';
+import { pendingIds, signIn, type OperatorBrowser } from './console-helpers.js';
 import { callTool, type Called } from './helpers.js';
 
 /**
- * The web approval flow, as a user meets it: a client without elicitation calls a money-moving
- * tool over HTTP, gets a one-time URL, a person approves or denies there, the agent repeats.
+ * Approvals as an operator and an agent meet them over HTTP: a money-moving call waits for an operator
+ * signed in to the console; the agent never gets a link or token that would let it decide itself.
  */
 let sandbox: RunningSandbox;
 let runtime: Runtime;
 let http: RunningHttp;
 let client: Client;
+let operator: OperatorBrowser;
+let origin: string;
 let clock = Date.now();
 
 beforeAll(async () => {
@@ -32,7 +36,8 @@ beforeAll(async () => {
       confirm: 'money',
       dataDir: mkdtempSync(join(tmpdir(), 'mcp-stripe-appr-')),
     },
-    env: { STRIPE_API_BASE: sandbox.url, MCP_STRIPE_APPROVAL_TTL: '600' },
+    // No waiting: each call answers at once that it is waiting (a test below waits on purpose).
+    env: { STRIPE_API_BASE: sandbox.url, MCP_STRIPE_APPROVAL_TTL: '600', MCP_STRIPE_APPROVAL_WAIT: '0' },
     defaultApiVersion: PINNED_API_VERSION,
   });
   runtime = await createRuntime(config, silentLogger, { now: () => clock });
@@ -42,9 +47,13 @@ beforeAll(async () => {
     mode: runtime.mode,
     host: '127.0.0.1',
     port: 0,
-    approvals: runtime.approvals,
+    console: runtime.console,
   });
-  client = new Client({ name: 'no-elicitation', version: '1.0.0' });
+  origin = new URL(http.url).origin;
+  operator = await signIn(await announceConsole(runtime.store, `${origin}/console`));
+  // A client that declares elicitation: over HTTP it is not trusted to confirm (console channel).
+  client = new Client({ name: 'agent', version: '1.0.0' }, { capabilities: { elicitation: { form: {} } } });
+  client.setRequestHandler('elicitation/create', () => ({ action: 'accept', content: { approve: true } }));
   await client.connect(new StreamableHTTPClientTransport(new URL(http.url)));
 });
 afterAll(async () => {
@@ -54,138 +63,180 @@ afterAll(async () => {
   await sandbox.close();
 });
 
-const approvalUrl = (r: Called) =>
-  (r.result._meta?.['mcp-stripe'] as { approval_url?: string }).approval_url!;
 const intents = () => sandbox.state.platform.all('payment_intent').length;
-const decide = (url: string, decision: string, headers: Record<string, string> = {}) =>
-  fetch(url, {
-    method: 'POST',
-    headers: { 'content-type': 'application/x-www-form-urlencoded', ...headers },
-    body: `decision=${decision}`,
-  });
-
+const decide = (id: string, decision: string, note = '') =>
+  operator.post(`/console/approvals/${id}/decision`, { decision, note });
+const meta = (r: Called) => r.result._meta?.['mcp-stripe'] as Record<string, unknown> | undefined;
+let n = 0;
 function freshPayment(amount: number) {
   return {
     amount,
     currency: 'usd',
     payment_method: 'pm_card_visa',
     confirm: true,
-    description: `order ${amount}`,
+    description: `order ${amount} #${++n}`,
   };
 }
+/** The call waits; the one new approval on the console is its own. */
+async function waiting(args: Record<string, unknown>): Promise<{ result: Called; id: string }> {
+  const before = await pendingIds(operator);
+  const result = await callTool(client, 'create_payment_intent', args);
+  const added = (await pendingIds(operator)).filter((id) => !before.includes(id));
+  expect(added).toHaveLength(1);
+  return { result, id: added[0]! };
+}
 
-describe('web approval flow', () => {
-  it('pending → approve on the page → the repeated call runs once; a further repeat needs a new approval', async () => {
-    const args = freshPayment(1999);
+describe('approvals in the console', () => {
+  it('the call waits for an operator: the result says by whom and until when, and carries nothing that decides it', async () => {
     const before = intents();
-    const first = await callTool(client, 'create_payment_intent', args);
-    expect(first.isError).toBe(true);
-    expect(first.text).toMatch(
-      /^Not done yet: this call needs a person's approval because money-moving calls need confirmation/,
+    const { result, id } = await waiting(freshPayment(1999));
+    expect(result.isError).toBe(true);
+    expect(result.text).toMatch(
+      /^Waiting for approval: create_payment_intent \(19\.99 USD\) needs a person's decision/,
     );
-    expect(first.text).toContain('Amount: 19.99 USD');
-    const url = approvalUrl(first);
-    expect(url).toMatch(new RegExp(`^http://127\\.0\\.0\\.1:${http.port}/approvals/[A-Za-z0-9_-]{24}$`));
-    expect(first.text).toContain(url);
+    expect(result.text).toContain('an operator signed in to the mcp-stripe console');
+    expect(result.text).toMatch(/stays valid for 10 min, until \d{4}-\d\d-\d\dT/);
+    expect(meta(result)).toMatchObject({ error: 'approval_required', approval: { status: 'pending' } });
+    // The client declared elicitation and would have said yes: over HTTP it is not asked.
+    expect(JSON.stringify(result.result)).not.toContain(id);
     expect(intents()).toBe(before);
+    const page = await (await operator.get('/console/approvals')).text();
+    expect(page).toContain('Amount: 19.99 USD');
+    expect(page).toContain(`data-approval="${id}"`);
+  });
 
-    // Repeating before a decision returns the same link, not a new one.
-    expect(approvalUrl(await callTool(client, 'create_payment_intent', args))).toBe(url);
+  it('approve → the repeated call runs once; the same call again needs a new approval', async () => {
+    const args = freshPayment(2999);
+    const { id } = await waiting(args);
+    // Repeating before a decision waits on the same approval, not a new one.
+    await callTool(client, 'create_payment_intent', args);
+    expect((await pendingIds(operator)).filter((x) => x === id)).toHaveLength(1);
 
-    const page = await fetch(url);
-    expect(page.status).toBe(200);
-    expect(page.headers.get('x-frame-options')).toBe('DENY');
-    const html = await page.text();
-    expect(html).toContain('Amount: 19.99 USD');
-    expect(html).toContain('value="approve"');
-
-    const decided = await decide(url, 'approve');
-    expect(await decided.text()).toContain('Approved.');
-
+    expect((await decide(id, 'approve', 'customer asked')).status).toBe(303);
+    const before = intents();
     const done = await callTool(client, 'create_payment_intent', args);
     expect(done.isError, done.text).toBe(false);
     expect(done.data.status).toBe('succeeded');
     expect(intents()).toBe(before + 1);
 
-    // Single use: the same call again needs a new approval (and the old link says it was used).
-    const again = await callTool(client, 'create_payment_intent', {
-      ...args,
-      idempotency_key: 'second-order',
-    });
+    const again = await callTool(client, 'create_payment_intent', { ...args, idempotency_key: 'second' });
     expect(again.isError).toBe(true);
-    expect(approvalUrl(again)).not.toBe(url);
-    expect(await (await fetch(url)).text()).toContain('already used');
-    await expect(decide(url, 'approve').then((r) => r.text())).resolves.toContain('already used');
+    expect(meta(again)?.error).toBe('approval_required');
+    const decided = await (await operator.get('/console/approvals')).text();
+    expect(decided).toContain('customer asked');
+    expect(decided).toMatch(/status-used/);
   });
 
-  it('deny → the repeated call is refused and nothing is sent', async () => {
-    const args = freshPayment(2999);
-    const url = approvalUrl(await callTool(client, 'create_payment_intent', args));
-    await decide(url, 'deny');
+  it('a call that is waiting completes when the operator approves, without being repeated', async () => {
+    const waitingRuntime = runtime.approvals as unknown as { opts: { waitMs: number } };
+    waitingRuntime.opts.waitMs = 60_000;
+    try {
+      const args = freshPayment(3333);
+      const before = await pendingIds(operator);
+      const call = callTool(client, 'create_payment_intent', args);
+      let id: string | undefined;
+      while (!id) id = (await pendingIds(operator)).find((x) => !before.includes(x));
+      await decide(id, 'approve');
+      const done = await call;
+      expect(done.isError, done.text).toBe(false);
+      expect(done.data.status).toBe('succeeded');
+    } finally {
+      waitingRuntime.opts.waitMs = 0;
+    }
+  });
+
+  it('deny → the repeated call is refused, nothing is sent, and the reason is kept', async () => {
+    const args = freshPayment(4999);
+    const { id } = await waiting(args);
+    await decide(id, 'deny', 'not this customer');
     const before = intents();
     const refused = await callTool(client, 'create_payment_intent', args);
     expect(refused.isError).toBe(true);
     expect(refused.text).toMatch(
-      /^Not done: the person asked to confirm this call declined it \(via approval page/,
+      /^Not done: the person asked to confirm this call declined it \(via operator in the console\)/,
     );
     expect(intents()).toBe(before);
   });
 
-  it('an approval is bound to the exact arguments: a different amount needs its own', async () => {
-    const args = freshPayment(3999);
-    const url = approvalUrl(await callTool(client, 'create_payment_intent', args));
-    await decide(url, 'approve');
-    const other = await callTool(client, 'create_payment_intent', { ...args, amount: 4999 });
-    expect(other.isError).toBe(true);
-    expect(approvalUrl(other)).not.toBe(url);
-    // The original approval is still good for the original call.
-    expect((await callTool(client, 'create_payment_intent', args)).isError).toBe(false);
-  });
-
-  it('expiry: an undecided link expires; the page says so and deciding is impossible', async () => {
+  it('an approval is bound to the exact arguments, and expires', async () => {
     const args = freshPayment(5999);
-    const url = approvalUrl(await callTool(client, 'create_payment_intent', args));
+    const { id } = await waiting(args);
+    await decide(id, 'approve');
+    const other = await callTool(client, 'create_payment_intent', { ...args, amount: 6001 });
+    expect(meta(other)?.error).toBe('approval_required');
+    expect((await callTool(client, 'create_payment_intent', args)).isError).toBe(false);
+
+    const late = freshPayment(7999);
+    const { id: lateId } = await waiting(late);
     clock += 601_000;
-    expect(await (await fetch(url)).text()).toContain('expired');
-    expect(await (await decide(url, 'approve')).text()).toContain('expired');
-    const retry = await callTool(client, 'create_payment_intent', args);
-    expect(approvalUrl(retry)).not.toBe(url);
+    expect((await decide(lateId, 'approve')).status).toBe(409);
+    const retry = await callTool(client, 'create_payment_intent', late);
+    expect(meta(retry)?.error).toBe('approval_required');
   });
 
-  it('an approved link that expires before the repeat is not honoured', async () => {
-    const args = freshPayment(6999);
-    const url = approvalUrl(await callTool(client, 'create_payment_intent', args));
-    await decide(url, 'approve');
-    clock += 601_000;
-    const before = intents();
-    const r = await callTool(client, 'create_payment_intent', args);
-    expect(r.isError).toBe(true);
-    expect(approvalUrl(r)).not.toBe(url);
-    expect(intents()).toBe(before);
-  });
-
-  it('the page refuses foreign origins and unknown ids, and bad decisions', async () => {
-    const url = approvalUrl(await callTool(client, 'create_payment_intent', freshPayment(7999)));
-    expect((await decide(url, 'approve', { origin: 'https://evil.example.com' })).status).toBe(403);
-    expect((await decide(url, 'maybe')).status).toBe(400);
-    expect((await fetch(url.replace(/[^/]+$/, 'nope'))).status).toBe(404);
+  it('nobody but a signed-in operator decides: no session, a wrong CSRF token, another origin or Host are refused', async () => {
+    const { id } = await waiting(freshPayment(8999));
+    const url = `${origin}/console/approvals/${id}/decision`;
+    const form = { 'content-type': 'application/x-www-form-urlencoded' };
+    // The agent with a shell: no session.
+    expect((await fetch(url, { method: 'POST', headers: form, body: 'decision=approve' })).status).toBe(401);
+    expect((await fetch(`${origin}/console/approvals`)).status).toBe(401);
+    expect((await fetch(`${origin}/console/api/stream`)).status).toBe(401);
+    expect((await fetch(`${origin}/console/signin?token=guess`)).status).toBe(401);
+    // A page elsewhere posting with the operator's cookie.
+    expect(
+      (await operator.post(`/console/approvals/${id}/decision`, { decision: 'approve' }, { csrf: 'x' }))
+        .status,
+    ).toBe(403);
+    expect(
+      (
+        await operator.post(
+          `/console/approvals/${id}/decision`,
+          { decision: 'approve' },
+          { origin: 'https://evil.example' },
+        )
+      ).status,
+    ).toBe(403);
     const hostStatus = await new Promise<number>((resolve) => {
-      const u = new URL(url);
       request(
-        { host: u.hostname, port: u.port, path: u.pathname, headers: { host: 'evil.example.com' } },
+        {
+          host: '127.0.0.1',
+          port: http.port,
+          path: '/console/approvals',
+          headers: { host: 'evil.example.com', cookie: operator.cookie },
+        },
         (res) => resolve(res.statusCode ?? 0),
       ).end();
     });
     expect(hostStatus).toBe(403);
-    expect(await (await fetch(url)).text()).toContain('Waiting for your decision');
-    // A decision is one short field: a large body is refused, not read.
-    const big = await fetch(url, {
-      method: 'POST',
-      headers: { 'content-type': 'application/x-www-form-urlencoded' },
-      body: `decision=approve&pad=${'x'.repeat(1024 * 1024)}`,
+    expect((await decide(id, 'maybe')).status).toBe(400);
+    const big = await operator.post(`/console/approvals/${id}/decision`, {
+      decision: 'approve',
+      pad: 'x'.repeat(64 * 1024),
     });
     expect(big.status).toBe(413);
-    expect(await (await fetch(url)).text()).toContain('Waiting for your decision');
+    expect(await pendingIds(operator)).toContain(id);
+    // A sign-in link works once.
+    const link = await announceConsole(runtime.store, `${origin}/console`);
+    await signIn(link);
+    expect((await fetch(link, { redirect: 'manual' })).status).toBe(401);
+  });
+
+  it('pages carry a strict Content-Security-Policy and no-store; cookies are HttpOnly and SameSite=Strict', async () => {
+    const res = await operator.get('/console');
+    expect(res.status).toBe(200);
+    const csp = res.headers.get('content-security-policy') ?? '';
+    expect(csp).toContain("script-src 'self'");
+    expect(csp).not.toContain('unsafe-inline');
+    expect(res.headers.get('cache-control')).toBe('no-store');
+    const html = await res.text();
+    expect(html).not.toMatch(/<script(?![^>]*\bsrc=)[^>]*>/);
+    expect(html).not.toMatch(/\sstyle=/);
+    const link = await announceConsole(runtime.store, `${origin}/console`);
+    const cookie = (await fetch(link, { redirect: 'manual' })).headers.get('set-cookie') ?? '';
+    expect(cookie).toMatch(/HttpOnly/i);
+    expect(cookie).toMatch(/SameSite=Strict/i);
+    expect(cookie).toMatch(/Path=\/console/);
   });
 
   it('reads and non-money writes need no approval', async () => {
@@ -199,7 +250,7 @@ describe('web approval flow', () => {
     const records = await runtime.store.audit.query({});
     const confirmed = records.filter((r) => r.decision === 'confirmed');
     expect(confirmed.length).toBeGreaterThanOrEqual(2);
-    expect(confirmed[0]!.confirmedBy).toMatch(/^approval /);
+    expect(confirmed[0]!.confirmedBy).toBe('operator in the console');
     expect(records.some((r) => r.decision === 'approval_pending' && r.outcome === 'pending')).toBe(true);
     expect(records.some((r) => r.decision === 'declined')).toBe(true);
   });

@@ -98,7 +98,7 @@ describe('the CLI with a safety policy, a test key and a durable data directory'
         confirm: true,
       });
       expect(r.isError).toBe(true);
-      expect(r.text).toContain('--transport=http');
+      expect(r.text).toContain('--confirm-channel=console');
     });
   });
 

@@ -53,6 +53,7 @@ describe('a write that happened at Stripe is never reported as a failure', () =>
       reserve: (r) => store.ledger.reserve(r),
       release: (id) => store.ledger.release(id),
       used: (...a) => store.ledger.used(...a),
+      totals: (...a) => store.ledger.totals(...a),
       settle() {
         throw new Error('database or disk is full');
       },

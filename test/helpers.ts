@@ -1,14 +1,16 @@
 import { join } from 'node:path';
 import { Client, InMemoryTransport } from '@modelcontextprotocol/client';
 import type { CallToolResult } from '@modelcontextprotocol/server';
+import { serveStdio } from '@modelcontextprotocol/server/stdio';
 import { composeServer } from '../src/compose.js';
 import { loadConfig } from '../src/config/load.js';
 import type { Config } from '../src/config/schema.js';
 import { createLogger, type Logger } from '../src/log.js';
 import { startSandbox, type RunningSandbox, type SandboxOptions } from '../src/sandbox/index.js';
-import type { ApprovalService } from '../src/server/approvals.js';
+import { ApprovalService } from '../src/server/approvals.js';
 import { buildServer } from '../src/server/build-server.js';
 import { createMemoryStore, MemoryEventLog } from '../src/storage/memory/index.js';
+import type { Store } from '../src/storage/ports.js';
 import {
   createStripeClient,
   lazyStripeClient,
@@ -35,6 +37,8 @@ export function cleanEnv(): Record<string, string> {
 
 export interface Stack {
   sandbox: RunningSandbox;
+  /** The server's store (memory): approvals, audit, ledger. */
+  store: Store;
   /** A plain SDK client on the same sandbox, for setting up and checking state. */
   stripe: StripeClient;
   client: Client;
@@ -64,7 +68,9 @@ export interface StackOptions {
   sandbox?: SandboxOptions;
   /** Reuse a running sandbox (e.g. shared across a file). */
   reuse?: RunningSandbox;
-  approvals?: ApprovalService;
+  /** Who confirms (default: elicitation, as over stdio), and how long a console approval waits. */
+  confirmChannel?: 'console' | 'elicitation' | 'both';
+  approvalWaitMs?: number;
   /** Protocol era the client speaks: `auto` negotiates 2026-07-28; `legacy` pins the 2025 handshake. */
   era?: 'auto' | 'legacy';
   /** Client capabilities, e.g. `{ elicitation: {} }`, and the handler answering elicitation. */
@@ -102,25 +108,36 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
   });
   const { logger, lines } = captureLogger();
   const settings = defaultSettings();
+  const store = createMemoryStore();
   // The same composition root as the CLI, then the test's own runner settings on top.
   const { deps } = composeServer(
     {
       ...settings,
       defaults: { ...settings.defaults, currency: 'usd' },
       stripeAccount: opts.stripeAccount,
-      security: { ...settings.security, confirm: 'none', redact: [] },
+      security: {
+        ...settings.security,
+        confirm: 'none',
+        redact: [],
+        confirmChannel: opts.confirmChannel ?? 'elicitation',
+      },
     },
     {
       stripe: lazyStripeClient(options(opts.apiKey ?? TEST_KEY, opts.stripeAccount)),
-      store: createMemoryStore(),
+      store,
       logger,
       mode: 'sandbox',
-      approvals: opts.approvals,
+      approvals: new ApprovalService({
+        store: store.approvals,
+        ttlMs: settings.security.approvalTtlMs,
+        waitMs: opts.approvalWaitMs ?? 0,
+        pollMs: 20,
+      }),
       tools: opts.tools ?? ALL_TOOLS,
       events: opts.runner?.events ?? new EventFeed(new MemoryEventLog(), 50),
     },
   );
-  const server = buildServer({
+  const serverDeps = {
     ...deps,
     runner: {
       ...deps.runner,
@@ -128,14 +145,16 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
       policy: { ...deps.runner.policy, ...opts.runner?.policy },
       defaults: { ...deps.runner.defaults, ...opts.runner?.defaults },
     },
-  });
+  };
   const [clientSide, serverSide] = InMemoryTransport.createLinkedPair();
-  await server.connect(serverSide);
+  // As over stdio: the opening exchange picks the era (2026-07-28 or the 2025 handshake).
+  const served = serveStdio(() => buildServer(serverDeps), { transport: serverSide });
   const client = new Client(
     { name: 'mcp-stripe-tests', version: '1.0.0' },
     {
       capabilities: opts.clientCapabilities ?? {},
-      ...(opts.era === 'legacy' ? { versionNegotiation: { mode: 'legacy' as const } } : {}),
+      // `auto` pins 2026-07-28 (the SDK's default is the 2025 handshake), so the multi-round-trip path runs.
+      versionNegotiation: { mode: opts.era === 'legacy' ? ('legacy' as const) : { pin: '2026-07-28' } },
     },
   );
   if (opts.onElicit) {
@@ -145,17 +164,24 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
   await client.connect(clientSide);
   return {
     sandbox,
+    store,
     stripe: await createStripeClient(options(TEST_KEY)),
     client,
     logs: lines,
     call: (name, args = {}) => callTool(client, name, args),
     close: async () => {
       await client.close();
-      await server.close();
+      await served.close();
       if (!opts.reuse) await sandbox.close();
     },
   };
 }
+
+/**
+ * What would let a caller decide its own call: a console sign-in or approval link, a sign-in token,
+ * an approval id. Checked on every tool result in the suite.
+ */
+export const APPROVAL_CAPABILITY = /\/console\/(?:signin|approvals\/)|[?&]token=|\bapr_[A-Za-z0-9_-]{8,}/;
 
 export async function callTool(
   client: Client,
@@ -163,6 +189,10 @@ export async function callTool(
   args: Record<string, unknown> = {},
 ): Promise<Called> {
   const result = await client.callTool({ name, arguments: args });
+  if (APPROVAL_CAPABILITY.test(JSON.stringify(result)))
+    throw new Error(
+      `${name}: a tool result carries an approval link, token or id: ${JSON.stringify(result)}`,
+    );
   const text = result.content.map((c) => (c.type === 'text' ? c.text : '')).join('\n');
   const isError = result.isError === true;
   return {

@@ -233,6 +233,7 @@ describe('confirmation by elicitation', () => {
           onElicit: (message) => (asked.push(message), { action: 'accept', content: { approve: true } }),
         });
         try {
+          expect(s.client.getNegotiatedProtocolVersion()).toBe(era === 'auto' ? '2026-07-28' : '2025-11-25');
           const c = await s.stripe.customers.create({ email: `elicit-${era}@example.com` });
           const r = await s.call('create_payment_intent', {
             amount: 2500,
@@ -287,14 +288,14 @@ describe('confirmation by elicitation', () => {
     });
   }
 
-  it('no elicitation and no approval page: refused, with how to enable confirmation', async () => {
+  it('elicitation only, and a client without it: refused, with how to enable confirmation', async () => {
     const s = await startStack({ reuse: sandbox, runner: { policy: { confirm: 'all' } } });
     try {
       const before = writesSeen(sandbox);
       const r = await s.call('create_customer', { email: 'nobody@example.com' });
       expect(r.isError).toBe(true);
       expect(r.text).toContain('every write needs confirmation');
-      expect(r.text).toMatch(/supports elicitation.*--transport=http/);
+      expect(r.text).toMatch(/this MCP client does not support elicitation.*--confirm-channel=console/);
       expect(writesSeen(sandbox)).toBe(before);
     } finally {
       await s.close();

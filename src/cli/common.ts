@@ -21,6 +21,8 @@ export function help(): string {
 
 Usage:
   mcp-stripe [options]                 serve MCP over stdio (default) or HTTP
+  mcp-stripe console [--port=N]        the operator console (approvals, audit, events) for the
+                                       servers on this data directory; --print-link: a sign-in link
   mcp-stripe sandbox [--port=N]        run only the Stripe sandbox (a Stripe-compatible API)
   mcp-stripe audit tail [-n N]         the latest audited tool calls
   mcp-stripe audit export [--since=24h] every audited call since then, as JSON lines
@@ -40,6 +42,7 @@ Docs: docs/configuration.md, docs/tools.md, docs/security.md, docs/webhooks.md`;
 /** Flags of the subcommands and the CLI itself; everything else comes from the option table. */
 const COMMAND_FLAGS = {
   since: { type: 'string' },
+  'print-link': { type: 'boolean' },
   n: { type: 'string', short: 'n' },
   help: { type: 'boolean', short: 'h' },
   version: { type: 'boolean', short: 'v' },

@@ -10,6 +10,7 @@ import { closeAll } from '../util/close-all.js';
 import { VERSION } from '../version.js';
 import { defaultSyncSince, syncEvents } from '../webhooks/sync.js';
 import { codeCacheState, fail, loadConfigOrFail } from './common.js';
+import { announceConsole } from './console.js';
 
 const NO_EVENT_SOURCE =
   'this server receives no Stripe events (stdio, no webhook listener), so the event tools see only what is already in the event log. To get events: run it with --webhook-port=N and STRIPE_WEBHOOK_SECRET (for example behind `stripe listen --forward-to 127.0.0.1:N/webhooks/stripe`), with --sync-on-start, or run `mcp-stripe events sync`.';
@@ -59,11 +60,14 @@ export async function serve(flags: Flags): Promise<void> {
       mode: runtime.mode,
       host: config.host,
       port: config.port,
-      approvals: runtime.approvals,
+      console: runtime.console,
     });
     closers.push(() => http.close());
-    await runtime.connectSandboxWebhooks(new URL(http.url).origin);
-    process.stderr.write(banner(http.url, runtime.mode));
+    const origin = new URL(http.url).origin;
+    await runtime.connectSandboxWebhooks(origin);
+    // The console's sign-in link goes to this terminal only (the operator's), never over MCP.
+    const signIn = await announceConsole(runtime.store, `${origin}/console`);
+    process.stderr.write(banner(http.url, runtime.mode, signIn));
   } else {
     // A loopback listener for webhooks (for `stripe listen --forward-to`), and always with the sandbox.
     if (config.webhooks.port !== undefined || runtime.sandbox) {
@@ -120,12 +124,14 @@ function selfPath(): string {
   return resolve(process.argv[1] ?? 'dist/cli.cjs');
 }
 
-function banner(url: string, mode: string): string {
+function banner(url: string, mode: string, signIn: string): string {
   const json = (v: unknown) => JSON.stringify(v, null, 2).replace(/^/gm, '    ');
   return [
     '',
     `  mcp-stripe is running (${mode === 'sandbox' ? 'on the built-in Stripe sandbox: no real money, no key needed' : `${mode} mode`}).`,
     `  MCP endpoint (Streamable HTTP): ${url}`,
+    `  Operator console (approvals, audit, events): open this one-time sign-in link`,
+    `    ${signIn}`,
     '',
     '  Claude Code:',
     `    claude mcp add --transport http stripe ${url}`,

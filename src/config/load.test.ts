@@ -211,6 +211,9 @@ describe('loadConfig', () => {
       allowLive: false,
       redact: ['email', 'phone'],
       approvalTtlMs: 60_000,
+      confirmChannel: 'elicitation',
+      approvalWaitMs: 30_000,
+      notifyUrl: undefined,
     });
     expect(c.dataDir).toBe('/tmp/x');
     expect(load({ apiKey: KEY }, { STRIPE_VERIFICATION_REQUIRED: 'true' }).security.confirm).toBe('money');

@@ -95,6 +95,10 @@ export function loadConfig(opts: LoadOptions): Config {
       allowLive: v.allowLive,
       redact: v.redact,
       approvalTtlMs: v.approvalTtlSeconds * 1000,
+      // Over HTTP the client may be anyone's: only an operator confirms. Over stdio it is the user's own app.
+      confirmChannel: v.confirmChannel ?? (v.transport === 'http' ? 'console' : 'elicitation'),
+      approvalWaitMs: v.approvalWaitSeconds * 1000,
+      notifyUrl: v.notifyUrl,
     },
     dataDir: v.dataDir,
     webhooks: {
@@ -133,7 +137,7 @@ function readConfigFile(
     problems.push(`--config=${path} is not valid JSON: ${(err as Error).message}.`);
     return {};
   }
-  const parsed = fileConfigSchema.safeParse(json);
+  const parsed = fileConfigSchema().safeParse(json);
   if (!parsed.success) {
     for (const issue of parsed.error.issues) problems.push(`--config=${path}: ${describeIssue(issue)}`);
     return {};

@@ -34,6 +34,9 @@ const SAMPLES: Record<OptionKey, { raw: Raw; fileRaw?: Raw; value: unknown }> = 
   allowLive: { raw: 'yes', fileRaw: true, value: true },
   redact: { raw: 'Email', value: ['email'] },
   approvalTtlSeconds: { raw: '60', fileRaw: 60, value: 60 },
+  confirmChannel: { raw: 'both', value: 'both' },
+  approvalWaitSeconds: { raw: '5', fileRaw: 5, value: 5 },
+  notifyUrl: { raw: 'http://127.0.0.1:9/hook', value: 'http://127.0.0.1:9/hook' },
   webhookSecrets: { raw: 'whsec_abcdefgh12', value: ['whsec_abcdefgh12'] },
   webhookTolerance: { raw: '30', fileRaw: 30, value: 30 },
   webhookPort: { raw: '4242', fileRaw: 4242, value: 4242 },
@@ -65,14 +68,14 @@ describe('the option table', () => {
     for (const f of 'file' in o ? o.file : []) {
       const [section, k] = f.path.split('.') as [string, string];
       const raw = 'to' in f ? true : (sample.fileRaw ?? sample.raw);
-      const file = fileConfigSchema.parse({ [section]: { [k]: raw } });
+      const file = fileConfigSchema().parse({ [section]: { [k]: raw } });
       const want = 'to' in f ? f.to(true) : sample.value;
       expect(read(key, { flags: {}, env: {}, file }), f.path).toEqual(want);
     }
   });
 
   it('a flag beats the environment, which beats the file; an empty value is unset; aliases in order', () => {
-    const file = fileConfigSchema.parse({ server: { port: 1 } });
+    const file = fileConfigSchema().parse({ server: { port: 1 } });
     const port = (flags: object, env: Record<string, string>) =>
       readOptions({ flags, env, file }, ['port']).values.port;
     expect(port({ port: '3' }, { MCP_STRIPE_PORT: '2' })).toBe(3);
@@ -86,7 +89,7 @@ describe('the option table', () => {
     const env = readOptions({ flags: {}, env: { PORT: 'x' } }, ['port']);
     expect(env.problems).toEqual(['PORT must be a whole number from 0 to 65535 (got "x").']);
     expect(env.values.port).toBe(3000);
-    const file = fileConfigSchema.parse({ security: { maxAmount: '$5' } });
+    const file = fileConfigSchema().parse({ security: { maxAmount: '$5' } });
     expect(readOptions({ flags: {}, env: {}, file, filePath: 'c.json' }, ['maxAmount']).problems[0]).toMatch(
       /^security\.maxAmount in --config=c\.json: "\$5" is not an amount/,
     );

@@ -127,6 +127,8 @@ export const CONFIRM_MODES = [
   'all',
 ] as const satisfies readonly ConfirmMode[];
 export const LOG_LEVELS = ['debug', 'info', 'warn', 'error'] as const;
+export const CONFIRM_CHANNELS = ['console', 'elicitation', 'both'] as const;
+export type ConfirmChannel = (typeof CONFIRM_CHANNELS)[number];
 
 const stringOrList = z.union([z.string(), z.array(z.string())]);
 const amountSchema = z.union([z.string(), z.number()]);
@@ -362,6 +364,46 @@ export const OPTIONS = {
     default: [],
     help: 'mask email,phone,address,name in results',
   }),
+  confirmChannel: option({
+    section: 'security',
+    flag: '--confirm-channel',
+    value: 'CHANNEL',
+    env: ['MCP_STRIPE_CONFIRM_CHANNEL'],
+    file: [{ path: 'security.confirmChannel', schema: z.enum(CONFIRM_CHANNELS) }],
+    parse: oneOf(CONFIRM_CHANNELS),
+    help: 'who confirms: console (an operator), elicitation (the client asks its user) or both',
+    docs: {
+      default: '`console` over HTTP, `elicitation` over stdio',
+      notes:
+        "elicitation trusts the MCP client to ask a person: only for a client that is the user's own app; the caller can never decide a console approval",
+    },
+  }),
+  approvalWaitSeconds: option({
+    section: 'security',
+    env: ['MCP_STRIPE_APPROVAL_WAIT'],
+    file: [{ path: 'security.approvalWaitSeconds', schema: z.number().int().min(0).max(600) }],
+    parse: int(0, 600),
+    default: 30,
+    help: 'seconds a call waits for an operator before answering that it is still waiting',
+  }),
+  notifyUrl: option({
+    section: 'security',
+    flag: '--notify-url',
+    value: 'URL',
+    env: ['MCP_STRIPE_NOTIFY_URL'],
+    file: [{ path: 'security.notifyUrl', schema: z.string() }],
+    parse: (raw: Raw, name: string): string => {
+      const s = String(raw);
+      try {
+        if (['http:', 'https:'].includes(new URL(s).protocol)) return s;
+      } catch {
+        // Reported below.
+      }
+      throw new OptionProblem(`${name} must be an http(s) URL, e.g. a Slack incoming webhook (got "${s}").`);
+    },
+    secret: true,
+    help: 'POST a JSON notice (Slack-compatible) when a call starts waiting for approval',
+  }),
   approvalTtlSeconds: option({
     section: 'security',
     env: ['MCP_STRIPE_APPROVAL_TTL'],
@@ -536,20 +578,27 @@ export function flagsFrom(values: Record<string, unknown>): Flags {
   return flags;
 }
 
-/** The config file's schema, built from the options' file paths. Unknown keys at any level are errors. */
-export const fileConfigSchema = z.strictObject(
-  Object.fromEntries(
-    FILE_SECTIONS.map((section) => {
-      const shape: Record<string, z.ZodType> = {};
-      for (const [, o] of entries)
-        for (const f of o.file ?? []) {
-          const [s, key] = f.path.split('.') as [FileSection, string];
-          if (s === section) shape[key] = f.schema;
-        }
-      return [section, z.strictObject(shape).partial().optional()];
-    }),
-  ),
-);
+let schema: z.ZodType<FileConfig> | undefined;
+/**
+ * The config file's schema, built from the options' file paths (on first use: a start without
+ * --config never builds it). Unknown keys at any level are errors.
+ */
+export function fileConfigSchema(): z.ZodType<FileConfig> {
+  schema ??= z.strictObject(
+    Object.fromEntries(
+      FILE_SECTIONS.map((section) => {
+        const shape: Record<string, z.ZodType> = {};
+        for (const [, o] of entries)
+          for (const f of o.file ?? []) {
+            const [s, key] = f.path.split('.') as [FileSection, string];
+            if (s === section) shape[key] = f.schema;
+          }
+        return [section, z.strictObject(shape).partial().optional()];
+      }),
+    ),
+  ) as z.ZodType<FileConfig>;
+  return schema;
+}
 export type FileConfig = Partial<Record<FileSection, Record<string, unknown>>>;
 
 export interface Sources {

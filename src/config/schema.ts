@@ -1,7 +1,7 @@
 import type { AmountLimit } from '../policy/amounts.js';
 import type { ConfirmMode } from '../policy/confirm.js';
 import type { PermissionConfig } from '../policy/permissions.js';
-import type { LOG_LEVELS, Redactable, ToolDefaults } from './options.js';
+import type { ConfirmChannel, LOG_LEVELS, Redactable, ToolDefaults } from './options.js';
 
 export type { ConfirmMode };
 
@@ -31,6 +31,12 @@ export interface SecurityConfig {
   allowLive: boolean;
   redact: Redactable[];
   approvalTtlMs: number;
+  /** Who confirms: an operator in the console, the client's own user (elicitation), or either. */
+  confirmChannel: ConfirmChannel;
+  /** How long a call waits for an operator's decision before answering that it is waiting. */
+  approvalWaitMs: number;
+  /** Where to POST a notice when a call starts waiting (Slack-compatible JSON). */
+  notifyUrl: string | undefined;
 }
 
 /** Everything the server needs, resolved from flags, environment and config file. */

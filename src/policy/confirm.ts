@@ -93,9 +93,11 @@ export function confirmationDeclined(by: string): Refusal {
 }
 
 /** Confirmation is required and nobody can be asked. */
-export function confirmationUnavailable(reason: string): Refusal {
+export function confirmationUnavailable(reason: string, why?: string): Refusal {
   return refusal(
     'confirmation_unavailable',
-    `Refused by policy: this call needs a human's confirmation because ${reason}, and there is no way to ask one. Nothing was sent to Stripe. To enable confirmation, use an MCP client that supports elicitation, or run the server with --transport=http so a person can approve in a browser; or ask the operator to change --confirm.`,
+    why
+      ? `Refused by policy: this call needs a human's confirmation because ${reason}, but ${why}. Nothing was sent to Stripe. Ask the operator to allow the console (--confirm-channel=console or both), or to change --confirm.`
+      : `Refused by policy: this call needs a human's confirmation because ${reason}, and there is no way to ask one. Nothing was sent to Stripe. Ask the operator to enable confirmation in the console (--confirm-channel=console), or to change --confirm.`,
   );
 }

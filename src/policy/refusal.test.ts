@@ -27,7 +27,10 @@ const EXAMPLES: Record<RefusalCode, () => Refusal | null> = {
   confirmation_unavailable: () =>
     confirmationUnavailable('money-moving calls need confirmation (--confirm=money)'),
   approval_required: () =>
-    refusal('approval_required', "Not done yet: this call needs a person's approval because …"),
+    refusal(
+      'approval_required',
+      "Waiting for approval: create_refund (5.00 USD) needs a person's decision because …",
+    ),
 };
 
 describe('refusals agents read', () => {

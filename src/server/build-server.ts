@@ -4,8 +4,7 @@ import type { LazyStripeClient } from '../stripe/client.js';
 import type { Tool } from '../tools/define-tool.js';
 import { runTool, type RunnerDeps } from '../tools/runner.js';
 import { PRODUCT_NAME, VERSION } from '../version.js';
-import type { ApprovalService } from './approvals.js';
-import { callContextFor } from './confirmation.js';
+import { callContextFor, type ConfirmationDeps } from './confirmation.js';
 import { advertise } from './json-schema.js';
 import { registerPrompts } from './prompts.js';
 import { registerResources } from './resources.js';
@@ -15,8 +14,8 @@ export interface ServerDeps {
   tools: readonly Tool[];
   logger: Logger;
   runner: Omit<RunnerDeps, 'stripe' | 'logger'>;
-  /** One-time approval links, when the HTTP listener can serve them. */
-  approvals?: ApprovalService;
+  /** How a call reaches a human for confirmation: the console's approvals, elicitation, or both. */
+  confirmation?: ConfirmationDeps;
   /** Whether the policy refuses a tool whatever the allow list says (`--deny`, `--read-only`, operations). */
   refused?: (tool: Tool) => boolean;
 }
@@ -55,7 +54,7 @@ export function buildServer(deps: ServerDeps): McpServer {
         outputSchema: advertise(tool.output, 'output'),
         annotations: tool.annotations,
       },
-      (args: unknown, ctx) => runTool(tool, args, runnerDeps, callContextFor(ctx, server, deps.approvals)),
+      (args: unknown, ctx) => runTool(tool, args, runnerDeps, callContextFor(ctx, server, deps.confirmation)),
     );
   }
   registerResources(server, runnerDeps, tools, deps.refused);

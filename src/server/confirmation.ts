@@ -8,8 +8,9 @@ import {
   type ServerContext,
 } from '@modelcontextprotocol/server';
 import { z } from 'zod';
+import type { ConfirmChannel } from '../config/options.js';
 import type { CallContext, ConfirmOutcome, ConfirmRequest } from '../tools/runner.js';
-import type { ApprovalService } from './approvals.js';
+import type { ApprovalRecord, ApprovalService, ConsoleCall } from './approvals.js';
 
 const APPROVAL_FORM = z.object({ approve: z.boolean().describe('Approve this Stripe operation') });
 const REQUESTED_SCHEMA = {
@@ -50,45 +51,118 @@ function message(req: ConfirmRequest): string {
   return `Approve this Stripe operation? It was requested by an AI agent and needs your confirmation because ${req.reason}.\n\n${req.summary}`;
 }
 
+export interface ConfirmationDeps {
+  approvals: ApprovalService;
+  /** Who may confirm (config: --confirm-channel). */
+  channel: ConfirmChannel;
+  /** The console's approval page for an approval, when a console is reachable (URL-mode elicitation). */
+  approvalPage?: (id: string) => Promise<string | undefined>;
+}
+
 /**
- * The per-call context for the runner: who calls, and how to reach a human. Elicitation when the
- * client supports it (2026 multi-round-trip, or a 2025 server-to-client request); otherwise a
- * one-time approval link when the HTTP listener runs; otherwise nothing (the runner refuses).
+ * The per-call context for the runner: who calls, and how to reach a human. `console`: an operator
+ * decides in the console, never the caller. `elicitation`: the MCP client asks its own user (2026
+ * multi-round-trip, or a 2025 server-to-client request; URL mode, pointing at the console's page for
+ * the call, when the client supports it and a console runs). `both`: elicitation when the client
+ * supports it, else the console.
  */
-export function callContextFor(
-  ctx: ServerContext,
-  server: McpServer,
-  approvals?: ApprovalService,
-): CallContext {
+export function callContextFor(ctx: ServerContext, server: McpServer, deps?: ConfirmationDeps): CallContext {
   const envelope = ctx.mcpReq.envelope as Record<string, unknown> | undefined;
-  const caller = ctx.http?.authInfo?.clientId ?? ctx.sessionId ?? (ctx.http ? 'http' : 'stdio');
+  const transport = ctx.http ? 'http' : 'stdio';
+  const caller = ctx.http?.authInfo?.clientId ?? ctx.sessionId ?? transport;
   const progressToken = ctx.mcpReq._meta?.progressToken;
+  const progress = async (progress: number, total?: number, message?: string) => {
+    if (progressToken === undefined) return;
+    await ctx.mcpReq
+      .notify({
+        method: 'notifications/progress',
+        params: {
+          progressToken,
+          progress,
+          ...(total === undefined ? {} : { total }),
+          ...(message ? { message } : {}),
+        },
+      })
+      .catch(() => {});
+  };
+  let waited = 0;
+  const viaConsole = {
+    caller,
+    channel: transport,
+    signal: ctx.mcpReq.signal,
+    progress: (message: string) => progress(++waited, undefined, message),
+  };
   return {
     caller,
     signal: ctx.mcpReq.signal,
-    progress: async (progress, total, message) => {
-      if (progressToken === undefined) return;
-      await ctx.mcpReq
-        .notify({
-          method: 'notifications/progress',
-          params: {
-            progressToken,
-            progress,
-            ...(total === undefined ? {} : { total }),
-            ...(message ? { message } : {}),
-          },
-        })
-        .catch(() => {});
-    },
+    progress,
     confirm: async (req): Promise<ConfirmOutcome> => {
+      if (!deps) return { kind: 'unavailable' };
       const caps = envelope
         ? (envelope[CLIENT_CAPABILITIES_META_KEY] as ClientCapabilities | undefined)
         : server.server.getClientCapabilities();
-      if (caps?.elicitation) return envelope ? multiRoundTrip(ctx, req) : pushElicitation(ctx, req);
-      if (approvals?.available) return approvals.confirm(req);
-      return { kind: 'unavailable' };
+      const elicitation = caps?.elicitation;
+      if (deps.channel !== 'console' && elicitation) {
+        const page = elicitation.url ? await urlFor(deps, req, viaConsole) : undefined;
+        if (page) return urlElicitation(ctx, req, page, deps, viaConsole, envelope !== undefined);
+        return envelope ? multiRoundTrip(ctx, req) : pushElicitation(ctx, req);
+      }
+      if (deps.channel === 'elicitation')
+        return {
+          kind: 'unavailable',
+          why:
+            transport === 'http' && !envelope
+              ? 'confirmation is by elicitation only (--confirm-channel=elicitation), and a 2025-era client over HTTP cannot be asked (each stateless request reaches a server that never saw its capabilities)'
+              : 'confirmation is by elicitation only (--confirm-channel=elicitation), and this MCP client does not support elicitation',
+        };
+      return deps.approvals.confirm(req, viaConsole);
     },
   };
+}
+
+/** The console page for this call's approval (opened in the store), when a console is reachable. */
+async function urlFor(deps: ConfirmationDeps, req: ConfirmRequest, call: ConsoleCall) {
+  if (!deps.approvalPage) return undefined;
+  const approval = await deps.approvals.open(req, call);
+  const url = await deps.approvalPage(approval.id);
+  return url ? { url, approval } : undefined;
+}
+
+/**
+ * URL mode: the client shows its user the console page for this call (where they sign in and decide);
+ * the page decides, never the answer to the elicitation. Then the call waits for that decision.
+ */
+async function urlElicitation(
+  ctx: ServerContext,
+  req: ConfirmRequest,
+  page: { url: string; approval: ApprovalRecord },
+  deps: ConfirmationDeps,
+  call: ConsoleCall,
+  multiRound: boolean,
+): Promise<ConfirmOutcome> {
+  const text = `${message(req)}\n\nOpen the mcp-stripe console to approve or deny it.`;
+  if (multiRound) {
+    const answer = inputResponse(ctx.mcpReq.inputResponses, 'approval');
+    if (answer.kind !== 'elicit' || !verifyState(ctx.mcpReq.requestState(), req.binding)) {
+      return {
+        kind: 'pending',
+        result: inputRequired({
+          inputRequests: { approval: inputRequired.elicitUrl({ message: text, url: page.url }) },
+          requestState: mintState(req.binding),
+        }),
+      };
+    }
+    if (answer.action !== 'accept') return { kind: 'declined', by: `elicitation (${answer.action})` };
+  } else {
+    const answer = await ctx.mcpReq.elicitInput({
+      mode: 'url',
+      message: text,
+      url: page.url,
+      elicitationId: page.approval.id,
+    });
+    if (answer.action !== 'accept') return { kind: 'declined', by: `elicitation (${answer.action})` };
+  }
+  return deps.approvals.confirm(req, call);
 }
 
 /** 2026-07-28: answer `input_required`; the client asks its user and retries with the answer. */

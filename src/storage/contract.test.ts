@@ -89,6 +89,44 @@ describe.each(adapters)('%s store', (_name, make) => {
     expect(await reserve(6_000, T0 + DAY + 1, { key: 'k1' })).toMatchObject({ ok: true, repeat: false });
   });
 
+  it('totals per currency in the window', async () => {
+    store = make();
+    await reserve(100, T0);
+    await reserve(200, T0 + 1, { currency: 'eur' });
+    await reserve(50, T0 + 2);
+    await reserve(999, T0 - DAY - 1);
+    expect(await store.ledger.totals('test:acct_1', T0 + 3, DAY)).toEqual({ usd: 150, eur: 200 });
+    expect(await store.ledger.totals('other', T0 + 3, DAY)).toEqual({});
+  });
+
+  it('audit: filters by tool, outcome, caller and a time range', async () => {
+    store = make();
+    const rec = (at: number, tool: string, outcome: 'ok' | 'refused', caller: string) => ({
+      at: new Date(at).toISOString(),
+      caller,
+      tool,
+      args: {},
+      decision: 'allowed',
+      outcome,
+      requestIds: [],
+      durationMs: 1,
+    });
+    await store.audit.append(rec(T0, 'create_refund', 'ok', 'stdio'));
+    await store.audit.append(rec(T0 + 1000, 'create_refund', 'refused', 'http'));
+    await store.audit.append(rec(T0 + 2000, 'list_customers', 'ok', 'http'));
+    const tools = async (q: Parameters<Store['audit']['query']>[0]) =>
+      (await store.audit.query(q)).map((r) => `${r.tool}/${r.outcome}/${r.caller}`);
+    expect(await tools({ tool: 'create_refund' })).toEqual([
+      'create_refund/ok/stdio',
+      'create_refund/refused/http',
+    ]);
+    expect(await tools({ outcome: 'refused' })).toEqual(['create_refund/refused/http']);
+    expect(await tools({ caller: 'http', limit: 1 })).toEqual(['list_customers/ok/http']);
+    expect(await tools({ since: new Date(T0 + 1000), until: new Date(T0 + 2000) })).toEqual([
+      'create_refund/refused/http',
+    ]);
+  });
+
   it('audit: appends and queries oldest first, with since and limit', async () => {
     store = make();
     const rec = (i: number) => ({

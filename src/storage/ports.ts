@@ -51,6 +51,8 @@ export interface MoneyLedger {
   release(id: string): Promise<void>;
   /** Sum counted in the window for this scope and currency. */
   used(scope: string, currency: string, now: number, windowMs: number): Promise<number>;
+  /** Sums counted in the window for this scope, per currency. */
+  totals(scope: string, now: number, windowMs: number): Promise<Record<string, number>>;
 }
 
 export interface AuditRecord {
@@ -72,10 +74,22 @@ export interface AuditRecord {
   durationMs: number;
 }
 
+export interface AuditQuery {
+  /** From this time (inclusive). */
+  since?: Date;
+  /** Before this time (exclusive). */
+  until?: Date;
+  tool?: string;
+  outcome?: AuditRecord['outcome'];
+  caller?: string;
+  /** Keeps the newest this many. */
+  limit?: number;
+}
+
 export interface AuditLog {
   append(record: AuditRecord): Promise<void>;
-  /** Oldest first, from `since` (inclusive); `limit` keeps the newest. */
-  query(q: { since?: Date; limit?: number }): Promise<AuditRecord[]>;
+  /** Oldest first; every filter given must match. */
+  query(q: AuditQuery): Promise<AuditRecord[]>;
 }
 
 export type ApprovalStatus = 'pending' | 'approved' | 'denied' | 'expired' | 'used';

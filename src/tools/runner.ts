@@ -75,8 +75,8 @@ export type ConfirmOutcome =
   | { kind: 'declined'; by: string }
   /** Not decided yet: return this to the client (an approval URL, or an elicitation round). */
   | { kind: 'pending'; result: CallToolResult | InputRequiredResult }
-  /** No channel to a human. */
-  | { kind: 'unavailable' };
+  /** No channel to a human (`why`: what the operator's configuration rules out). */
+  | { kind: 'unavailable'; why?: string };
 
 export interface ConfirmRequest {
   tool: string;
@@ -84,6 +84,8 @@ export interface ConfirmRequest {
   binding: string;
   summary: string;
   reason: string;
+  /** What the call moves, when it moves money. */
+  money?: { amount: number; currency: string; customer?: string | null; unknownAmount?: boolean };
 }
 
 /** Per-call context from the transport: who is calling and how to reach a human. */
@@ -173,6 +175,7 @@ async function execute(
     audit.decision = r.decision;
     audit.outcome = 'refused';
     audit.reason = r.message;
+    audit.error = r.code;
     return failure(r.message, { error: r.code, ...r.details });
   };
 
@@ -249,7 +252,7 @@ async function execute(
         .digest('hex');
       const summary = summarizeCall(tool, input, money);
       const outcome = call.confirm
-        ? await call.confirm({ tool: tool.name, binding, summary, reason })
+        ? await call.confirm({ tool: tool.name, binding, summary, reason, ...(money ? { money } : {}) })
         : { kind: 'unavailable' as const };
       if (outcome.kind === 'pending') {
         audit.decision = 'approval_pending';
@@ -260,7 +263,7 @@ async function execute(
         audit.confirmedBy = outcome.by;
         return refuse(confirmationDeclined(outcome.by));
       }
-      if (outcome.kind === 'unavailable') return refuse(confirmationUnavailable(reason));
+      if (outcome.kind === 'unavailable') return refuse(confirmationUnavailable(reason, outcome.why));
       audit.decision = 'confirmed';
       audit.confirmedBy = outcome.by;
     }

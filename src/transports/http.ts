@@ -9,12 +9,11 @@ import {
   type McpServer,
 } from '@modelcontextprotocol/server';
 import { Hono } from 'hono';
+import { mountConsole, type ConsoleDeps } from '../console/app.js';
 import type { Logger } from '../log.js';
-import type { ApprovalService } from '../server/approvals.js';
 import { closeAll } from '../util/close-all.js';
 import { PRODUCT_NAME, VERSION } from '../version.js';
 import { MAX_WEBHOOK_BYTES, receiveWebhook, type WebhookDeps } from '../webhooks/receiver.js';
-import { mountApprovalPages } from './approval-pages.js';
 import { MAX_JSON_DEPTH, nestsDeeperThan, OwnOrigin } from './origin.js';
 
 export interface HttpOptions {
@@ -23,23 +22,24 @@ export interface HttpOptions {
   /** Receives Stripe webhooks at `POST /webhooks/stripe` when given. */
   webhooks?: WebhookDeps;
   logger: Logger;
-  /** Serves one-time approval pages at `/approvals/:id` when given. */
-  approvals?: ApprovalService;
+  /** Serves the operator console at `/console` when given. */
+  console?: ConsoleDeps;
   /** What `/healthz` reports as the Stripe mode. */
   mode: 'sandbox' | 'test' | 'live';
 }
 
 /**
- * The HTTP surface besides MCP: `GET /healthz`, the approval pages, and a 404 that lists the
+ * The HTTP surface besides MCP: `GET /healthz`, the operator console, and a 404 that lists the
  * endpoints. `/mcp` and `/webhooks/stripe` are served straight from node:http (see startHttp).
  */
 export function createHttpApp(opts: HttpOptions, own = new OwnOrigin()): Hono {
   const app = new Hono();
   app.get('/healthz', (c) => c.json({ status: 'ok', name: PRODUCT_NAME, version: VERSION, mode: opts.mode }));
-  if (opts.approvals) mountApprovalPages(app, opts.approvals, own);
+  if (opts.console) mountConsole(app, opts.console, own);
   const endpoints = [
     ...(opts.factory ? ['/mcp'] : []),
     '/healthz',
+    ...(opts.console ? ['/console'] : []),
     ...(opts.webhooks ? ['/webhooks/stripe'] : []),
   ];
   app.notFound((c) => c.json({ error: 'not found', endpoints }, 404));
@@ -79,7 +79,6 @@ export async function startHttp(opts: HttpOptions & { host: string; port: number
   const port = (server.address() as AddressInfo).port;
   own.listen(opts.host, port);
   const host = opts.host.includes(':') ? `[${opts.host}]` : opts.host;
-  if (opts.approvals) opts.approvals.baseUrl = `http://${host}:${port}`;
   return {
     url: `http://${host}:${port}/mcp`,
     port,

@@ -75,6 +75,14 @@ class MemoryLedger implements MoneyLedger {
     return Promise.resolve();
   }
 
+  totals(scope: string, now: number, windowMs: number): Promise<Record<string, number>> {
+    const out: Record<string, number> = {};
+    for (const r of this.rows)
+      if (r.scope === scope && r.at > now - windowMs && r.at <= now)
+        out[r.currency] = (out[r.currency] ?? 0) + r.amount;
+    return Promise.resolve(out);
+  }
+
   used(scope: string, currency: string, now: number, windowMs: number): Promise<number> {
     return Promise.resolve(this.sum((x) => x.scope === scope && x.currency === currency, now, windowMs));
   }
@@ -178,9 +186,17 @@ export function createMemoryStore({ retain = DEFAULT_RETAIN }: { retain?: number
         records.push(structuredClone(r));
         return Promise.resolve();
       },
-      query: ({ since, limit }) => {
+      query: ({ since, until, tool, outcome, caller, limit }) => {
         const from = since?.toISOString() ?? '';
-        const out = records.filter((r) => r.at >= from);
+        const to = until?.toISOString();
+        const out = records.filter(
+          (r) =>
+            r.at >= from &&
+            (to === undefined || r.at < to) &&
+            (tool === undefined || r.tool === tool) &&
+            (outcome === undefined || r.outcome === outcome) &&
+            (caller === undefined || r.caller === caller),
+        );
         return Promise.resolve(structuredClone(limit ? out.slice(-limit) : out));
       },
     },

@@ -6,6 +6,7 @@ import { closeAll } from '../../util/close-all.js';
 import { lifecycleRank, typeLike } from '../glob.js';
 import type {
   AuditLog,
+  AuditQuery,
   AuditRecord,
   EventLog,
   EventQuery,
@@ -100,6 +101,7 @@ function migrate(db: Database.Database): void {
 class SqliteLedger implements MoneyLedger {
   private readonly sumScope;
   private readonly sumObject;
+  private readonly sumByCurrency;
   private readonly byKey;
   private readonly insert;
   private readonly update;
@@ -112,6 +114,9 @@ class SqliteLedger implements MoneyLedger {
   ) {
     this.sumScope = db.prepare<[string, string, number, number], { s: number | null }>(
       'SELECT SUM(amount) AS s FROM money_ledger WHERE scope = ? AND currency = ? AND at > ? AND at <= ?',
+    );
+    this.sumByCurrency = db.prepare<[string, number, number], { currency: string; s: number }>(
+      'SELECT currency, SUM(amount) AS s FROM money_ledger WHERE scope = ? AND at > ? AND at <= ? GROUP BY currency',
     );
     this.sumObject = db.prepare<[string, string, number, number], { s: number | null }>(
       'SELECT SUM(amount) AS s FROM money_ledger WHERE scope = ? AND object_id = ? AND at > ? AND at <= ?',
@@ -159,9 +164,24 @@ class SqliteLedger implements MoneyLedger {
     return Promise.resolve();
   }
 
+  totals(scope: string, now: number, windowMs: number): Promise<Record<string, number>> {
+    const rows = this.sumByCurrency.all(scope, now - windowMs, now);
+    return Promise.resolve(Object.fromEntries(rows.map((r) => [r.currency, r.s])));
+  }
+
   used(scope: string, currency: string, now: number, windowMs: number): Promise<number> {
     return Promise.resolve(this.sumScope.get(scope, currency, now - windowMs, now)?.s ?? 0);
   }
+}
+
+/** A filter given as NULL matches everything. */
+interface AuditParams {
+  since: string;
+  until: string | null;
+  tool: string | null;
+  outcome: string | null;
+  caller: string | null;
+  limit: number;
 }
 
 class SqliteAudit implements AuditLog {
@@ -173,8 +193,16 @@ class SqliteAudit implements AuditLog {
     private readonly wrote: () => void,
   ) {
     this.insert = db.prepare('INSERT INTO audit_log (at, record) VALUES (?, ?)');
-    this.select = db.prepare<[string, number], { record: string }>(
-      'SELECT record FROM (SELECT seq, record FROM audit_log WHERE at >= ? ORDER BY seq DESC LIMIT ?) ORDER BY seq ASC',
+    // A filter given as NULL matches everything.
+    this.select = db.prepare<[AuditParams], { record: string }>(
+      `SELECT record FROM (
+         SELECT seq, record FROM audit_log
+         WHERE at >= @since AND (@until IS NULL OR at < @until)
+           AND (@tool IS NULL OR json_extract(record, '$.tool') = @tool)
+           AND (@outcome IS NULL OR json_extract(record, '$.outcome') = @outcome)
+           AND (@caller IS NULL OR json_extract(record, '$.caller') = @caller)
+         ORDER BY seq DESC LIMIT @limit
+       ) ORDER BY seq ASC`,
     );
   }
 
@@ -184,8 +212,15 @@ class SqliteAudit implements AuditLog {
     return Promise.resolve();
   }
 
-  query({ since, limit }: { since?: Date; limit?: number }): Promise<AuditRecord[]> {
-    const rows = this.select.all(since?.toISOString() ?? '', limit ?? -1);
+  query({ since, until, tool, outcome, caller, limit }: AuditQuery): Promise<AuditRecord[]> {
+    const rows = this.select.all({
+      since: since?.toISOString() ?? '',
+      until: until?.toISOString() ?? null,
+      tool: tool ?? null,
+      outcome: outcome ?? null,
+      caller: caller ?? null,
+      limit: limit ?? -1,
+    });
     return Promise.resolve(rows.map((r) => JSON.parse(r.record) as AuditRecord));
   }
 }
