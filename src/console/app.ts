@@ -216,7 +216,7 @@ export function mountConsole(app: Hono, deps: ConsoleDeps, own: OwnOrigin): void
       if (i >= 0) calls[i]!++;
       if (r.outcome === 'refused') refusals[r.error ?? 'refused'] = (refusals[r.error ?? 'refused'] ?? 0) + 1;
     }
-    return c.json({ hours, calls, refusals });
+    return c.json({ hours, calls, refusals, pending: (await deps.approvals.list('pending')).length });
   });
 
   console.get('/console/approvals', async (c) => {
@@ -392,7 +392,8 @@ const headers: MiddlewareHandler = async (c, next) => {
   await next();
   c.header('content-security-policy', CSP);
   c.header('x-content-type-options', 'nosniff');
-  c.header('referrer-policy', 'no-referrer');
+  // same-origin, not no-referrer: with no-referrer a browser sends `Origin: null` on its own form posts.
+  c.header('referrer-policy', 'same-origin');
   c.header('x-frame-options', 'DENY');
   if (!c.req.path.startsWith('/console/assets/')) c.header('cache-control', 'no-store');
 };

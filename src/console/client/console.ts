@@ -19,6 +19,8 @@ async function refreshApprovals(): Promise<void> {
 if (pending || pendingCount) {
   const source = new EventSource('/console/api/stream');
   source.addEventListener('approvals', () => void refreshApprovals());
+  // What changed between rendering the page and the stream opening: look once when it opens.
+  source.addEventListener('ready', () => void refreshApprovals());
 }
 
 interface Overview {
@@ -34,10 +36,25 @@ function chart(el: HTMLElement, x: number[], y: number[], opts: { time: boolean;
     {
       width: Math.max(280, el.clientWidth),
       height: 200,
-      scales: { x: { time: opts.time }, y: { range: (_u, _min, max) => [0, Math.max(1, max)] } },
-      axes: [{}, { values: (_u, ticks) => ticks.map((t) => (Number.isInteger(t) ? String(t) : '')) }],
+      scales: {
+        x: opts.time ? { time: true } : { time: false, range: () => [-0.5, Math.max(0.5, x.length - 0.5)] },
+        y: { range: (_u, _min, max) => [0, Math.max(1, max)] },
+      },
+      axes: [
+        opts.time ? {} : { values: (_u, ticks) => ticks.map((t) => (Number.isInteger(t) ? String(t) : '')) },
+        { values: (_u, ticks) => ticks.map((t) => (Number.isInteger(t) ? String(t) : '')) },
+      ],
       legend: { show: false },
-      series: [{}, { label: opts.label, stroke: '#635bff', fill: 'rgba(99, 91, 255, 0.35)', paths: bars }],
+      series: [
+        {},
+        {
+          label: opts.label,
+          stroke: '#635bff',
+          fill: 'rgba(99, 91, 255, 0.35)',
+          paths: bars,
+          points: { show: false },
+        },
+      ],
     },
     [x, y],
     el,
