@@ -75,10 +75,12 @@ export interface StackOptions {
   era?: 'auto' | 'legacy';
   /** Client capabilities, e.g. `{ elicitation: {} }`, and the handler answering elicitation. */
   clientCapabilities?: Record<string, unknown>;
-  onElicit?: (message: string) => {
-    action: 'accept' | 'decline' | 'cancel';
-    content?: Record<string, string | number | boolean>;
-  };
+  onElicit?: (message: string, params: { mode?: string; url?: string }) => Elicited | Promise<Elicited>;
+}
+
+export interface Elicited {
+  action: 'accept' | 'decline' | 'cancel';
+  content?: Record<string, string | number | boolean>;
 }
 
 export function captureLogger(): { logger: Logger; lines: string[] } {
@@ -159,7 +161,9 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
   );
   if (opts.onElicit) {
     const answer = opts.onElicit;
-    client.setRequestHandler('elicitation/create', (req) => answer(req.params.message));
+    client.setRequestHandler('elicitation/create', async (req) => ({
+      ...(await answer(req.params.message, req.params as { mode?: string; url?: string })),
+    }));
   }
   await client.connect(clientSide);
   return {

@@ -25,11 +25,8 @@ import {
   signedOut,
   type AuditFilter,
 } from './pages.js';
+import { SESSION_COOKIE, SESSION_TTL_MS } from './sign-in.js';
 
-export const SESSION_COOKIE = 'mcp_stripe_console';
-const SESSION_TTL_MS = 12 * 3600_000;
-/** How long a printed sign-in link works. */
-export const SIGN_IN_TTL_MS = 15 * 60_000;
 const DAY = 24 * 3600_000;
 
 export interface ConsoleDeps {
