@@ -6,8 +6,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../src/config/load.js';
 import { silentLogger } from '../src/log.js';
 import { createRuntime, type Runtime } from '../src/runtime.js';
-import { CONSOLE_URL_KEY } from '../src/server/approvals.js';
 import { startSandbox, type RunningSandbox } from '../src/sandbox/index.js';
+import { CONSOLE_URL_KEY } from '../src/server/approvals.js';
+import type { Store } from '../src/storage/ports.js';
 import { PINNED_API_VERSION } from '../src/stripe/client.js';
 import { startHttp, type RunningHttp } from '../src/transports/http.js';
 import { callTool, startStack } from './helpers.js';
@@ -126,7 +127,8 @@ describe('URL-mode elicitation', () => {
   for (const era of ['auto', 'legacy'] as const) {
     it(`${era === 'auto' ? '2026-07-28' : '2025'}: the client is shown the console's page for the call; the operator's decision there counts`, async () => {
       let page: string | undefined;
-      let stack: Awaited<ReturnType<typeof startStack>> | undefined;
+      // The stack's store, once it exists: the operator decides there.
+      const held: { store?: Store } = {};
       const s = await startStack({
         reuse: sandbox,
         era,
@@ -138,11 +140,11 @@ describe('URL-mode elicitation', () => {
           page = params.url;
           // The user opens the page and the operator approves there (not this answer).
           const id = /\/approvals\/(apr_[\w-]+)$/.exec(page ?? '')?.[1];
-          await stack!.store.approvals.decide(id!, { decision: 'approved', by: 'operator', now: Date.now() });
+          await held.store!.approvals.decide(id!, { decision: 'approved', by: 'operator', now: Date.now() });
           return { action: 'accept' };
         },
       });
-      stack = s;
+      held.store = s.store;
       try {
         await s.store.operators.setValue(CONSOLE_URL_KEY, 'http://127.0.0.1:3100/console');
         const r = await s.call('create_payment_intent', payment(1800));

@@ -33,7 +33,7 @@ function startConsole(): Promise<{ child: ChildProcess; link: string }> {
   consoles.push(child);
   return new Promise((resolve, reject) => {
     let err = '';
-    child.stderr!.on('data', (d: Buffer) => {
+    child.stderr.on('data', (d: Buffer) => {
       err += d.toString();
       const link = /Sign in \(one-time link, valid 15 min\): (\S+)/.exec(err)?.[1];
       if (link) resolve({ child, link });
