@@ -1,24 +1,20 @@
-import { mkdtempSync } from 'node:fs';
 import { request } from 'node:http';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { Client, StreamableHTTPClientTransport } from '@modelcontextprotocol/client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { announceConsole } from '../src/cli/console.js';
-import { loadConfig } from '../src/config/load.js';
-import { silentLogger } from '../src/log.js';
-import { createRuntime, type Runtime } from '../src/runtime.js';
+import { NAV } from '../src/console/pages.js';
+import type { Runtime } from '../src/runtime.js';
 import { startSandbox, type RunningSandbox } from '../src/sandbox/index.js';
-import { PINNED_API_VERSION } from '../src/stripe/client.js';
-import { startHttp, type RunningHttp } from '../src/transports/http.js';
+import type { RunningHttp } from '../src/transports/http.js';
 import { pendingIds, signIn, type OperatorBrowser } from './console-helpers.js';
-import { callTool, type Called } from './helpers.js';
+import { callTool, startHttpStack, type Called, type HttpStack } from './helpers.js';
 
 /**
  * Approvals as an operator and an agent meet them over HTTP: a money-moving call waits for an operator
  * signed in to the console; the agent never gets a link or token that would let it decide itself.
  */
 let sandbox: RunningSandbox;
+let stack: HttpStack;
 let runtime: Runtime;
 let http: RunningHttp;
 let client: Client;
@@ -28,28 +24,13 @@ let clock = Date.now();
 
 beforeAll(async () => {
   sandbox = await startSandbox();
-  const config = loadConfig({
-    flags: {
-      tools: 'all',
-      apiKey: 'sk_test_approvalsflow01',
-      transport: 'http',
-      confirm: 'money',
-      dataDir: mkdtempSync(join(tmpdir(), 'mcp-stripe-appr-')),
-    },
+  stack = await startHttpStack({
+    flags: { tools: 'all', apiKey: 'sk_test_approvalsflow01', confirm: 'money' },
     // No waiting: each call answers at once that it is waiting (a test below waits on purpose).
     env: { STRIPE_API_BASE: sandbox.url, MCP_STRIPE_APPROVAL_TTL: '600', MCP_STRIPE_APPROVAL_WAIT: '0' },
-    defaultApiVersion: PINNED_API_VERSION,
+    now: () => clock,
   });
-  runtime = await createRuntime(config, silentLogger, { now: () => clock });
-  http = await startHttp({
-    factory: runtime.factory,
-    logger: silentLogger,
-    mode: runtime.mode,
-    host: '127.0.0.1',
-    port: 0,
-    console: runtime.console,
-  });
-  origin = new URL(http.url).origin;
+  ({ runtime, http, origin } = stack);
   operator = await signIn(await announceConsole(runtime.store, `${origin}/console`));
   // A client that declares elicitation: over HTTP it is not trusted to confirm (console channel).
   client = new Client({ name: 'agent', version: '1.0.0' }, { capabilities: { elicitation: { form: {} } } });
@@ -58,8 +39,7 @@ beforeAll(async () => {
 });
 afterAll(async () => {
   await client.close();
-  await http.close();
-  await runtime.close();
+  await stack.close();
   await sandbox.close();
 });
 
@@ -183,6 +163,18 @@ describe('approvals in the console', () => {
     expect((await fetch(`${origin}/console/approvals`)).status).toBe(401);
     expect((await fetch(`${origin}/console/api/stream`)).status).toBe(401);
     expect((await fetch(`${origin}/console/signin?token=guess`)).status).toBe(401);
+    // Nothing is reachable signed out: every page, export and data endpoint.
+    for (const path of [
+      ...NAV.map(([href]) => href),
+      '/console/audit.csv',
+      '/console/audit.jsonl',
+      '/console/api/overview',
+      `/console/approvals?fragment=pending`,
+    ]) {
+      const res = await fetch(`${origin}${path}`);
+      expect(res.status, path).toBe(401);
+      expect(await res.text(), path).not.toMatch(/create_payment_intent|data-approval/);
+    }
     // A page elsewhere posting with the operator's cookie.
     expect(
       (await operator.post(`/console/approvals/${id}/decision`, { decision: 'approve' }, { csrf: 'x' }))

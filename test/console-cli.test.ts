@@ -70,8 +70,12 @@ beforeAll(async () => {
     MCP_STRIPE_APPROVAL_WAIT: '120',
     MCP_STRIPE_NOTIFY_URL: `http://127.0.0.1:${(hook.address() as AddressInfo).port}/slack`,
   };
-  client = new Client({ name: 'stdio-agent', version: '1.0.0' });
-  await client.connect(
+  client = await stdioClient();
+}, 60_000);
+
+async function stdioClient(): Promise<Client> {
+  const c = new Client({ name: 'stdio-agent', version: '1.0.0' });
+  await c.connect(
     new StdioClientTransport({
       command: process.execPath,
       // Over stdio the default is elicitation; this operator wants the console to decide.
@@ -80,7 +84,8 @@ beforeAll(async () => {
       stderr: 'ignore',
     }),
   );
-}, 60_000);
+  return c;
+}
 afterAll(async () => {
   await client?.close();
   await Promise.all(consoles.map(stopped));
@@ -137,6 +142,21 @@ describe('mcp-stripe console for a stdio server', () => {
     expect(declined.isError).toBe(true);
     expect(declined.text).toMatch(/declined it \(via operator in the console\)/);
     expect(sandbox.state.platform.all('payment_intent').filter((p) => p.amount === 5678)).toHaveLength(0);
+  });
+
+  it('a restarted server keeps a decided approval: the repeated call runs once', async () => {
+    const args = { ...payment(9100), description: 'across a restart' };
+    const { link } = await startConsole();
+    const asked = callTool(client, 'create_payment_intent', args);
+    const { op, id } = await nextPending(link);
+    // The server goes away while its call waits (the agent's app restarts it).
+    await client.close();
+    await asked.catch(() => undefined);
+    await op.post(`/console/approvals/${id}/decision`, { decision: 'approve' });
+    client = await stdioClient();
+    const done = await callTool(client, 'create_payment_intent', args);
+    expect(done.isError, done.text).toBe(false);
+    expect(sandbox.state.platform.all('payment_intent').filter((p) => p.amount === 9100)).toHaveLength(1);
   });
 
   it('without a running console, --print-link says how to start one', async () => {

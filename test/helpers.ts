@@ -1,11 +1,14 @@
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Client, InMemoryTransport } from '@modelcontextprotocol/client';
 import type { CallToolResult } from '@modelcontextprotocol/server';
 import { serveStdio } from '@modelcontextprotocol/server/stdio';
 import { composeServer } from '../src/compose.js';
-import { loadConfig } from '../src/config/load.js';
+import { loadConfig, type Flags } from '../src/config/load.js';
 import type { Config } from '../src/config/schema.js';
-import { createLogger, type Logger } from '../src/log.js';
+import { createLogger, silentLogger, type Logger } from '../src/log.js';
+import { createRuntime, type Runtime } from '../src/runtime.js';
 import { startSandbox, type RunningSandbox, type SandboxOptions } from '../src/sandbox/index.js';
 import { ApprovalService } from '../src/server/approvals.js';
 import { buildServer } from '../src/server/build-server.js';
@@ -20,6 +23,7 @@ import {
 import type { Tool } from '../src/tools/define-tool.js';
 import { ALL_TOOLS } from '../src/tools/registry.js';
 import type { RunnerDeps } from '../src/tools/runner.js';
+import { startHttp, type RunningHttp } from '../src/transports/http.js';
 import { EventFeed } from '../src/webhooks/feed.js';
 
 export const TEST_KEY = 'sk_test_mcpstripetests0001';
@@ -206,6 +210,50 @@ export async function callTool(
     get data() {
       if (isError) throw new Error(`${name} failed: ${text}`);
       return result.structuredContent as Record<string, any>;
+    },
+  };
+}
+
+export interface HttpStack {
+  runtime: Runtime;
+  http: RunningHttp;
+  /** `http://127.0.0.1:PORT`. */
+  origin: string;
+  close(): Promise<void>;
+}
+
+/**
+ * The server as `mcp-stripe --transport=http` runs it (MCP, webhooks, the console) on 127.0.0.1:0, from
+ * flags and environment through the real config loader; a fresh data directory unless one is given.
+ */
+export async function startHttpStack(opts: {
+  flags: Flags;
+  env: Record<string, string>;
+  store?: Store;
+  now?: () => number;
+}): Promise<HttpStack> {
+  const config = loadConfig({
+    flags: { transport: 'http', dataDir: mkdtempSync(join(tmpdir(), 'mcp-stripe-http-')), ...opts.flags },
+    env: opts.env,
+    defaultApiVersion: PINNED_API_VERSION,
+  });
+  const runtime = await createRuntime(config, silentLogger, { store: opts.store, now: opts.now });
+  const http = await startHttp({
+    factory: runtime.factory,
+    webhooks: runtime.webhooks,
+    logger: silentLogger,
+    mode: runtime.mode,
+    host: '127.0.0.1',
+    port: 0,
+    console: runtime.console,
+  });
+  return {
+    runtime,
+    http,
+    origin: new URL(http.url).origin,
+    close: async () => {
+      await http.close();
+      await runtime.close();
     },
   };
 }
