@@ -1,17 +1,9 @@
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { Client, StreamableHTTPClientTransport } from '@modelcontextprotocol/client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { loadConfig } from '../src/config/load.js';
-import { silentLogger } from '../src/log.js';
-import { createRuntime, type Runtime } from '../src/runtime.js';
 import { startSandbox, type RunningSandbox } from '../src/sandbox/index.js';
 import { CONSOLE_URL_KEY } from '../src/server/approvals.js';
 import type { Store } from '../src/storage/ports.js';
-import { PINNED_API_VERSION } from '../src/stripe/client.js';
-import { startHttp, type RunningHttp } from '../src/transports/http.js';
-import { callTool, startStack } from './helpers.js';
+import { callTool, startHttpStack, startStack } from './helpers.js';
 
 /** `--confirm-channel`: who may confirm a call, per transport and per client. */
 let sandbox: RunningSandbox;
@@ -29,38 +21,11 @@ const payment = (amount: number) => ({
   confirm: true,
 });
 
-async function httpServer(
-  channel: string,
-): Promise<{ runtime: Runtime; http: RunningHttp; close(): Promise<void> }> {
-  const config = loadConfig({
-    flags: {
-      apiKey: 'sk_test_channels00001',
-      transport: 'http',
-      confirm: 'money',
-      confirmChannel: channel,
-      dataDir: mkdtempSync(join(tmpdir(), 'mcp-stripe-channel-')),
-    },
+const httpServer = (channel: string) =>
+  startHttpStack({
+    flags: { apiKey: 'sk_test_channels00001', confirm: 'money', confirmChannel: channel },
     env: { STRIPE_API_BASE: sandbox.url, MCP_STRIPE_APPROVAL_WAIT: '0' },
-    defaultApiVersion: PINNED_API_VERSION,
   });
-  const runtime = await createRuntime(config, silentLogger);
-  const http = await startHttp({
-    factory: runtime.factory,
-    logger: silentLogger,
-    mode: runtime.mode,
-    host: '127.0.0.1',
-    port: 0,
-    console: runtime.console,
-  });
-  return {
-    runtime,
-    http,
-    close: async () => {
-      await http.close();
-      await runtime.close();
-    },
-  };
-}
 
 async function connect(url: string, era: 'modern' | 'legacy', answer: boolean): Promise<Client> {
   const client = new Client(

@@ -1,19 +1,15 @@
-import { existsSync, mkdirSync, mkdtempSync } from 'node:fs';
+import { existsSync, mkdirSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Client, StreamableHTTPClientTransport } from '@modelcontextprotocol/client';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { announceConsole } from '../src/cli/console.js';
-import { loadConfig } from '../src/config/load.js';
-import { silentLogger } from '../src/log.js';
-import { createRuntime, type Runtime } from '../src/runtime.js';
+import type { Runtime } from '../src/runtime.js';
 import { startSandbox, type RunningSandbox } from '../src/sandbox/index.js';
-import { PINNED_API_VERSION } from '../src/stripe/client.js';
-import { startHttp, type RunningHttp } from '../src/transports/http.js';
-import { callTool } from './helpers.js';
+import type { RunningHttp } from '../src/transports/http.js';
+import { callTool, startHttpStack, type HttpStack } from './helpers.js';
 
 /**
  * The console in a real browser (Debian's chromium through playwright-core), with a real MCP client as
@@ -29,6 +25,7 @@ if (!CHROMIUM)
 const ARTIFACTS = join(import.meta.dirname, '..', 'test-artifacts', 'console');
 
 let sandbox: RunningSandbox;
+let stack: HttpStack;
 let runtime: Runtime;
 let http: RunningHttp;
 let agent: Client;
@@ -50,30 +47,12 @@ describe.skipIf(!CHROMIUM)('the console in a browser', () => {
   beforeAll(async () => {
     mkdirSync(ARTIFACTS, { recursive: true });
     sandbox = await startSandbox();
-    const config = loadConfig({
-      flags: {
-        tools: 'all',
-        apiKey: 'sk_test_consolebrowser1',
-        transport: 'http',
-        confirm: 'money',
-        dataDir: mkdtempSync(join(tmpdir(), 'mcp-stripe-console-')),
-        dailyLimit: 'usd:500000',
-      },
+    stack = await startHttpStack({
+      flags: { tools: 'all', apiKey: 'sk_test_consolebrowser1', confirm: 'money', dailyLimit: 'usd:500000' },
       // A call waits for the operator for as long as a test needs.
       env: { STRIPE_API_BASE: sandbox.url, MCP_STRIPE_APPROVAL_WAIT: '120' },
-      defaultApiVersion: PINNED_API_VERSION,
     });
-    runtime = await createRuntime(config, silentLogger);
-    http = await startHttp({
-      factory: runtime.factory,
-      webhooks: runtime.webhooks,
-      logger: silentLogger,
-      mode: runtime.mode,
-      host: '127.0.0.1',
-      port: 0,
-      console: runtime.console,
-    });
-    origin = new URL(http.url).origin;
+    ({ runtime, http, origin } = stack);
     // The sandbox delivers its events here, as a Stripe webhook endpoint would.
     const stripe = await runtime.stripe();
     const endpoint = await stripe.webhookEndpoints.create({
@@ -94,8 +73,7 @@ describe.skipIf(!CHROMIUM)('the console in a browser', () => {
   afterAll(async () => {
     await browser?.close();
     await agent?.close();
-    await http?.close();
-    await runtime?.close();
+    await stack?.close();
     await sandbox?.close();
   });
 

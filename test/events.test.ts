@@ -4,17 +4,15 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Client, StreamableHTTPClientTransport } from '@modelcontextprotocol/client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { loadConfig } from '../src/config/load.js';
-import { silentLogger } from '../src/log.js';
-import { createRuntime, type Runtime } from '../src/runtime.js';
+import type { Runtime } from '../src/runtime.js';
 import { startSandbox, type RunningSandbox } from '../src/sandbox/index.js';
 import type { EventLog } from '../src/storage/ports.js';
 import { createSqliteStore } from '../src/storage/sqlite/index.js';
 import { createStripeClient, PINNED_API_VERSION, type StripeClient } from '../src/stripe/client.js';
 import { signWebhook } from '../src/stripe/webhooks.js';
-import { startHttp, type RunningHttp } from '../src/transports/http.js';
+import type { RunningHttp } from '../src/transports/http.js';
 import { syncEvents } from '../src/webhooks/sync.js';
-import { callTool, cleanEnv, CLI } from './helpers.js';
+import { callTool, cleanEnv, CLI, startHttpStack } from './helpers.js';
 
 const SECRET = `whsec_${'test'}secretnumberone1234`;
 const OLD_SECRET = `whsec_${'rotated'}outsecret5678`;
@@ -31,28 +29,19 @@ let flaky = 0;
 beforeAll(async () => {
   sandbox = await startSandbox({ webhookRetryDelaysMs: [0, 50, 100, 200] });
   const dataDir = mkdtempSync(join(tmpdir(), 'mcp-stripe-events-'));
-  const config = loadConfig({
-    flags: { transport: 'http', dataDir, tools: 'all' },
+  // The store fails the next `flaky` appends, to prove a storage failure answers 5xx and Stripe's retry lands.
+  const store = createSqliteStore(join(dataDir, 'mcp-stripe.db'));
+  const append = store.events.append.bind(store.events);
+  store.events.append = (e) => (flaky-- > 0 ? Promise.reject(new Error('disk full')) : append(e));
+  ({ runtime, http } = await startHttpStack({
+    flags: { dataDir, tools: 'all' },
     env: {
       STRIPE_SECRET_KEY: KEY,
       STRIPE_API_BASE: sandbox.url,
       STRIPE_WEBHOOK_SECRET: `${SECRET},${OLD_SECRET}`,
     },
-    defaultApiVersion: PINNED_API_VERSION,
-  });
-  // The store fails the next `flaky` appends, to prove a storage failure answers 5xx and Stripe's retry lands.
-  const store = createSqliteStore(join(dataDir, 'mcp-stripe.db'));
-  const append = store.events.append.bind(store.events);
-  store.events.append = (e) => (flaky-- > 0 ? Promise.reject(new Error('disk full')) : append(e));
-  runtime = await createRuntime(config, silentLogger, { store });
-  http = await startHttp({
-    factory: runtime.factory,
-    webhooks: runtime.webhooks,
-    logger: silentLogger,
-    mode: runtime.mode,
-    host: '127.0.0.1',
-    port: 0,
-  });
+    store,
+  }));
   hookUrl = http.url.replace('/mcp', '/webhooks/stripe');
   client = new Client({ name: 'events-test', version: '1.0.0' });
   await client.connect(new StreamableHTTPClientTransport(new URL(http.url)));
