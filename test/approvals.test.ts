@@ -6,7 +6,7 @@ import { NAV } from '../src/console/pages.js';
 import type { Runtime } from '../src/runtime.js';
 import { startSandbox, type RunningSandbox } from '../src/sandbox/index.js';
 import type { RunningHttp } from '../src/transports/http.js';
-import { pendingIds, signIn, type OperatorBrowser } from './console-helpers.js';
+import { firstPending, pendingIds, signIn, type OperatorBrowser } from './console-helpers.js';
 import { callTool, startHttpStack, type Called, type HttpStack } from './helpers.js';
 
 /**
@@ -108,20 +108,24 @@ describe('approvals in the console', () => {
   });
 
   it('a call that is waiting completes when the operator approves, without being repeated', async () => {
-    const waitingRuntime = runtime.approvals as unknown as { opts: { waitMs: number } };
-    waitingRuntime.opts.waitMs = 60_000;
+    // A server whose calls wait for the operator (up to a minute).
+    const waiting = await startHttpStack({
+      flags: { apiKey: 'sk_test_approvalsflow01', confirm: 'money' },
+      env: { STRIPE_API_BASE: sandbox.url, MCP_STRIPE_APPROVAL_WAIT: '60' },
+    });
+    const agent = new Client({ name: 'patient-agent', version: '1.0.0' });
     try {
-      const args = freshPayment(3333);
-      const before = await pendingIds(operator);
-      const call = callTool(client, 'create_payment_intent', args);
-      let id: string | undefined;
-      while (!id) id = (await pendingIds(operator)).find((x) => !before.includes(x));
-      await decide(id, 'approve');
+      await agent.connect(new StreamableHTTPClientTransport(new URL(waiting.http.url)));
+      const op = await signIn(await announceConsole(waiting.runtime.store, `${waiting.origin}/console`));
+      const call = callTool(agent, 'create_payment_intent', freshPayment(3333));
+      const id = await firstPending(op);
+      await op.post(`/console/approvals/${id}/decision`, { decision: 'approve' });
       const done = await call;
       expect(done.isError, done.text).toBe(false);
       expect(done.data.status).toBe('succeeded');
     } finally {
-      waitingRuntime.opts.waitMs = 0;
+      await agent.close();
+      await waiting.close();
     }
   });
 

@@ -8,7 +8,7 @@ import { Client } from '@modelcontextprotocol/client';
 import { StdioClientTransport } from '@modelcontextprotocol/client/stdio';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { startSandbox, type RunningSandbox } from '../src/sandbox/index.js';
-import { pendingIds, signIn } from './console-helpers.js';
+import { firstPending, signIn } from './console-helpers.js';
 import { callTool, cleanEnv, CLI } from './helpers.js';
 
 /**
@@ -103,11 +103,7 @@ const payment = (amount: number) => ({
 
 async function nextPending(link: string): Promise<{ op: Awaited<ReturnType<typeof signIn>>; id: string }> {
   const op = await signIn(link);
-  for (;;) {
-    const [id] = await pendingIds(op);
-    if (id) return { op, id };
-    await new Promise((r) => setTimeout(r, 50));
-  }
+  return { op, id: await firstPending(op) };
 }
 
 describe('mcp-stripe console for a stdio server', () => {

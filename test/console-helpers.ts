@@ -43,3 +43,12 @@ export async function pendingIds(op: OperatorBrowser): Promise<string[]> {
   const html = await (await op.get('/console/approvals?fragment=pending')).text();
   return [...html.matchAll(/data-approval="([^"]+)"/g)].map((m) => m[1]!);
 }
+
+/** Waits until something is waiting on the Approvals page (polling, no deadline of its own). */
+export async function firstPending(op: OperatorBrowser): Promise<string> {
+  for (;;) {
+    const [id] = await pendingIds(op);
+    if (id) return id;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}

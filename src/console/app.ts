@@ -15,6 +15,7 @@ import { parseDuration } from '../util/duration.js';
 import { findUp } from '../util/find-up.js';
 import {
   approvalsPage,
+  AUDIT_PAGE_LIMIT,
   auditPage,
   eventsPage,
   layout,
@@ -251,20 +252,31 @@ export function mountConsole(app: Hono, deps: ConsoleDeps, own: OwnOrigin): void
   // Live updates: a change to any approval, as server-sent events (the page refetches its list).
   console.get('/console/api/stream', (c) =>
     streamSSE(c, async (stream) => {
-      const onChange = () => void stream.writeSSE({ event: 'approvals', data: 'changed' });
+      // The page left: stop (the request's signal says so even when no write fails).
+      const gone = () => stream.aborted || stream.closed || c.req.raw.signal.aborted;
+      const onChange = () => {
+        if (!gone()) void stream.writeSSE({ event: 'approvals', data: 'changed' }).catch(() => {});
+      };
       deps.approvals.changes.on('change', onChange);
-      stream.onAbort(() => {
+      const stop = () => {
         deps.approvals.changes.off('change', onChange);
-      });
-      await stream.writeSSE({ event: 'ready', data: 'ok' });
-      // Approvals decided in another process reach the store only: look now and then.
-      let seen = JSON.stringify((await deps.approvals.list('pending')).map((a) => a.id));
-      while (!stream.aborted) {
-        await stream.sleep(2000);
-        const ids = JSON.stringify((await deps.approvals.list('pending')).map((a) => a.id));
-        if (ids !== seen) onChange();
-        seen = ids;
-        await stream.writeSSE({ event: 'ping', data: '' });
+      };
+      stream.onAbort(stop);
+      c.req.raw.signal.addEventListener('abort', stop, { once: true });
+      try {
+        await stream.writeSSE({ event: 'ready', data: 'ok' });
+        // Approvals decided in another process reach the store only: look now and then.
+        let seen = JSON.stringify((await deps.approvals.list('pending')).map((a) => a.id));
+        while (!gone()) {
+          await stream.sleep(2000);
+          if (gone()) break;
+          const ids = JSON.stringify((await deps.approvals.list('pending')).map((a) => a.id));
+          if (ids !== seen) onChange();
+          seen = ids;
+          await stream.writeSSE({ event: 'ping', data: '' });
+        }
+      } finally {
+        stop();
       }
     }),
   );
@@ -301,7 +313,6 @@ export function mountConsole(app: Hono, deps: ConsoleDeps, own: OwnOrigin): void
         caller: f.caller,
         since: since ?? undefined,
         until: until ?? undefined,
-        limit: 1000,
       },
     };
   };
@@ -313,7 +324,8 @@ export function mountConsole(app: Hono, deps: ConsoleDeps, own: OwnOrigin): void
   console.get('/console/audit', async (c) => {
     const { q, f, error } = auditQuery(c);
     if (error) return page(c, 'Audit', notConfigured(error, 'Change the filter and try again.'));
-    return page(c, 'Audit', auditPage(await deps.store.audit.query(q), f, deps.mode, queryString(c)));
+    const records = await deps.store.audit.query({ ...q, limit: AUDIT_PAGE_LIMIT });
+    return page(c, 'Audit', auditPage(records, f, deps.mode, queryString(c)));
   });
   console.get('/console/audit.jsonl', async (c) => {
     const { q, error } = auditQuery(c);

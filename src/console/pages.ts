@@ -158,6 +158,9 @@ export function approvalsPage(
     </section>`;
 }
 
+/** The most calls the audit page lists (the exports have no limit). */
+export const AUDIT_PAGE_LIMIT = 1000;
+
 export interface AuditFilter {
   tool?: string;
   outcome?: string;
@@ -190,7 +193,14 @@ export function auditPage(records: AuditRecord[], f: AuditFilter, mode: string, 
       <a href="/console/audit.csv${query}" download>Export CSV</a>
       <a href="/console/audit.jsonl${query}" download>Export JSON lines</a>
     </form>
-    <p class="count">${records.length} call${records.length === 1 ? '' : 's'}, newest first.</p>
+    <p class="count">
+      ${records.length} call${records.length === 1 ? '' : 's'}, newest
+      first${
+        records.length >= AUDIT_PAGE_LIMIT
+          ? html` (the newest ${AUDIT_PAGE_LIMIT}: narrow the filter, or export, to see the rest)`
+          : ''
+      }.
+    </p>
     <ul class="audit">
       ${[...records].reverse().map(
         (r) =>

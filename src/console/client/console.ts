@@ -5,10 +5,31 @@ import uPlot from 'uplot';
 const pending = document.querySelector<HTMLElement>('[data-live="approvals"]');
 const pendingCount = document.getElementById('pending-count');
 
+/**
+ * Brings the pending list up to date item by item: new approvals are added, decided ones removed, and
+ * the ones still waiting are left alone (a reason being typed, or a button being pressed, survives).
+ */
+function mergePending(list: HTMLElement, html: string): void {
+  const next = document.createElement('template');
+  next.innerHTML = html;
+  const incoming = [...next.content.querySelectorAll<HTMLElement>('[data-approval]')];
+  const current = [...list.querySelectorAll<HTMLElement>('[data-approval]')];
+  if (incoming.length === 0 || current.length === 0) {
+    if (incoming.length !== current.length || list.childElementCount === 0)
+      list.replaceChildren(next.content);
+    return;
+  }
+  const ids = new Set(incoming.map((el) => el.dataset.approval));
+  for (const el of current) if (!ids.has(el.dataset.approval)) el.remove();
+  const have = new Set(current.map((el) => el.dataset.approval));
+  const ul = list.querySelector('ul');
+  for (const el of incoming) if (!have.has(el.dataset.approval)) ul?.append(el);
+}
+
 async function refreshApprovals(): Promise<void> {
   if (pending) {
     const res = await fetch('/console/approvals?fragment=pending', { credentials: 'same-origin' });
-    if (res.ok) pending.innerHTML = await res.text();
+    if (res.ok) mergePending(pending, await res.text());
   }
   if (pendingCount) {
     const res = await fetch('/console/api/overview', { credentials: 'same-origin' });

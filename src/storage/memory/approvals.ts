@@ -72,6 +72,9 @@ export class MemoryOperators implements OperatorAuth {
   private readonly values = new Map<string, string>();
 
   issueSignIn(operator: string, ttlMs: number, now: number): Promise<string> {
+    // Expired links and sessions are forgotten as new ones are made.
+    for (const [k, v] of this.signIns) if (v.expiresAt <= now) this.signIns.delete(k);
+    for (const [k, v] of this.sessions) if (v.expiresAt <= now) this.sessions.delete(k);
     const token = newSecret();
     this.signIns.set(hashSecret(token), { operator, expiresAt: now + ttlMs });
     return Promise.resolve(token);

@@ -9,6 +9,9 @@ import type {
   OperatorSession,
 } from '../ports.js';
 
+/** How long an expired approval stays listed (the console's history). */
+const KEEP_MS = 30 * 86_400_000;
+
 export const APPROVAL_MIGRATION = `CREATE TABLE approvals (
      id TEXT PRIMARY KEY,
      binding TEXT NOT NULL,
@@ -40,6 +43,7 @@ export class SqliteApprovals implements ApprovalStore {
   private readonly live;
   private readonly recent;
   private readonly save;
+  private readonly prune;
   private readonly openTx;
   private readonly decideTx;
   private readonly consumeTx;
@@ -59,7 +63,10 @@ export class SqliteApprovals implements ApprovalStore {
       'SELECT record, status FROM approvals ORDER BY created_at DESC LIMIT ?',
     );
     this.save = db.prepare('UPDATE approvals SET status = ?, record = ? WHERE id = ?');
+    this.prune = db.prepare('DELETE FROM approvals WHERE expires_at < ?');
     this.openTx = db.transaction((r: ApprovalRequest) => {
+      // Bounded: approvals expired for longer than KEEP_MS are forgotten.
+      this.prune.run(r.now - KEEP_MS);
       const found = this.live.get(r.binding, r.now);
       if (found) return { approval: parse(found), created: false };
       const approval = newApproval(r);
@@ -148,11 +155,18 @@ export class SqliteOperators implements OperatorAuth {
   private readonly put;
   private readonly read;
   private readonly redeemTx;
+  private readonly sweep;
 
   constructor(db: Database.Database) {
     this.addSignIn = db.prepare(
       'INSERT INTO operator_sign_ins (hash, operator, expires_at) VALUES (?, ?, ?)',
     );
+    const expiredSignIns = db.prepare('DELETE FROM operator_sign_ins WHERE expires_at <= ?');
+    const expiredSessions = db.prepare('DELETE FROM operator_sessions WHERE expires_at <= ?');
+    this.sweep = db.transaction((now: number) => {
+      expiredSignIns.run(now);
+      expiredSessions.run(now);
+    });
     this.takeSignIn = db.prepare<[string], { operator: string; expires_at: number }>(
       'DELETE FROM operator_sign_ins WHERE hash = ? RETURNING operator, expires_at',
     );
@@ -177,6 +191,8 @@ export class SqliteOperators implements OperatorAuth {
   }
 
   issueSignIn(operator: string, ttlMs: number, now: number): Promise<string> {
+    // Expired links and sessions are forgotten as new ones are made.
+    this.sweep.immediate(now);
     const token = newSecret();
     this.addSignIn.run(hashSecret(token), operator, now + ttlMs);
     return Promise.resolve(token);
