@@ -3,6 +3,7 @@
 // a new dependency of the runner is added once.
 import type { McpServer } from '@modelcontextprotocol/server';
 import type { Config } from './config/schema.js';
+import { approvalPage } from './console/paths.js';
 import type { Logger } from './log.js';
 import { isPermitted } from './policy/permissions.js';
 import { CONSOLE_URL_KEY, type ApprovalService } from './server/approvals.js';
@@ -72,7 +73,7 @@ export function composeServer(settings: ServerSettings, parts: ServerParts): Com
             channel: s.confirmChannel,
             approvalPage: async (id: string) => {
               const base = await parts.store.operators.getValue(CONSOLE_URL_KEY);
-              return base ? `${base}/approvals/${id}` : undefined;
+              return base ? approvalPage(base, id) : undefined;
             },
           },
         }

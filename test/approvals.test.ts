@@ -83,6 +83,14 @@ describe('approvals in the console', () => {
     const page = await (await operator.get('/console/approvals')).text();
     expect(page).toContain('Amount: 19.99 USD');
     expect(page).toContain(`data-approval="${id}"`);
+    // Its own page (where URL-mode elicitation sends a user): the summary and the decision form.
+    const own = await operator.get(`/console/approvals/${id}`);
+    expect(own.status).toBe(200);
+    const ownHtml = await own.text();
+    expect(ownHtml).toContain('Amount: 19.99 USD');
+    expect(ownHtml).toContain(`action="/console/approvals/${id}/decision"`);
+    expect((await fetch(`${origin}/console/approvals/${id}`)).status).toBe(401);
+    expect((await operator.get('/console/approvals/apr_nosuchapproval')).status).toBe(404);
   });
 
   it('approve → the repeated call runs once; the same call again needs a new approval', async () => {

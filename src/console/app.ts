@@ -142,7 +142,12 @@ export function mountConsole(app: Hono, deps: ConsoleDeps, own: OwnOrigin): void
   console.use('/console', signedIn);
   console.use('/console/*', signedIn);
 
-  const page = (c: Context<Env>, title: string, body: Parameters<typeof layout>[0]['body']) =>
+  const page = (
+    c: Context<Env>,
+    title: string,
+    body: Parameters<typeof layout>[0]['body'],
+    status: 200 | 400 | 403 | 404 | 409 = 200,
+  ) =>
     c.html(
       layout({
         title,
@@ -152,6 +157,7 @@ export function mountConsole(app: Hono, deps: ConsoleDeps, own: OwnOrigin): void
         csrf: c.var.session.csrf,
         mode: deps.mode,
       }),
+      status,
     );
 
   console.post('/console/signout', async (c) => {
@@ -226,25 +232,39 @@ export function mountConsole(app: Hono, deps: ConsoleDeps, own: OwnOrigin): void
     return page(c, 'Approvals', approvalsPage(pending, decided, c.var.session.csrf, now()));
   });
 
+  // One approval: the page URL-mode elicitation shows the client's user (who signs in, then decides here).
+  console.get('/console/approvals/:id', async (c) => {
+    const a = await deps.approvals.get(c.req.param('id'));
+    if (!a)
+      return page(c, 'No such approval', notConfigured('No such approval.', 'See the Approvals page.'), 404);
+    const body =
+      a.status === 'pending'
+        ? pendingList([a], c.var.session.csrf, now())
+        : approvalsPage([], [a], c.var.session.csrf, now());
+    return page(c, `Approval: ${a.tool}`, body);
+  });
+
   console.post('/console/approvals/:id/decision', async (c) => {
     const form = await c.req.parseBody();
     const decision =
       form.decision === 'approve' ? 'approved' : form.decision === 'deny' ? 'denied' : undefined;
-    if (!decision) return c.html(signedOut('A decision is approve or deny.'), 400);
+    if (!decision)
+      return page(
+        c,
+        'Not decided',
+        notConfigured('A decision is approve or deny.', 'Go back to the Approvals page.'),
+        400,
+      );
     const note =
       typeof form.note === 'string' && form.note.trim() ? form.note.trim().slice(0, 500) : undefined;
     const r = await deps.approvals.decide(c.req.param('id'), decision, c.var.session.operator, note);
-    if (!r.ok) {
-      const body = layout({
-        title: 'Not decided',
-        path: '/console/approvals',
-        body: notConfigured(r.error, 'Go back to the Approvals page.'),
-        operator: c.var.session.operator,
-        csrf: c.var.session.csrf,
-        mode: deps.mode,
-      });
-      return c.html(body, r.status as 404);
-    }
+    if (!r.ok)
+      return page(
+        c,
+        'Not decided',
+        notConfigured(r.error, 'Go back to the Approvals page.'),
+        r.status as 404,
+      );
     deps.logger.info('approval decided', { tool: r.approval.tool, decision, by: c.var.session.operator });
     return c.redirect('/console/approvals', 303);
   });
