@@ -40,7 +40,11 @@ export async function runConsole(flags: Flags, printLink: boolean): Promise<void
     fail([
       'a --sandbox server keeps its approvals in memory: its console is /console on its own HTTP server (npm start prints the link).',
     ]);
-  const { dataDir, logLevel } = optionsOrFail(flags, ['dataDir', 'logLevel']);
+  const { dataDir, logLevel, approvalTtlSeconds } = optionsOrFail(flags, [
+    'dataDir',
+    'logLevel',
+    'approvalTtlSeconds',
+  ]);
   // The console's own address: flags only (MCP_STRIPE_PORT and PORT are the MCP server's).
   const { host, port } = optionsOrFail({ ...flags, config: undefined }, ['host', 'port'], {
     env: {},
@@ -78,7 +82,8 @@ export async function runConsole(flags: Flags, printLink: boolean): Promise<void
   const mode = config?.keyMode ?? 'test';
   const approvals = new ApprovalService({
     store: store.approvals,
-    ttlMs: config?.security.approvalTtlMs ?? 600_000,
+    // The console only lists and decides: it never opens an approval, nor waits for one.
+    ttlMs: approvalTtlSeconds * 1000,
     waitMs: 0,
     logger,
   });
@@ -94,8 +99,7 @@ export async function runConsole(flags: Flags, printLink: boolean): Promise<void
         store,
         approvals,
         mode,
-        account: config?.stripeAccount ?? 'the platform account',
-        scope: `${mode}:${config?.stripeAccount ?? 'platform'}`,
+        stripeAccount: config?.stripeAccount,
         dailyLimit: config?.security.dailyLimit,
         settings,
         stripeHealth: health,

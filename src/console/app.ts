@@ -8,6 +8,7 @@ import { deleteCookie, getCookie, setCookie } from 'hono/cookie';
 import { streamSSE } from 'hono/streaming';
 import type { Logger } from '../log.js';
 import { limitFor, type AmountLimit } from '../policy/amounts.js';
+import { ledgerScope } from '../policy/daily-limit.js';
 import type { ApprovalService } from '../server/approvals.js';
 import type { AuditQuery, AuditRecord, OperatorSession, Store } from '../storage/ports.js';
 import type { OwnOrigin } from '../transports/origin.js';
@@ -34,10 +35,8 @@ export interface ConsoleDeps {
   store: Store;
   approvals: ApprovalService;
   mode: 'sandbox' | 'test' | 'live';
-  /** The Stripe account, as the operator knows it. */
-  account: string;
-  /** The ledger scope the daily limit counts in (`test:platform`). */
-  scope: string;
+  /** The Connect account the server acts for, if any. */
+  stripeAccount?: string;
   dailyLimit?: AmountLimit;
   /** The effective configuration with secrets masked. */
   settings: Record<string, unknown>;
@@ -168,7 +167,7 @@ export function mountConsole(app: Hono, deps: ConsoleDeps, own: OwnOrigin): void
 
   console.get('/console', async (c) => {
     const t = now();
-    const totals = await deps.store.ledger.totals(deps.scope, t, DAY);
+    const totals = await deps.store.ledger.totals(ledgerScope(deps.mode, deps.stripeAccount), t, DAY);
     const limits = Object.keys(deps.dailyLimit?.byCurrency ?? {});
     const currencies = [...new Set([...Object.keys(totals), ...limits])].sort();
     const events = await deps.store.events.list({ limit: 1 });
@@ -184,7 +183,7 @@ export function mountConsole(app: Hono, deps: ConsoleDeps, own: OwnOrigin): void
       'Overview',
       overviewPage({
         mode: deps.mode,
-        account: deps.account,
+        account: deps.stripeAccount ?? 'the platform account',
         pending: (await deps.approvals.list('pending')).length,
         health: [
           { name: 'Stripe', ...stripe },

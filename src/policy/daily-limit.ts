@@ -65,4 +65,8 @@ export function dailyLimitRefusal(limit: number, used: number, amount: number, c
   );
 }
 
+/** Whose limit a call counts against: the mode and the Stripe account (`test:acct_123`, `live:platform`). */
+export const ledgerScope = (mode: string, stripeAccount: string | undefined) =>
+  `${mode}:${stripeAccount ?? 'platform'}`;
+
 export const isRefusal = (x: Refusal | Reservation | null): x is Refusal => x !== null && 'code' in x;

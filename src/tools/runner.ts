@@ -12,7 +12,7 @@ import {
   summarizeCall,
   type ConfirmPolicy,
 } from '../policy/confirm.js';
-import { dailyLimitGate, isRefusal, type DailyLimit } from '../policy/daily-limit.js';
+import { dailyLimitGate, isRefusal, ledgerScope, type DailyLimit } from '../policy/daily-limit.js';
 import { moneyPermissionGate } from '../policy/money-permission.js';
 import { cardDataGate, maskCardData } from '../policy/pci.js';
 import { maskForAudit, redactPii } from '../policy/redact.js';
@@ -271,7 +271,7 @@ async function execute(
     const limited = await dailyLimitGate({
       money,
       dailyLimit: deps.policy.dailyLimit,
-      scope: `${deps.mode}:${deps.stripeAccount ?? 'platform'}`,
+      scope: ledgerScope(deps.mode, deps.stripeAccount),
       tool: tool.name,
       key: callKey,
       now: (deps.now ?? Date.now)(),
