@@ -91,12 +91,8 @@ export class ApprovalService {
     return { ok: true, approval: decided };
   }
 
-  /** The live approval for this call (created pending if none), without waiting. */
+  /** The live approval for this call (created pending if none, and announced), without waiting. */
   async open(req: ConfirmRequest, call: ConsoleCall): Promise<ApprovalRecord> {
-    return (await this.openFor(req, call)).approval;
-  }
-
-  private async openFor(req: ConfirmRequest, call: ConsoleCall) {
     const opened = await this.opts.store.open({
       binding: req.binding,
       tool: req.tool,
@@ -114,12 +110,12 @@ export class ApprovalService {
       this.changes.emit('change', opened.approval);
       this.opts.onPending?.(opened.approval);
     }
-    return opened;
+    return opened.approval;
   }
 
   /** The runner's confirmation step for one call through the console. */
   async confirm(req: ConfirmRequest, call: ConsoleCall, wait = true): Promise<ConfirmOutcome> {
-    const { approval } = await this.openFor(req, call);
+    const approval = await this.open(req, call);
     const decided =
       approval.status === 'pending' && wait ? await this.waitForDecision(approval, call) : approval;
     if (decided.status === 'approved' || decided.status === 'denied') {

@@ -4,6 +4,7 @@ import {
   inputRequired,
   inputResponse,
   type ClientCapabilities,
+  type InputRequest,
   type McpServer,
   type ServerContext,
 } from '@modelcontextprotocol/server';
@@ -142,16 +143,8 @@ async function urlElicitation(
 ): Promise<ConfirmOutcome> {
   const text = `${message(req)}\n\nOpen the mcp-stripe console to approve or deny it.`;
   if (multiRound) {
-    const answer = inputResponse(ctx.mcpReq.inputResponses, 'approval');
-    if (answer.kind !== 'elicit' || !verifyState(ctx.mcpReq.requestState(), req.binding)) {
-      return {
-        kind: 'pending',
-        result: inputRequired({
-          inputRequests: { approval: inputRequired.elicitUrl({ message: text, url: page.url }) },
-          requestState: mintState(req.binding),
-        }),
-      };
-    }
+    const answer = roundTrip(ctx, req, inputRequired.elicitUrl({ message: text, url: page.url }));
+    if (answer.kind === 'pending') return answer;
     if (answer.action !== 'accept') return { kind: 'declined', by: `elicitation (${answer.action})` };
   } else {
     const answer = await ctx.mcpReq.elicitInput({
@@ -165,25 +158,34 @@ async function urlElicitation(
   return deps.approvals.confirm(req, call);
 }
 
-/** 2026-07-28: answer `input_required`; the client asks its user and retries with the answer. */
-function multiRoundTrip(ctx: ServerContext, req: ConfirmRequest): ConfirmOutcome {
+/**
+ * 2026-07-28: the client's answer to this call's question, verified against the server-signed state
+ * bound to the call; or, before it has answered, the `input_required` result that asks it.
+ */
+function roundTrip(
+  ctx: ServerContext,
+  req: ConfirmRequest,
+  ask: InputRequest,
+):
+  | { kind: 'answer'; action: 'accept' | 'decline' | 'cancel'; content: unknown }
+  | (ConfirmOutcome & { kind: 'pending' }) {
   const answer = inputResponse(ctx.mcpReq.inputResponses, 'approval');
-  if (answer.kind === 'elicit' && verifyState(ctx.mcpReq.requestState(), req.binding)) {
-    return decision(answer.action, answer.content);
-  }
+  if (answer.kind === 'elicit' && verifyState(ctx.mcpReq.requestState(), req.binding))
+    return { kind: 'answer', action: answer.action, content: answer.content };
   return {
     kind: 'pending',
-    result: inputRequired({
-      inputRequests: {
-        approval: inputRequired.elicit({
-          mode: 'form',
-          message: message(req),
-          requestedSchema: REQUESTED_SCHEMA,
-        }),
-      },
-      requestState: mintState(req.binding),
-    }),
+    result: inputRequired({ inputRequests: { approval: ask }, requestState: mintState(req.binding) }),
   };
+}
+
+/** 2026-07-28: answer `input_required`; the client asks its user and retries with the answer. */
+function multiRoundTrip(ctx: ServerContext, req: ConfirmRequest): ConfirmOutcome {
+  const answer = roundTrip(
+    ctx,
+    req,
+    inputRequired.elicit({ mode: 'form', message: message(req), requestedSchema: REQUESTED_SCHEMA }),
+  );
+  return answer.kind === 'pending' ? answer : decision(answer.action, answer.content);
 }
 
 /** 2025-era connections: ask the client directly and wait for the answer. */
