@@ -6,6 +6,7 @@ import { cpus, freemem, platform, release, tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { Client, InMemoryTransport } from '@modelcontextprotocol/client';
 import { StdioClientTransport } from '@modelcontextprotocol/client/stdio';
+import { localCaller } from '../src/auth/caller.js';
 import { endpoints } from '../src/catalog/index.js';
 import { composeServer } from '../src/compose.js';
 import { loadConfig } from '../src/config/load.js';
@@ -159,7 +160,7 @@ async function context() {
       logger: silentLogger,
       mode: 'test',
     });
-    const server = factory();
+    const server = factory(localCaller('stdio'));
     await server.connect(b);
     ours[profile] = await measure(a);
   }
@@ -188,7 +189,7 @@ async function overhead() {
     store,
     logger: silentLogger,
     mode: 'sandbox',
-  }).factory();
+  }).factory(localCaller('stdio'));
   const [a, b] = InMemoryTransport.createLinkedPair();
   await server.connect(b);
   const client = new Client({ name: 'bench', version: '1' });

@@ -4,6 +4,7 @@ import { runAudit } from './cli/audit.js';
 import { fail, help, parse } from './cli/common.js';
 import { runConsole } from './cli/console.js';
 import { runSync } from './cli/events.js';
+import { runKeys } from './cli/keys.js';
 import { runSandbox } from './cli/sandbox.js';
 import { serve } from './cli/serve.js';
 import { flagsFrom } from './config/options.js';
@@ -23,14 +24,17 @@ async function main(): Promise<void> {
   const [command, ...rest] = positionals;
   const isAudit = command === 'audit' && rest.length === 1 && (rest[0] === 'tail' || rest[0] === 'export');
   const isSync = command === 'events' && rest.length === 1 && rest[0] === 'sync';
+  const keys = command === 'keys' ? (rest[0] as 'create' | 'list' | 'revoke' | undefined) : undefined;
+  const isKeys =
+    keys === 'create' || keys === 'list' ? rest.length === 1 : keys === 'revoke' && rest.length === 2;
   const single = command === 'sandbox' || command === 'console';
-  if (!isAudit && !isSync && (rest.length > 0 || (command !== undefined && !single))) {
+  if (!isAudit && !isSync && !isKeys && (rest.length > 0 || (command !== undefined && !single))) {
     // Never echo a key: `mcp-stripe sk_test_…` (without --api-key=) is a common slip.
     const said = redactSecrets(positionals.join(' '));
     const hint =
       said !== positionals.join(' ') ? ' To pass a key, use --api-key=… or STRIPE_SECRET_KEY.' : '';
     fail([
-      `unknown command "${said}" (commands: console, sandbox, audit tail, audit export, events sync).${hint}`,
+      `unknown command "${said}" (commands: console, sandbox, audit tail, audit export, events sync, keys create, keys list, keys revoke ID).${hint}`,
     ]);
   }
 
@@ -39,6 +43,13 @@ async function main(): Promise<void> {
   if (command === 'sandbox') return runSandbox(flags);
   if (command === 'console') return runConsole(flags, values['print-link'] === true);
   if (isSync) return runSync(flags, values.since);
+  if (isKeys)
+    return runKeys(keys!, rest[1], flags, {
+      name: values.name,
+      scopes: values.scopes,
+      tenant: values.tenant,
+      expires: values.expires,
+    });
   if (isAudit) return runAudit(rest[0] as 'tail' | 'export', flags, values.since, values.n);
 
   return serve(flags);

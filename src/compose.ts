@@ -1,13 +1,20 @@
 // The composition root: configuration plus the running parts (Stripe client, store, logger) → what
 // buildServer needs. The CLI's runtime, the test stack and the benchmark all assemble a server here, so
 // a new dependency of the runner is added once.
-import type { McpServer } from '@modelcontextprotocol/server';
+import type { AuthInfo } from '@modelcontextprotocol/server';
+import { scopeFor, type Caller } from './auth/caller.js';
+import { callerOf } from './auth/gate.js';
 import type { Config } from './config/schema.js';
 import { approvalPage } from './console/paths.js';
 import type { Logger } from './log.js';
 import { isPermitted } from './policy/permissions.js';
 import { CONSOLE_URL_KEY, type ApprovalService } from './server/approvals.js';
-import { buildServer, type ServerDeps } from './server/build-server.js';
+import {
+  buildServer,
+  scopeChallengeFor,
+  type ServerDeps,
+  type ServerFactory,
+} from './server/build-server.js';
 import type { Store } from './storage/ports.js';
 import type { LazyStripeClient, StripeClientOptions } from './stripe/client.js';
 import type { Tool } from './tools/define-tool.js';
@@ -38,6 +45,8 @@ export function stripeOptions(
 
 export interface ServerParts {
   stripe: LazyStripeClient;
+  /** The client for a caller's own Stripe key (--auth=stripe-key). */
+  stripeFor?: (key: string) => LazyStripeClient;
   store: Store;
   logger: Logger;
   mode: 'sandbox' | 'test' | 'live';
@@ -53,8 +62,10 @@ export interface ComposedServer {
   deps: ServerDeps;
   tools: readonly Tool[];
   events: EventFeed;
-  /** A fresh MCP server over the shared parts (transports call it per connection or request). */
-  factory: () => McpServer;
+  /** A fresh MCP server over the shared parts, for one caller (transports call it per connection or request). */
+  factory: ServerFactory;
+  /** The step-up challenge for a call of a tool the caller cannot see for want of a scope (HTTP edge). */
+  stepUp: (authInfo: AuthInfo, request: unknown) => { scopes: string[]; description: string } | undefined;
 }
 
 export function composeServer(settings: ServerSettings, parts: ServerParts): ComposedServer {
@@ -98,5 +109,27 @@ export function composeServer(settings: ServerSettings, parts: ServerParts): Com
     },
     refused: (t) => !isPermitted(t, { ...permissions, allow: 'all' }),
   };
-  return { deps, tools, events, factory: () => buildServer(deps) };
+  const byName = new Map(tools.map((t) => [t.name, t]));
+  const depsFor = (caller: Caller): ServerDeps => {
+    const own = caller.stripe;
+    if (!own || !parts.stripeFor) return deps;
+    // The caller's key is used for this caller's calls only; the mode is the key's.
+    return { ...deps, stripe: parts.stripeFor(own.key), runner: { ...deps.runner, mode: own.mode } };
+  };
+  return {
+    deps,
+    tools,
+    events,
+    factory: (caller) => buildServer(depsFor(caller), caller),
+    stepUp: (authInfo, request) => {
+      const caller = callerOf(authInfo);
+      const call = request as { method?: unknown; params?: { name?: unknown; arguments?: unknown } } | null;
+      if (!caller || call?.method !== 'tools/call' || typeof call.params?.name !== 'string') return undefined;
+      const tool = byName.get(call.params.name);
+      // A tool the caller can see has the SDK's own challenge; an unknown one is the SDK's to refuse.
+      if (!tool || caller.scopes.has(scopeFor(tool.access))) return undefined;
+      const challenge = scopeChallengeFor(tool, caller, call.params.arguments);
+      return challenge && { scopes: [...challenge.scopes], description: challenge.errorDescription ?? '' };
+    },
+  };
 }

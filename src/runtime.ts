@@ -1,4 +1,6 @@
-import type { McpServer } from '@modelcontextprotocol/server';
+import { createEdgeAuth } from './auth/edge.js';
+import type { EdgeAuth } from './auth/gate.js';
+import { fingerprint } from './auth/stripe-key.js';
 import { composeServer, stripeOptions } from './compose.js';
 import { describeConfig } from './config/describe.js';
 import type { Config } from './config/schema.js';
@@ -6,22 +8,27 @@ import type { ConsoleDeps } from './console/app.js';
 import type { Logger } from './log.js';
 import type { RunningSandbox } from './sandbox/index.js';
 import { ApprovalService, CONSOLE_URL_KEY } from './server/approvals.js';
+import type { ServerFactory } from './server/build-server.js';
 import { notifier } from './server/notify.js';
 import { openStore } from './storage/open.js';
-import type { Store } from './storage/ports.js';
-import { lazyStripeClient, type LazyStripeClient } from './stripe/client.js';
+import type { ApiKeyStore, Store } from './storage/ports.js';
+import { createStripeClient, lazyStripeClient, type LazyStripeClient } from './stripe/client.js';
 import type { Tool } from './tools/define-tool.js';
 import { closeAll } from './util/close-all.js';
 import type { EventFeed } from './webhooks/feed.js';
 import type { WebhookDeps } from './webhooks/receiver.js';
 
 export interface Runtime {
-  /** Builds a fresh MCP server over the shared Stripe client (transports call it per connection or request). */
-  factory: () => McpServer;
+  /** Builds a fresh MCP server for one caller (transports call it per connection or request). */
+  factory: ServerFactory;
+  /** The HTTP edge's authentication for a server at `origin` (undefined without --auth). */
+  edgeAuth: (origin: string) => EdgeAuth | undefined;
   stripe: LazyStripeClient;
   tools: readonly Tool[];
   mode: 'sandbox' | 'test' | 'live';
   store: Store;
+  /** The api keys this server accepts (in the data directory's store, even with --sandbox). */
+  apiKeys: ApiKeyStore;
   approvals: ApprovalService;
   /** The event log with its wake-ups, read by the event tools. */
   events: EventFeed;
@@ -57,12 +64,29 @@ export async function createRuntime(
   const sandbox = sandboxModule ? await sandboxModule.startSandbox() : undefined;
   if (sandbox) logger.info('sandbox started', { url: sandbox.url });
   const store = opts.store ?? (await openStore({ memory: sandbox !== undefined, dataDir: config.dataDir }));
+  // Api keys are the operator's, not the throwaway sandbox's: `mcp-stripe keys create` writes them to
+  // the data directory, and a --sandbox server reads them from there.
+  const keyStore =
+    !opts.store && sandbox && config.remote.auth.includes('api-key')
+      ? await openStore({ memory: false, dataDir: config.dataDir })
+      : undefined;
+  const apiKeys = (keyStore ?? store).apiKeys;
+  const toSandbox = sandbox && sandboxModule ? { apiBase: sandbox.url } : {};
   const stripe = lazyStripeClient(
-    stripeOptions(
-      config,
-      sandbox && sandboxModule ? { apiKey: sandboxModule.SANDBOX_API_KEY, apiBase: sandbox.url } : {},
-    ),
+    stripeOptions(config, sandboxModule ? { apiKey: sandboxModule.SANDBOX_API_KEY, ...toSandbox } : {}),
   );
+  // --auth=stripe-key: one client per caller's key, kept under the key's hash (bounded).
+  const byKey = new Map<string, LazyStripeClient>();
+  const stripeFor = (key: string) => {
+    const id = fingerprint(key);
+    let client = byKey.get(id);
+    if (!client) {
+      if (byKey.size >= 1_000) byKey.delete(byKey.keys().next().value!);
+      client = lazyStripeClient(stripeOptions(config, { apiKey: key, ...toSandbox }));
+      byKey.set(id, client);
+    }
+    return client;
+  };
   const mode = sandbox ? 'sandbox' : config.keyMode;
   const approvals = new ApprovalService({
     store: store.approvals,
@@ -74,7 +98,7 @@ export async function createRuntime(
       ? notifier(config.security.notifyUrl, logger, () => store.operators.getValue(CONSOLE_URL_KEY))
       : undefined,
   });
-  const server = composeServer(config, { stripe, store, logger, mode, approvals, now: opts.now });
+  const server = composeServer(config, { stripe, stripeFor, store, logger, mode, approvals, now: opts.now });
   const events = server.events;
   const webhooks: WebhookDeps = {
     secrets: [...config.webhooks.secrets],
@@ -85,10 +109,33 @@ export async function createRuntime(
   };
   return {
     factory: server.factory,
+    edgeAuth: (origin) =>
+      createEdgeAuth(
+        config,
+        {
+          apiKeys,
+          // The key's own account, without the server's Stripe-Account header; no retries: a bad key fails fast.
+          accountOf: async (key) => {
+            const s = await createStripeClient(
+              stripeOptions(config, {
+                apiKey: key,
+                stripeAccount: undefined,
+                maxNetworkRetries: 0,
+                ...toSandbox,
+              }),
+            );
+            return (await s.accounts.retrieveCurrent()).id;
+          },
+          stepUp: server.stepUp,
+          now: opts.now,
+        },
+        origin,
+      ),
     stripe,
     tools: server.tools,
     mode,
     store,
+    apiKeys,
     approvals,
     events,
     webhooks,
@@ -117,7 +164,7 @@ export async function createRuntime(
       logger.info('sandbox delivers webhooks', { url: endpoint.url });
     },
     close: async () => {
-      await closeAll([() => sandbox?.close(), () => store.close()]);
+      await closeAll([() => sandbox?.close(), () => store.close(), () => keyStore?.close()]);
     },
   };
 }

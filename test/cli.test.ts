@@ -275,6 +275,67 @@ describe('CLI messages', () => {
     }
   });
 
+  it('mcp-stripe keys create | list | revoke: a key printed once works on a --auth=api-key server until revoked', async () => {
+    const dataDir = mkdtempSync(join(tmpdir(), 'mcp-stripe-keys-'));
+    const created = run([
+      'keys',
+      'create',
+      '--name=deploy-bot',
+      '--scopes=stripe:read',
+      '--expires=90d',
+      `--data-dir=${dataDir}`,
+    ]);
+    expect(created.status).toBe(0);
+    const key = created.stdout.trim();
+    expect(key).toMatch(/^mcps_[A-Za-z0-9_-]{43}$/);
+    expect(created.stderr).toContain('shown once');
+    const listed = run(['keys', 'list', `--data-dir=${dataDir}`]);
+    expect(listed.stdout).toMatch(/key_[0-9a-f]{16} {2}deploy-bot {2}mcps_\S{4}… {2}active {2}stripe:read/);
+    expect(listed.stdout + listed.stderr).not.toContain(key);
+    expect(run(['keys', 'create', '--name=deploy-bot', `--data-dir=${dataDir}`]).stderr).toMatch(
+      /already exists/,
+    );
+    expect(
+      run(['keys', 'create', '--name=x', '--scopes=stripe:all', `--data-dir=${dataDir}`]).stderr,
+    ).toMatch(/--scopes must name/);
+
+    const child = spawn(
+      process.execPath,
+      [CLI, '--sandbox', '--transport=http', '--port=0', '--auth=api-key', `--data-dir=${dataDir}`],
+      { env: cleanEnv() },
+    );
+    try {
+      const url = await new Promise<string>((resolve, reject) => {
+        let buf = '';
+        child.stderr.on('data', (d: Buffer) => {
+          buf += d.toString();
+          const m = /(http:\/\/127\.0\.0\.1:\d+\/mcp)/.exec(buf);
+          if (buf.includes('Press Ctrl+C to stop.') && m) resolve(m[1]!);
+        });
+        child.once('exit', () => reject(new Error(buf)));
+      });
+      const list = (token?: string) =>
+        fetch(url, {
+          method: 'POST',
+          headers: {
+            'content-type': 'application/json',
+            accept: 'application/json, text/event-stream',
+            'mcp-protocol-version': '2025-11-25',
+            ...(token ? { authorization: `Bearer ${token}` } : {}),
+          },
+          body: JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'tools/list', params: {} }),
+        });
+      expect((await list()).status).toBe(401);
+      expect((await list(key)).status).toBe(200);
+      expect(run(['keys', 'revoke', 'deploy-bot', `--data-dir=${dataDir}`]).stderr).toMatch(
+        /Revoked api key/,
+      );
+      expect((await list(key)).status).toBe(401);
+    } finally {
+      child.kill('SIGTERM');
+    }
+  });
+
   it('mcp-stripe sandbox serves a Stripe-compatible API', async () => {
     const child = spawn(process.execPath, [CLI, 'sandbox', '--port=0'], { env: cleanEnv() });
     try {

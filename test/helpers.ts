@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { Client, InMemoryTransport } from '@modelcontextprotocol/client';
 import type { CallToolResult } from '@modelcontextprotocol/server';
 import { serveStdio } from '@modelcontextprotocol/server/stdio';
+import { localCaller, type Caller } from '../src/auth/caller.js';
 import { composeServer } from '../src/compose.js';
 import { loadConfig, type Flags } from '../src/config/load.js';
 import type { Config } from '../src/config/schema.js';
@@ -61,6 +62,8 @@ export interface Called {
 
 export interface StackOptions {
   tools?: readonly Tool[];
+  /** Who calls (default: the local stdio caller, with every client scope). */
+  caller?: Caller;
   runner?: Partial<Omit<RunnerDeps, 'stripe' | 'logger' | 'policy' | 'defaults'>> & {
     policy?: Partial<RunnerDeps['policy']>;
     defaults?: Partial<RunnerDeps['defaults']>;
@@ -154,7 +157,9 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
   };
   const [clientSide, serverSide] = InMemoryTransport.createLinkedPair();
   // As over stdio: the opening exchange picks the era (2026-07-28 or the 2025 handshake).
-  const served = serveStdio(() => buildServer(serverDeps), { transport: serverSide });
+  const served = serveStdio(() => buildServer(serverDeps, opts.caller ?? localCaller('stdio')), {
+    transport: serverSide,
+  });
   const client = new Client(
     { name: 'mcp-stripe-tests', version: '1.0.0' },
     {
@@ -243,9 +248,15 @@ export async function startHttpStack(opts: {
     webhooks: runtime.webhooks,
     logger: silentLogger,
     mode: runtime.mode,
-    host: '127.0.0.1',
+    host: config.host,
     port: 0,
     console: runtime.console,
+    remote: {
+      publicUrl: config.remote.publicUrl,
+      allowedOrigins: config.remote.allowedOrigins,
+      trustProxy: config.remote.trustProxy,
+      auth: runtime.edgeAuth,
+    },
   });
   return {
     runtime,

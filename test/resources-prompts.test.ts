@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { localCaller } from '../src/auth/caller.js';
 import { selectTools } from '../src/tools/registry.js';
 import { startStack, type Stack } from './helpers.js';
 
@@ -110,7 +111,7 @@ describe('resources follow the tool permissions', () => {
       defaultApiVersion: PINNED_API_VERSION,
     });
     const runtime = await createRuntime(config, silentLogger);
-    const server = runtime.factory();
+    const server = runtime.factory(localCaller('stdio'));
     const [a, b] = InMemoryTransport.createLinkedPair();
     await server.connect(b);
     const client = new Client({ name: 'res', version: '1' });

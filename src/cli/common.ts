@@ -27,6 +27,9 @@ Usage:
   mcp-stripe audit tail [-n N]         the latest audited tool calls
   mcp-stripe audit export [--since=24h] every audited call since then, as JSON lines
   mcp-stripe events sync [--since=24h] fill the event log from Stripe's /v1/events (30 days max)
+  mcp-stripe keys create --name=NAME [--scopes=stripe:read,stripe:write] [--tenant=T] [--expires=90d]
+                                       an api key for --auth=api-key, printed once (stdout)
+  mcp-stripe keys list | keys revoke ID|NAME
 
 A flag wins over its environment variables [in brackets], which win over --config.
 LIMIT is minor units for every currency (50000), per currency (usd:50000,eur:40000), or both.
@@ -43,6 +46,10 @@ Docs: docs/configuration.md, docs/tools.md, docs/security.md, docs/webhooks.md`;
 const COMMAND_FLAGS = {
   since: { type: 'string' },
   'print-link': { type: 'boolean' },
+  name: { type: 'string' },
+  scopes: { type: 'string' },
+  tenant: { type: 'string' },
+  expires: { type: 'string' },
   n: { type: 'string', short: 'n' },
   help: { type: 'boolean', short: 'h' },
   version: { type: 'boolean', short: 'v' },

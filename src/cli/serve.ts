@@ -1,4 +1,5 @@
 import { resolve } from 'node:path';
+import { localCaller } from '../auth/caller.js';
 import { ConfigError } from '../config/errors.js';
 import { maskKey } from '../config/keys.js';
 import type { Flags } from '../config/load.js';
@@ -61,13 +62,19 @@ export async function serve(flags: Flags): Promise<void> {
       host: config.host,
       port: config.port,
       console: runtime.console,
+      remote: {
+        publicUrl: config.remote.publicUrl,
+        allowedOrigins: config.remote.allowedOrigins,
+        trustProxy: config.remote.trustProxy,
+        auth: runtime.edgeAuth,
+      },
     });
     closers.push(() => http.close());
     const origin = new URL(http.url).origin;
     await runtime.connectSandboxWebhooks(origin);
     // The console's sign-in link goes to this terminal only (the operator's), never over MCP.
     const signIn = await announceConsole(runtime.store, `${origin}/console`);
-    process.stderr.write(banner(http.url, runtime.mode, signIn));
+    process.stderr.write(banner(http.url, runtime.mode, signIn, config.remote.auth));
   } else {
     // A loopback listener for webhooks (for `stripe listen --forward-to`), and always with the sandbox.
     if (config.webhooks.port !== undefined || runtime.sandbox) {
@@ -86,7 +93,7 @@ export async function serve(flags: Flags): Promise<void> {
       runtime.events.noSource = NO_EVENT_SOURCE;
       logger.warn(`no webhook source over stdio: ${NO_EVENT_SOURCE}`);
     }
-    const stdio = startStdio(runtime.factory, logger);
+    const stdio = startStdio(() => runtime.factory(localCaller('stdio')), logger);
     closers.push(() => stdio.close());
     process.stdin.once('close', () => void shutdown('stdin closed'));
   }
@@ -124,12 +131,17 @@ function selfPath(): string {
   return resolve(process.argv[1] ?? 'dist/cli.cjs');
 }
 
-function banner(url: string, mode: string, signIn: string): string {
+function banner(url: string, mode: string, signIn: string, auth: readonly string[]): string {
   const json = (v: unknown) => JSON.stringify(v, null, 2).replace(/^/gm, '    ');
+  const who =
+    auth.length === 0
+      ? 'no authentication: every caller on this machine is trusted'
+      : `callers authenticate with ${auth.join(', ')} (docs/remote.md)${auth.includes('api-key') ? '; create a key with: mcp-stripe keys create --name=NAME' : ''}`;
   return [
     '',
     `  mcp-stripe is running (${mode === 'sandbox' ? 'on the built-in Stripe sandbox: no real money, no key needed' : `${mode} mode`}).`,
     `  MCP endpoint (Streamable HTTP): ${url}`,
+    `  Access: ${who}`,
     `  Operator console (approvals, audit, events): open this one-time sign-in link`,
     `    ${signIn}`,
     '',

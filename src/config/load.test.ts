@@ -161,6 +161,61 @@ describe('loadConfig', () => {
     expect(msg.split('\n')).toHaveLength(3);
   });
 
+  it.each([
+    [{ apiKey: KEY, transport: 'http', host: '0.0.0.0' }, /needs authentication\. Pass --auth=oauth/],
+    [{ apiKey: KEY, transport: 'http', host: '0.0.0.0', auth: 'api-key' }, /pass --public-url=https/],
+    [
+      {
+        apiKey: KEY,
+        transport: 'http',
+        host: '0.0.0.0',
+        auth: 'api-key',
+        publicUrl: 'http://mcp.example.com',
+      },
+      /must use https:\/\//,
+    ],
+    [{ apiKey: KEY, auth: 'api-key' }, /--auth applies to the HTTP transport/],
+    [{ apiKey: KEY, transport: 'http', auth: 'oauth' }, /--auth=oauth needs --oauth-issuer/],
+    [
+      { apiKey: KEY, transport: 'http', auth: 'password' },
+      /--auth accepts oauth, embedded, stripe-key, api-key/,
+    ],
+    [
+      {
+        apiKey: KEY,
+        transport: 'http',
+        auth: 'oauth',
+        oauthIssuer: 'https://idp.example.com',
+        oauthIntrospectionUrl: 'https://idp.example.com/i',
+      },
+      /needs MCP_STRIPE_OAUTH_CLIENT_ID and MCP_STRIPE_OAUTH_CLIENT_SECRET/,
+    ],
+    [{ transport: 'http', auth: 'stripe-key,api-key' }, /No Stripe API key/],
+  ])('remote access: %j → clear error', (flags, why) => {
+    expect(problems(() => load(flags as Flags))).toMatch(why);
+  });
+
+  it('a non-loopback bind starts with authentication and an https public URL', () => {
+    const c = load({
+      apiKey: KEY,
+      transport: 'http',
+      host: '0.0.0.0',
+      auth: 'api-key,oauth',
+      publicUrl: 'https://mcp.example.com/',
+      oauthIssuer: 'https://idp.example.com',
+    });
+    expect(c.remote).toMatchObject({
+      auth: ['api-key', 'oauth'],
+      publicUrl: 'https://mcp.example.com',
+      oauth: { issuer: 'https://idp.example.com' },
+      rateLimitPerMinute: 300,
+    });
+  });
+
+  it('with only --auth=stripe-key the server needs no key of its own', () => {
+    expect(load({ transport: 'http', auth: 'stripe-key' }).apiKey).toBe('');
+  });
+
   it('HTTP on loopback hosts is allowed', () => {
     for (const host of ['127.0.0.1', 'localhost', '::1', '127.0.0.2']) {
       expect(load({ apiKey: KEY, transport: 'http', host }).host).toBe(host);

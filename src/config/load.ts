@@ -9,6 +9,7 @@ import {
   toolDefaults,
   type FileConfig,
   type Flags,
+  type Values,
 } from './options.js';
 import type { Config } from './schema.js';
 
@@ -45,7 +46,9 @@ export function loadConfig(opts: LoadOptions): Config {
   const { values: v, problems } = readOptions({ flags, env, file, filePath: flags.config });
 
   let keyMode: Config['keyMode'] = 'test';
-  if (!v.sandbox) {
+  // With only --auth=stripe-key every caller brings its own key: the server needs none.
+  const callersBringKeys = v.auth.length > 0 && v.auth.every((m) => m === 'stripe-key');
+  if (!v.sandbox && !(callersBringKeys && v.apiKey === undefined)) {
     if (v.apiKey === undefined) {
       problems.push(
         'No Stripe API key. Pass --api-key=sk_test_… (or set STRIPE_SECRET_KEY), or run with --sandbox to use the built-in Stripe sandbox (no key or account needed).',
@@ -56,11 +59,7 @@ export function loadConfig(opts: LoadOptions): Config {
       else keyMode = info.mode;
     }
   }
-  if (v.transport === 'http' && !isLoopbackHost(v.host)) {
-    problems.push(
-      `--host=${v.host} is not a loopback address. Until remote authentication exists, the HTTP transport only listens on 127.0.0.1, localhost or ::1.`,
-    );
-  }
+  problems.push(...remoteProblems(v));
   if (!v.sandbox && keyMode === 'live' && !v.allowLive) {
     problems.push(
       'The API key is a live key: it moves real money. Live keys are refused unless you pass --allow-live (or set MCP_STRIPE_ALLOW_LIVE=1); in live mode every money-moving call then needs human confirmation unless you set --confirm explicitly. For testing, use a test key (sk_test_…) or --sandbox.',
@@ -109,10 +108,58 @@ export function loadConfig(opts: LoadOptions): Config {
     },
     defaults: toolDefaults(v),
     transport: v.transport,
+    remote: {
+      auth: v.auth,
+      publicUrl: v.publicUrl,
+      allowedOrigins: v.allowedOrigins,
+      trustProxy: v.trustProxy,
+      oauth: {
+        issuer: v.oauthIssuer,
+        introspectionUrl: v.oauthIntrospectionUrl,
+        clientId: v.oauthClientId,
+        clientSecret: v.oauthClientSecret,
+      },
+      rateLimitPerMinute: v.rateLimit,
+    },
     host: v.host,
     port: v.port,
     logLevel: v.logLevel,
   };
+}
+
+/** The checks that span the remote-access options. */
+function remoteProblems(v: Values): string[] {
+  const problems: string[] = [];
+  const remote = v.transport === 'http' && !isLoopbackHost(v.host);
+  if (v.auth.length > 0 && v.transport !== 'http')
+    problems.push('--auth applies to the HTTP transport: add --transport=http (stdio has one local caller).');
+  if (remote && v.auth.length === 0)
+    problems.push(
+      `--host=${v.host} is not a loopback address: a server others can reach needs authentication. Pass --auth=oauth, embedded, stripe-key or api-key (see docs/remote.md), or listen on 127.0.0.1.`,
+    );
+  if (remote && v.publicUrl === undefined)
+    problems.push(
+      `--host=${v.host} is not a loopback address: pass --public-url=https://… (the URL clients reach this server at), so tokens, metadata and links name it.`,
+    );
+  if (v.publicUrl !== undefined) {
+    const u = new URL(v.publicUrl);
+    if (u.protocol !== 'https:' && !isLoopbackHost(u.hostname))
+      problems.push(
+        `--public-url=${v.publicUrl} must use https:// (only a loopback public URL may be http://): tokens travel over it.`,
+      );
+  }
+  if (v.auth.includes('oauth') && v.oauthIssuer === undefined)
+    problems.push(
+      '--auth=oauth needs --oauth-issuer=URL (MCP_STRIPE_OAUTH_ISSUER): the authorization server whose tokens this server accepts.',
+    );
+  if (
+    v.oauthIntrospectionUrl !== undefined &&
+    (v.oauthClientId === undefined || v.oauthClientSecret === undefined)
+  )
+    problems.push(
+      '--oauth-introspection-url needs MCP_STRIPE_OAUTH_CLIENT_ID and MCP_STRIPE_OAUTH_CLIENT_SECRET: introspection authenticates this server.',
+    );
+  return problems;
 }
 
 function readConfigFile(

@@ -47,6 +47,18 @@ const SAMPLES: Record<OptionKey, { raw: Raw; fileRaw?: Raw; value: unknown }> = 
   logLevel: { raw: 'warn', value: 'warn' },
   dataDir: { raw: '/tmp/mcp-stripe-x', value: '/tmp/mcp-stripe-x' },
   config: { raw: 'x.json', value: 'x.json' },
+  auth: { raw: 'oauth, api-key', fileRaw: ['oauth', 'api-key'], value: ['oauth', 'api-key'] },
+  publicUrl: { raw: 'https://mcp.example.com/', value: 'https://mcp.example.com' },
+  allowedOrigins: { raw: 'https://app.example.com', value: ['https://app.example.com'] },
+  trustProxy: { raw: 'true', fileRaw: true, value: true },
+  oauthIssuer: { raw: 'https://idp.example.com/', value: 'https://idp.example.com' },
+  oauthIntrospectionUrl: {
+    raw: 'https://idp.example.com/introspect',
+    value: 'https://idp.example.com/introspect',
+  },
+  oauthClientId: { raw: 'mcp-stripe', value: 'mcp-stripe' },
+  oauthClientSecret: { raw: 's3cret', value: 's3cret' },
+  rateLimit: { raw: '60', fileRaw: 60, value: 60 },
 };
 
 const entries = Object.entries(OPTIONS) as [OptionKey, (typeof OPTIONS)[OptionKey]][];

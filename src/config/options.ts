@@ -19,6 +19,11 @@ export const SECTIONS = {
   security: { title: 'Safety policy', intro: 'See [security.md](security.md) for what each does.' },
   webhooks: { title: 'Webhooks and events', intro: 'See [webhooks.md](webhooks.md).' },
   server: { title: 'Server' },
+  remote: {
+    title: 'Remote access',
+    intro:
+      'Authentication, the public URL and rate limits for a server others reach. See [remote.md](remote.md).',
+  },
 } as const;
 export type SectionId = keyof typeof SECTIONS;
 
@@ -106,6 +111,20 @@ const matching =
     return s;
   };
 
+/** An absolute http(s) URL, without a trailing slash. */
+const url =
+  (example: string) =>
+  (raw: Raw, name: string): string => {
+    const s = String(raw);
+    try {
+      const u = new URL(s);
+      if (['http:', 'https:'].includes(u.protocol) && !u.search && !u.hash) return s.replace(/\/+$/, '');
+    } catch {
+      // Reported below.
+    }
+    throw new OptionProblem(`${name} must be an http(s) URL such as ${example} (got "${s}").`);
+  };
+
 const origin = (raw: Raw, name: string): string => {
   const s = String(raw);
   try {
@@ -128,6 +147,8 @@ export const CONFIRM_MODES = [
 ] as const satisfies readonly ConfirmMode[];
 export const LOG_LEVELS = ['debug', 'info', 'warn', 'error'] as const;
 export const CONFIRM_CHANNELS = ['console', 'elicitation', 'both'] as const;
+export const AUTH_MODES = ['oauth', 'embedded', 'stripe-key', 'api-key'] as const;
+export type AuthMode = (typeof AUTH_MODES)[number];
 export type ConfirmChannel = (typeof CONFIRM_CHANNELS)[number];
 
 const stringOrList = z.union([z.string(), z.array(z.string())]);
@@ -481,8 +502,11 @@ export const OPTIONS = {
     file: [{ path: 'server.host', schema: z.string() }],
     parse: text,
     default: '127.0.0.1',
-    help: 'HTTP listen address, loopback only',
-    docs: { notes: 'loopback only (`127.0.0.0/8`, `localhost`, `::1`) until remote authentication exists' },
+    help: 'HTTP listen address',
+    docs: {
+      notes:
+        'any `127.0.0.0/8` address, `localhost` or `::1` without authentication; any other address needs `--auth` and `--public-url`',
+    },
   }),
   port: option({
     section: 'server',
@@ -519,6 +543,113 @@ export const OPTIONS = {
       notes: 'the SQLite store (ledger, audit log, event log); `--sandbox` keeps all of it in memory',
     },
   }),
+  auth: option({
+    section: 'remote',
+    flag: '--auth',
+    value: 'MODES',
+    env: ['MCP_STRIPE_AUTH'],
+    file: [{ path: 'server.auth', schema: stringOrList }],
+    parse: (raw: Raw, name: string): AuthMode[] => {
+      const modes = list(raw);
+      const bad = modes.filter((m) => !(AUTH_MODES as readonly string[]).includes(m));
+      if (bad.length)
+        throw new OptionProblem(
+          `${name} accepts ${AUTH_MODES.join(', ')}, comma-separated (got "${bad.join(', ')}").`,
+        );
+      return [...new Set(modes)] as AuthMode[];
+    },
+    default: [],
+    help: 'how HTTP callers authenticate: oauth, embedded, stripe-key, api-key (comma-separated)',
+    docs: {
+      default: 'none: loopback only, every caller trusted',
+      notes:
+        'several may be combined; each bearer token goes to the mode its form names (`mcps_…`, `sk_…`/`rk_…`, a JWT)',
+    },
+  }),
+  publicUrl: option({
+    section: 'remote',
+    flag: '--public-url',
+    value: 'URL',
+    env: ['MCP_STRIPE_PUBLIC_URL'],
+    file: [{ path: 'server.publicUrl', schema: z.string() }],
+    parse: url('https://mcp.example.com'),
+    help: 'the URL clients reach this server at; the OAuth resource is URL/mcp',
+    docs: {
+      default: 'the listen address',
+      notes:
+        'used for the token audience, the protected-resource metadata and every absolute link; its host is allowed in `Host`',
+    },
+  }),
+  allowedOrigins: option({
+    section: 'remote',
+    flag: '--allowed-origins',
+    value: 'ORIGINS',
+    env: ['MCP_STRIPE_ALLOWED_ORIGINS'],
+    file: [{ path: 'server.allowedOrigins', schema: stringOrList }],
+    parse: (raw: Raw, name: string): string[] => list(raw).map((o) => origin(o, name)),
+    default: [],
+    help: 'browser origins allowed to call /mcp (CORS), comma-separated',
+    docs: { notes: "for browser-based MCP clients; the public URL's own origin is always allowed" },
+  }),
+  trustProxy: option({
+    section: 'remote',
+    flag: '--trust-proxy',
+    env: ['MCP_STRIPE_TRUST_PROXY'],
+    file: [{ path: 'server.trustProxy', schema: z.boolean() }],
+    parse: bool,
+    default: false,
+    help: 'honour X-Forwarded-Host from a TLS-terminating proxy in the Host check',
+    docs: { notes: 'only behind a proxy that sets (and overwrites) that header' },
+  }),
+  oauthIssuer: option({
+    section: 'remote',
+    flag: '--oauth-issuer',
+    value: 'URL',
+    env: ['MCP_STRIPE_OAUTH_ISSUER'],
+    file: [{ path: 'server.oauthIssuer', schema: z.string() }],
+    parse: url('https://example.okta.com/oauth2/default'),
+    help: 'the authorization server whose tokens --auth=oauth accepts',
+    docs: {
+      notes:
+        'its keys are found by RFC 8414 / OpenID discovery; tokens must name `<public-url>/mcp` as audience',
+    },
+  }),
+  oauthIntrospectionUrl: option({
+    section: 'remote',
+    flag: '--oauth-introspection-url',
+    value: 'URL',
+    env: ['MCP_STRIPE_OAUTH_INTROSPECTION_URL'],
+    file: [{ path: 'server.oauthIntrospectionUrl', schema: z.string() }],
+    parse: url('https://idp.example.com/oauth2/introspect'),
+    help: 'RFC 7662 introspection endpoint, for opaque (non-JWT) access tokens',
+  }),
+  oauthClientId: option({
+    section: 'remote',
+    env: ['MCP_STRIPE_OAUTH_CLIENT_ID'],
+    file: [{ path: 'server.oauthClientId', schema: z.string() }],
+    parse: text,
+    help: "this server's client id at the introspection endpoint",
+  }),
+  oauthClientSecret: option({
+    section: 'remote',
+    env: ['MCP_STRIPE_OAUTH_CLIENT_SECRET'],
+    file: [{ path: 'server.oauthClientSecret', schema: z.string() }],
+    parse: text,
+    secret: true,
+    help: "this server's client secret at the introspection endpoint",
+  }),
+  rateLimit: option({
+    section: 'remote',
+    flag: '--rate-limit',
+    value: 'N',
+    env: ['MCP_STRIPE_RATE_LIMIT'],
+    file: [{ path: 'server.rateLimit', schema: z.number().int().min(0) }],
+    parse: int(0, 1_000_000),
+    default: 300,
+    help: 'MCP requests per minute per authenticated caller; 0 turns the limit off',
+    docs: { notes: 'over it: HTTP 429 with `Retry-After`' },
+  }),
+
   config: option({
     section: 'server',
     flag: '--config',

@@ -1,7 +1,7 @@
 import type { AmountLimit } from '../policy/amounts.js';
 import type { ConfirmMode } from '../policy/confirm.js';
 import type { PermissionConfig } from '../policy/permissions.js';
-import type { ConfirmChannel, LOG_LEVELS, Redactable, ToolDefaults } from './options.js';
+import type { AuthMode, ConfirmChannel, LOG_LEVELS, Redactable, ToolDefaults } from './options.js';
 
 export type { ConfirmMode };
 
@@ -39,6 +39,25 @@ export interface SecurityConfig {
   notifyUrl: string | undefined;
 }
 
+/** Who may reach an HTTP server and how they prove it: see docs/remote.md. */
+export interface RemoteConfig {
+  /** Empty: no authentication (loopback only, every caller trusted). */
+  auth: AuthMode[];
+  /** The canonical URL clients use (no trailing slash); undefined: the listen address. */
+  publicUrl: string | undefined;
+  /** Browser origins allowed besides the public URL's own. */
+  allowedOrigins: string[];
+  trustProxy: boolean;
+  oauth: {
+    issuer: string | undefined;
+    introspectionUrl: string | undefined;
+    clientId: string | undefined;
+    clientSecret: string | undefined;
+  };
+  /** MCP requests per minute per caller; 0: no limit. */
+  rateLimitPerMinute: number;
+}
+
 /** Everything the server needs, resolved from flags, environment and config file. */
 export interface Config {
   /** The Stripe key; empty in sandbox mode, where the sandbox's own key is used. */
@@ -60,6 +79,7 @@ export interface Config {
   /** The behaviour options (currency, idempotency, auto-capture, …), as every tool call sees them. */
   defaults: ToolDefaults;
   transport: 'stdio' | 'http';
+  remote: RemoteConfig;
   host: string;
   port: number;
   logLevel: LogLevel;

@@ -77,7 +77,9 @@ export function mountConsole(app: Hono, deps: ConsoleDeps, own: OwnOrigin): void
 
   // This server's own Host only (DNS rebinding), then the security headers on whatever is answered.
   const ownHost: MiddlewareHandler = async (c, next) => {
-    const refused = own.refusal(c.req.header('host'), undefined);
+    const refused = own.refusal(c.req.header('host'), undefined, {
+      forwardedHost: c.req.header('x-forwarded-host'),
+    });
     if (refused) return c.text(refused, 403);
     return next();
   };
@@ -125,7 +127,9 @@ export function mountConsole(app: Hono, deps: ConsoleDeps, own: OwnOrigin): void
       return c.html(signedOut('You are signed out.'), 401);
     }
     if (c.req.method === 'POST') {
-      const refused = own.refusal(c.req.header('host'), c.req.header('origin') ?? 'null');
+      const refused = own.refusal(c.req.header('host'), c.req.header('origin') ?? 'null', {
+        forwardedHost: c.req.header('x-forwarded-host'),
+      });
       const form = await c.req.parseBody();
       if (refused || form._csrf !== session.csrf)
         return c.html(

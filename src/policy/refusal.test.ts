@@ -6,6 +6,7 @@ import { dailyLimitRefusal } from './daily-limit.js';
 import { moneyPermissionGate } from './money-permission.js';
 import { cardDataGate } from './pci.js';
 import { refusal, type Refusal, type RefusalCode } from './refusal.js';
+import { scopeGate } from './scope.js';
 
 const limit = (s: string) => parseAmountLimit(s) as AmountLimit;
 const writeTool = { name: 'stripe_api_write', toolset: 'api', access: { write: true, moneyMoving: false } };
@@ -26,6 +27,7 @@ const EXAMPLES: Record<RefusalCode, () => Refusal | null> = {
   confirmation_declined: () => confirmationDeclined('elicitation'),
   confirmation_unavailable: () =>
     confirmationUnavailable('money-moving calls need confirmation (--confirm=money)'),
+  insufficient_scope: () => scopeGate({ scopes: new Set(['stripe:read']) }, 'stripe:money'),
   approval_required: () =>
     refusal(
       'approval_required',

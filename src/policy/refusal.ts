@@ -22,7 +22,9 @@ export type RefusalCode =
   /** Confirmation is required and there is no channel to a person. */
   | 'confirmation_unavailable'
   /** Waiting for a person's approval (the call is not done yet). */
-  | 'approval_required';
+  | 'approval_required'
+  /** The caller's token lacks the scope the call needs (stripe:read, stripe:write, stripe:money). */
+  | 'insufficient_scope';
 
 /** Failures that are not refusals, read in the same `_meta` field. */
 export type FailureCode =

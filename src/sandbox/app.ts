@@ -59,7 +59,14 @@ export class SandboxState {
   readonly idempotency = new Map<string, StoredResponse>();
   readonly faults = new FaultQueue();
   /** Count of requests served per `METHOD path`, for tests that assert what reached "Stripe". */
-  readonly requestLog: { method: string; path: string; status: number; idempotencyKey?: string }[] = [];
+  /** What was answered; `key` is the API key's last four characters, as Stripe's request logs show it. */
+  readonly requestLog: {
+    method: string;
+    path: string;
+    status: number;
+    idempotencyKey?: string;
+    key?: string;
+  }[] = [];
 
   readonly webhooks: WebhookDispatcher;
 

@@ -73,6 +73,7 @@ export function requestLog(state: SandboxState): Middleware {
       path: c.req.path,
       status: c.res.status,
       ...(idempotencyKey ? { idempotencyKey } : {}),
+      ...(c.get('apiKey') ? { key: c.get('apiKey').slice(-4) } : {}),
     });
   };
 }

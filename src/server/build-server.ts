@@ -1,4 +1,5 @@
-import { McpServer } from '@modelcontextprotocol/server';
+import { McpServer, type ScopeChallenge } from '@modelcontextprotocol/server';
+import { scopeFor, type Caller, type Scope } from '../auth/caller.js';
 import type { Logger } from '../log.js';
 import type { LazyStripeClient } from '../stripe/client.js';
 import type { Tool } from '../tools/define-tool.js';
@@ -8,6 +9,9 @@ import { callContextFor, type ConfirmationDeps } from './confirmation.js';
 import { advertise } from './json-schema.js';
 import { registerPrompts } from './prompts.js';
 import { registerResources } from './resources.js';
+
+/** Builds a fresh MCP server for one caller (transports call it per connection or request). */
+export type ServerFactory = (caller: Caller) => McpServer;
 
 export interface ServerDeps {
   stripe: LazyStripeClient;
@@ -27,8 +31,12 @@ const INSTRUCTIONS = [
   "Failed calls return isError with Stripe's code and the next action to take.",
 ].join(' ');
 
-/** The one place an MCP server is put together; every transport calls it. */
-export function buildServer(deps: ServerDeps): McpServer {
+/**
+ * The one place an MCP server is put together; every transport calls it, per connection or request,
+ * for the caller it authenticated. The caller sees the tools the policy selects and its scopes allow
+ * (the intersection): a token with `stripe:read` only lists no write tools.
+ */
+export function buildServer(deps: ServerDeps, caller: Caller): McpServer {
   const server = new McpServer(
     { name: PRODUCT_NAME, version: VERSION, title: 'Stripe' },
     {
@@ -43,7 +51,8 @@ export function buildServer(deps: ServerDeps): McpServer {
   );
   const runnerDeps: RunnerDeps = { ...deps.runner, stripe: deps.stripe, logger: deps.logger };
   // Without an event log there is nothing for the event tools to read.
-  const tools = deps.runner.events ? deps.tools : deps.tools.filter((t) => t.toolset !== 'events');
+  const selected = deps.runner.events ? deps.tools : deps.tools.filter((t) => t.toolset !== 'events');
+  const tools = selected.filter((t) => caller.scopes.has(scopeFor(t.access)));
   for (const tool of tools) {
     server.registerTool(
       tool.name,
@@ -53,11 +62,34 @@ export function buildServer(deps: ServerDeps): McpServer {
         inputSchema: advertise(tool.input, 'input'),
         outputSchema: advertise(tool.output, 'output'),
         annotations: tool.annotations,
+        ...(caller.kind === 'local'
+          ? {}
+          : { scopeChallenge: ({ request }) => scopeChallengeFor(tool, caller, request.params?.arguments) }),
       },
-      (args: unknown, ctx) => runTool(tool, args, runnerDeps, callContextFor(ctx, server, deps.confirmation)),
+      (args: unknown, ctx) =>
+        runTool(tool, args, runnerDeps, callContextFor(ctx, server, caller, deps.confirmation)),
     );
   }
-  registerResources(server, runnerDeps, tools, deps.refused);
+  registerResources(server, runnerDeps, tools, deps.refused ?? (() => false), caller);
   registerPrompts(server, new Set(tools.map((t) => t.name)));
   return server;
+}
+
+/**
+ * The scope challenge for one call: a call that needs a scope the OAuth token lacks (the generic write
+ * tool reaching a money-moving endpoint with `stripe:write` only) is answered `403 insufficient_scope`,
+ * naming every scope to ask for, so the client can re-authorize (step-up) and retry. The SDK asks it
+ * for each listed tool (its per-tool scope challenge); the HTTP edge, for a tool the caller cannot see.
+ */
+export function scopeChallengeFor(tool: Tool, caller: Caller, args: unknown): ScopeChallenge | undefined {
+  const parsed = tool.input.safeParse(args ?? {});
+  // Arguments that do not parse are the runner's to refuse (with a message naming the field).
+  const effect = parsed.success ? tool.effect?.(parsed.data) : undefined;
+  const needed = scopeFor({
+    write: tool.access.write,
+    moneyMoving: effect?.moneyMoving ?? tool.access.moneyMoving,
+  });
+  if (caller.scopes.has(needed)) return undefined;
+  const scopes = [...new Set<Scope>([...caller.scopes, needed])] as [Scope, ...Scope[]];
+  return { scopes, errorDescription: `${tool.name} needs the scope ${needed}` };
 }

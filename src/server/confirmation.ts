@@ -9,6 +9,7 @@ import {
   type ServerContext,
 } from '@modelcontextprotocol/server';
 import { z } from 'zod';
+import type { Caller } from '../auth/caller.js';
 import type { ConfirmChannel } from '../config/options.js';
 import type { CallContext, ConfirmOutcome, ConfirmRequest } from '../tools/runner.js';
 import type { ApprovalRecord, ApprovalService, ConsoleCall } from './approvals.js';
@@ -67,10 +68,14 @@ export interface ConfirmationDeps {
  * the call, when the client supports it and a console runs). `both`: elicitation when the client
  * supports it, else the console.
  */
-export function callContextFor(ctx: ServerContext, server: McpServer, deps?: ConfirmationDeps): CallContext {
+export function callContextFor(
+  ctx: ServerContext,
+  server: McpServer,
+  caller: Caller,
+  deps?: ConfirmationDeps,
+): CallContext {
   const envelope = ctx.mcpReq.envelope as Record<string, unknown> | undefined;
   const transport = ctx.http ? 'http' : 'stdio';
-  const caller = ctx.http?.authInfo?.clientId ?? ctx.sessionId ?? transport;
   const progressToken = ctx.mcpReq._meta?.progressToken;
   const progress = async (progress: number, total?: number, message?: string) => {
     if (progressToken === undefined) return;
@@ -88,7 +93,7 @@ export function callContextFor(ctx: ServerContext, server: McpServer, deps?: Con
   };
   let waited = 0;
   const viaConsole = {
-    caller,
+    caller: caller.id,
     channel: transport,
     signal: ctx.mcpReq.signal,
     progress: (message: string) => progress(++waited, undefined, message),

@@ -1,4 +1,5 @@
 import type { CallToolResult, McpServer } from '@modelcontextprotocol/server';
+import type { Caller } from '../auth/caller.js';
 import type { Tool } from '../tools/define-tool.js';
 import { runTool, type RunnerDeps } from '../tools/runner.js';
 import { accountTools } from '../tools/toolsets/account.js';
@@ -14,7 +15,8 @@ export function registerResources(
   server: McpServer,
   deps: RunnerDeps,
   selected: readonly Tool[],
-  refused: (tool: Tool) => boolean = () => false,
+  refused: (tool: Tool) => boolean,
+  caller: Caller,
 ): void {
   const byName = new Map(accountTools.map((t) => [t.name, t]));
   const names = new Set(selected.map((t) => t.name));
@@ -43,7 +45,7 @@ export function registerResources(
       r.uri,
       { title: r.title, description: r.description, mimeType: 'application/json' },
       async (uri) => {
-        const result = (await runTool(tool, {}, deps, { caller: 'resource' })) as CallToolResult;
+        const result = (await runTool(tool, {}, deps, { caller })) as CallToolResult;
         const text = result.isError
           ? JSON.stringify({ error: result.content.map((c) => (c.type === 'text' ? c.text : '')).join('\n') })
           : JSON.stringify(result.structuredContent);

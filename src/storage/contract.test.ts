@@ -360,6 +360,40 @@ describe.each(adapters)('%s approvals and operator sign-in', (_name, make) => {
   });
 });
 
+describe.each(adapters)('%s api keys', (_name, make) => {
+  let store: Store;
+  afterEach(async () => {
+    await store.close();
+  });
+  const key = (name: string, hash: string, at: number) => ({
+    id: `key_${hash}`,
+    name,
+    hash,
+    prefix: 'mcps_ab',
+    scopes: ['stripe:read'],
+    tenant: null,
+    createdAt: at,
+    expiresAt: null,
+    revokedAt: null,
+  });
+
+  it('one unrevoked key per name; found by hash; revoked once by id or name; the name is free again', async () => {
+    store = make();
+    expect(await store.apiKeys.create(key('deploy-bot', 'h1', T0))).toBe(true);
+    expect(await store.apiKeys.create(key('deploy-bot', 'h2', T0 + 1))).toBe(false);
+    expect((await store.apiKeys.byHash('h1'))?.name).toBe('deploy-bot');
+    expect(await store.apiKeys.byHash('h2')).toBeUndefined();
+    expect((await store.apiKeys.revoke('deploy-bot', T0 + 5))?.revokedAt).toBe(T0 + 5);
+    expect(await store.apiKeys.revoke('key_h1', T0 + 6)).toBeUndefined();
+    expect((await store.apiKeys.byHash('h1'))?.revokedAt).toBe(T0 + 5);
+    expect(await store.apiKeys.create(key('deploy-bot', 'h3', T0 + 7))).toBe(true);
+    expect((await store.apiKeys.list()).map((k) => [k.hash, k.revokedAt])).toEqual([
+      ['h3', null],
+      ['h1', T0 + 5],
+    ]);
+  });
+});
+
 describe('sqlite durability', () => {
   it('two handles on one file (two processes) share approvals: decided in one, consumed once in either', async () => {
     const path = join(mkdtempSync(join(tmpdir(), 'mcp-stripe-store-')), 'store.db');

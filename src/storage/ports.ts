@@ -171,8 +171,36 @@ export interface OperatorAuth {
   getValue(key: string): Promise<string | undefined>;
 }
 
+/** A key this server issued (`mcps_…`). Only its hash is kept: the key itself is shown once, at creation. */
+export interface ApiKeyRecord {
+  id: string;
+  /** Unique among keys not revoked; the caller's identity (`key:<name>`). */
+  name: string;
+  /** SHA-256 of the key, hex. */
+  hash: string;
+  /** The key's first characters, to recognise it in a list (`mcps_AbCd`). */
+  prefix: string;
+  scopes: string[];
+  tenant: string | null;
+  /** Unix milliseconds. */
+  createdAt: number;
+  expiresAt: number | null;
+  revokedAt: number | null;
+}
+
+export interface ApiKeyStore {
+  /** Stores a new key; false when an unrevoked key already has this name. */
+  create(r: ApiKeyRecord): Promise<boolean>;
+  byHash(hash: string): Promise<ApiKeyRecord | undefined>;
+  /** Newest first, revoked ones included. */
+  list(): Promise<ApiKeyRecord[]>;
+  /** Revokes the unrevoked key with this id or name (once); undefined when there is none. */
+  revoke(idOrName: string, now: number): Promise<ApiKeyRecord | undefined>;
+}
+
 export interface Store {
   ledger: MoneyLedger;
+  apiKeys: ApiKeyStore;
   audit: AuditLog;
   events: EventLog;
   approvals: ApprovalStore;

@@ -1,5 +1,6 @@
 import type Stripe from 'stripe';
 import { z } from 'zod';
+import type { Caller } from '../auth/caller.js';
 import type { ToolDefaults } from '../config/options.js';
 import { moneyFor, MONEY_RULES, type Money } from '../money/model.js';
 import type { StripeClient } from '../stripe/client.js';
@@ -53,6 +54,8 @@ export interface ToolContext {
   step(name: string): Stripe.RequestOptions;
   /** `sandbox` (the built-in sandbox), `test` or `live`, from the API key. */
   mode: 'sandbox' | 'test' | 'live';
+  /** Who is calling (auth/caller.ts). */
+  caller: Caller;
   /** Stripe's events as received by webhook or sync (absent when the server keeps no event log). */
   events?: EventFeed;
   /** Adds a sentence for the agent to the result's text (after the data). */

@@ -1,6 +1,7 @@
 import { createHash, randomUUID } from 'node:crypto';
 import type { CallToolResult, InputRequiredResult } from '@modelcontextprotocol/server';
 import { z } from 'zod';
+import { localCaller, scopeFor, type Caller } from '../auth/caller.js';
 import type { ToolDefaults } from '../config/options.js';
 import type { Logger } from '../log.js';
 import { type AmountLimit } from '../policy/amounts.js';
@@ -17,6 +18,7 @@ import { moneyPermissionGate } from '../policy/money-permission.js';
 import { cardDataGate, maskCardData } from '../policy/pci.js';
 import { maskForAudit, redactPii } from '../policy/redact.js';
 import { META_KEY, refusal, type FailureCode, type Refusal, type RefusalCode } from '../policy/refusal.js';
+import { scopeGate } from '../policy/scope.js';
 import type { AuditLog, AuditRecord } from '../storage/ports.js';
 import {
   isStripeError,
@@ -90,7 +92,7 @@ export interface ConfirmRequest {
 
 /** Per-call context from the transport: who is calling and how to reach a human. */
 export interface CallContext {
-  caller: string;
+  caller: Caller;
   confirm?: (req: ConfirmRequest) => Promise<ConfirmOutcome>;
   progress?: ToolContext['progress'];
   signal?: AbortSignal;
@@ -105,12 +107,12 @@ export async function runTool(
   tool: Tool,
   rawArgs: unknown,
   deps: RunnerDeps,
-  call: CallContext = { caller: 'local' },
+  call: CallContext = { caller: localCaller('local') },
 ): Promise<CallToolResult | InputRequiredResult> {
   const started = Date.now();
   const audit: AuditRecord = {
     at: new Date(started).toISOString(),
-    caller: call.caller,
+    caller: call.caller.id,
     tool: tool.name,
     args: maskForAudit(rawArgs ?? {}),
     decision: 'allowed',
@@ -127,7 +129,7 @@ export async function runTool(
     // One line per call at debug level: what ran and how it ended, never its arguments (PII).
     deps.logger.debug('tool call', {
       tool: tool.name,
-      caller: call.caller,
+      caller: call.caller.id,
       decision: audit.decision,
       outcome: audit.outcome,
       ...(audit.error ? { error: audit.error } : {}),
@@ -210,6 +212,7 @@ async function execute(
     request: given ? { idempotencyKey: given } : {},
     step: (name) => (given ? { idempotencyKey: `${given}:${name}` } : {}),
     mode: deps.mode,
+    caller: call.caller,
     events: deps.events,
     defaults: deps.defaults,
     progress: call.progress ?? (() => Promise.resolve()),
@@ -231,6 +234,8 @@ async function execute(
     // Money: what this call moves, then the gates that read it.
     const effect = tool.effect?.(input);
     const moving = effect?.moneyMoving ?? tool.access.moneyMoving;
+    const unscoped = scopeGate(call.caller, scopeFor({ write: tool.access.write, moneyMoving: moving }));
+    if (unscoped) return refuse(unscoped);
     const denied = moneyPermissionGate(tool, effect?.moneyMoving === true, deps.permits);
     if (denied) return refuse(denied);
     const money = moving && tool.money ? await tool.money(input, ctx) : null;
@@ -271,7 +276,8 @@ async function execute(
     const limited = await dailyLimitGate({
       money,
       dailyLimit: deps.policy.dailyLimit,
-      scope: ledgerScope(deps.mode, deps.stripeAccount),
+      // A caller's own Stripe key (--auth=stripe-key) counts against its own account.
+      scope: ledgerScope(deps.mode, deps.stripeAccount ?? call.caller.stripe?.account),
       tool: tool.name,
       key: callKey,
       now: (deps.now ?? Date.now)(),

@@ -6,19 +6,35 @@ import {
   createMcpHandler,
   DEFAULT_MAX_REQUEST_BODY_SIZE,
   isJsonContentType,
-  type McpServer,
+  type AuthInfo,
 } from '@modelcontextprotocol/server';
+import cors from 'cors';
 import { Hono } from 'hono';
+import { cors as honoCors } from 'hono/cors';
+import { localCaller } from '../auth/caller.js';
+import { callerOf, type EdgeAuth, type HttpAnswer } from '../auth/gate.js';
 import { mountConsole, type ConsoleDeps } from '../console/app.js';
 import type { Logger } from '../log.js';
+import type { ServerFactory } from '../server/build-server.js';
 import { closeAll } from '../util/close-all.js';
 import { PRODUCT_NAME, VERSION } from '../version.js';
 import { MAX_WEBHOOK_BYTES, receiveWebhook, type WebhookDeps } from '../webhooks/receiver.js';
 import { MAX_JSON_DEPTH, nestsDeeperThan, OwnOrigin } from './origin.js';
 
+export interface RemoteHttp {
+  /** The canonical URL clients reach this server at (no trailing slash). */
+  publicUrl?: string;
+  /** Browser origins allowed besides the public URL's own (CORS). */
+  allowedOrigins?: readonly string[];
+  /** Honour X-Forwarded-Host from a TLS-terminating proxy in the Host check. */
+  trustProxy?: boolean;
+  /** Authentication, made once the server's own origin is known (its resource is `<origin>/mcp`). */
+  auth?: (origin: string) => EdgeAuth | undefined;
+}
+
 export interface HttpOptions {
   /** Serves MCP at `/mcp` when given (a webhook-only listener has none). */
-  factory?: () => McpServer;
+  factory?: ServerFactory;
   /** Receives Stripe webhooks at `POST /webhooks/stripe` when given. */
   webhooks?: WebhookDeps;
   logger: Logger;
@@ -26,15 +42,28 @@ export interface HttpOptions {
   console?: ConsoleDeps;
   /** What `/healthz` reports as the Stripe mode. */
   mode: 'sandbox' | 'test' | 'live';
+  remote?: RemoteHttp;
 }
 
 /**
  * The HTTP surface besides MCP: `GET /healthz`, the operator console, and a 404 that lists the
  * endpoints. `/mcp` and `/webhooks/stripe` are served straight from node:http (see startHttp).
  */
-export function createHttpApp(opts: HttpOptions, own = new OwnOrigin()): Hono {
+export function createHttpApp(opts: HttpOptions, own = new OwnOrigin(), auth?: EdgeAuth): Hono {
   const app = new Hono();
   app.get('/healthz', (c) => c.json({ status: 'ok', name: PRODUCT_NAME, version: VERSION, mode: opts.mode }));
+  const metadata = auth?.gate.metadata();
+  if (metadata) {
+    // RFC 9728: at the path-aware location for `/mcp`, and at the root for clients that probe there.
+    const serve = (c: { json: (v: unknown) => Response }) => c.json(metadata);
+    for (const path of [
+      '/.well-known/oauth-protected-resource/mcp',
+      '/.well-known/oauth-protected-resource',
+    ]) {
+      app.use(path, honoCors({ origin: '*', allowMethods: ['GET'] }));
+      app.get(path, serve);
+    }
+  }
   if (opts.console) mountConsole(app, opts.console, own);
   const endpoints = [
     ...(opts.factory ? ['/mcp'] : []),
@@ -57,21 +86,13 @@ export interface RunningHttp {
 }
 
 export async function startHttp(opts: HttpOptions & { host: string; port: number }): Promise<RunningHttp> {
-  const own = new OwnOrigin();
-  const app = createHttpApp(opts, own);
-  const honoListener = getRequestListener((req, env) => app.fetch(req, env), {
-    hostname: opts.host,
-    overrideGlobalObjects: false,
-  });
-  const mcp = opts.factory ? mcpListener(opts.factory, opts.logger, own) : undefined;
-  const webhooks = opts.webhooks;
-  const server = createServer((req, res) => {
-    const path = req.url?.split('?')[0];
-    if (path === '/mcp' && mcp) mcp.serve(req, res);
-    else if (webhooks && req.method === 'POST' && path === '/webhooks/stripe')
-      handleWebhook(req, res, webhooks);
-    else void honoListener(req, res);
-  });
+  const remote = opts.remote ?? {};
+  const own = new OwnOrigin(remote);
+  // Routes are set once the port is known (the resource identifier may name it); until then, nothing is served.
+  let route: (req: IncomingMessage, res: ServerResponse) => void = (_req, res) => {
+    res.writeHead(503).end();
+  };
+  const server = createServer((req, res) => route(req, res));
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(opts.port, opts.host, () => resolve());
@@ -79,8 +100,24 @@ export async function startHttp(opts: HttpOptions & { host: string; port: number
   const port = (server.address() as AddressInfo).port;
   own.listen(opts.host, port);
   const host = opts.host.includes(':') ? `[${opts.host}]` : opts.host;
+  const origin = remote.publicUrl ?? `http://${host}:${port}`;
+  const auth = remote.auth?.(origin);
+  const app = createHttpApp(opts, own, auth);
+  const honoListener = getRequestListener((req, env) => app.fetch(req, env), {
+    hostname: opts.host,
+    overrideGlobalObjects: false,
+  });
+  const mcp = opts.factory ? mcpListener(opts.factory, opts.logger, own, auth) : undefined;
+  const webhooks = opts.webhooks;
+  route = (req, res) => {
+    const path = req.url?.split('?')[0];
+    if (path === '/mcp' && mcp) mcp.serve(req, res);
+    else if (webhooks && req.method === 'POST' && path === '/webhooks/stripe')
+      handleWebhook(req, res, webhooks);
+    else void honoListener(req, res);
+  };
   return {
-    url: `http://${host}:${port}/mcp`,
+    url: `${origin}/mcp`,
     port,
     close: () =>
       closeAll([
@@ -101,12 +138,30 @@ export async function startHttp(opts: HttpOptions & { host: string; port: number
  * every tool call is one POST).
  */
 function mcpListener(
-  factory: () => McpServer,
+  factory: ServerFactory,
   logger: Logger,
   own: OwnOrigin,
+  auth: EdgeAuth | undefined,
 ): { serve(req: IncomingMessage, res: ServerResponse): void; close(): Promise<void> } {
-  const handler = createMcpHandler(factory, {
+  const local = localCaller('http');
+  const handler = createMcpHandler(({ authInfo }) => factory(callerOf(authInfo) ?? local), {
     onerror: (error) => logger.warn('mcp request rejected or failed', { error: error.message }),
+  });
+  const allowCors = cors({
+    origin: own.browserOrigins(),
+    methods: ['GET', 'POST', 'DELETE'],
+    allowedHeaders: [
+      'authorization',
+      'content-type',
+      'accept',
+      'last-event-id',
+      'mcp-protocol-version',
+      'mcp-session-id',
+      'mcp-method',
+      'mcp-name',
+    ],
+    exposedHeaders: ['mcp-session-id', 'mcp-protocol-version', 'www-authenticate'],
+    maxAge: 600,
   });
   const toNode = toNodeHandler(handler, {
     onerror: (error) => logger.error('mcp request failed', { error }),
@@ -114,8 +169,12 @@ function mcpListener(
   const forward = (req: IncomingMessage, res: ServerResponse, parsed?: unknown) => {
     void toNode(req, res, parsed);
   };
-  const serve = (req: IncomingMessage, res: ServerResponse) => {
-    const refused = own.refusal(req.headers.host, req.headers.origin);
+  /** Host and Origin, CORS, authentication and the rate limit; false when the request was answered. */
+  const admit = async (req: IncomingMessage, res: ServerResponse): Promise<boolean> => {
+    const refused = own.refusal(req.headers.host, req.headers.origin, {
+      forwardedHost: req.headers['x-forwarded-host'],
+      allowOthers: true,
+    });
     if (refused) {
       logger.warn('rejected /mcp request (DNS rebinding guard)', {
         host: req.headers.host,
@@ -123,8 +182,51 @@ function mcpListener(
       });
       jsonRpcError(res, 403, -32000, refused);
       req.resume();
-      return;
+      return false;
     }
+    if (req.headers.origin !== undefined) {
+      const preflight = await new Promise<boolean>((resolve) => {
+        res.once('finish', () => resolve(true));
+        allowCors(req, res, () => resolve(false));
+      });
+      if (preflight) return false;
+    }
+    if (!auth) return true;
+    const outcome = await auth.gate.authenticate(req.headers.authorization, req.url ?? '');
+    if ('refused' in outcome) {
+      logger.info('refused /mcp request (authentication)', { status: outcome.refused.status });
+      answer(res, outcome.refused);
+      req.resume();
+      return false;
+    }
+    const wait = await auth.rateLimit?.take(outcome.caller.id);
+    if (wait) {
+      logger.warn('rate limited', { caller: outcome.caller.id });
+      res.setHeader('retry-after', String(wait.retryAfterSeconds));
+      jsonRpcError(
+        res,
+        429,
+        -32000,
+        `Too many requests: this caller may make ${auth.rateLimit!.perMinute} a minute. Retry after ${wait.retryAfterSeconds} s.`,
+      );
+      req.resume();
+      return false;
+    }
+    (req as IncomingMessage & { auth?: AuthInfo }).auth = outcome.authInfo;
+    return true;
+  };
+  const serve = (req: IncomingMessage, res: ServerResponse) => {
+    admit(req, res).then(
+      (admitted) => {
+        if (admitted) dispatch(req, res);
+      },
+      (error: unknown) => {
+        logger.error('mcp request failed before dispatch', { error });
+        jsonRpcError(res, 500, -32603, 'Internal error');
+      },
+    );
+  };
+  const dispatch = (req: IncomingMessage, res: ServerResponse) => {
     // Anything but a JSON POST (GET, DELETE, a wrong content type) goes to the SDK as it came.
     if (req.method !== 'POST' || !isJsonContentType(req.headers['content-type'] ?? null)) {
       forward(req, res);
@@ -151,6 +253,12 @@ function mcpListener(
         }
         if (nestsDeeperThan(parsed, MAX_JSON_DEPTH)) {
           jsonRpcError(res, 400, -32600, `Invalid Request: JSON nested deeper than ${MAX_JSON_DEPTH} levels`);
+          return;
+        }
+        const authInfo = (req as IncomingMessage & { auth?: AuthInfo }).auth;
+        const stepUp = authInfo && auth?.stepUp?.(authInfo, parsed);
+        if (stepUp) {
+          void auth!.gate.insufficientScope(stepUp.scopes, stepUp.description).then((a) => answer(res, a));
           return;
         }
         forward(req, res, parsed);
@@ -207,6 +315,12 @@ function dropAfterReply(req: IncomingMessage, res: ServerResponse): void {
     // Give a sender still mid-body a moment to read the answer, then cut it off.
     setTimeout(() => req.destroy(), 2_000).unref();
   });
+}
+
+function answer(res: ServerResponse, a: HttpAnswer): void {
+  if (res.headersSent) return;
+  res.writeHead(a.status, a.headers);
+  res.end(a.body);
 }
 
 function jsonRpcError(res: ServerResponse, status: number, code: number, message: string): void {

@@ -1,11 +1,26 @@
 /**
- * DNS-rebinding guard for a loopback listener: a request must name this server in `Host` (host and
- * port), and a browser's `Origin`, when sent, must be this server's own origin. The MCP SDK's guards
- * compare hostnames only, so any loopback page on any port (`http://localhost:1`) passed them.
+ * DNS-rebinding guard: a request must name this server in `Host` (host and port), and a browser's
+ * `Origin`, when sent, must be this server's own origin or one allowed by `--allowed-origins`. The MCP
+ * SDK's guards compare hostnames only, so any loopback page on any port (`http://localhost:1`) passed
+ * them. A public URL (`--public-url`) adds its host and origin; behind a proxy (`--trust-proxy`) the
+ * host the client used arrives in `X-Forwarded-Host`.
  */
 export class OwnOrigin {
   private hosts = new Set<string>();
   private origins = new Set<string>();
+  /** `--allowed-origins`: browser apps that may call `/mcp` (never the console). */
+  private readonly others = new Set<string>();
+  private readonly trustProxy: boolean;
+
+  constructor(opts: { publicUrl?: string; allowedOrigins?: readonly string[]; trustProxy?: boolean } = {}) {
+    this.trustProxy = opts.trustProxy ?? false;
+    if (opts.publicUrl) {
+      const u = new URL(opts.publicUrl);
+      this.hosts.add(u.host.toLowerCase());
+      this.origins.add(u.origin.toLowerCase());
+    }
+    for (const o of opts.allowedOrigins ?? []) this.others.add(o.toLowerCase());
+  }
 
   /** Call once the listener knows its port. */
   listen(bindHost: string, port: number): void {
@@ -21,12 +36,27 @@ export class OwnOrigin {
     }
   }
 
+  /** The browser origins allowed to call (for CORS). */
+  browserOrigins(): (origin: string | undefined, cb: (err: Error | null, allow?: boolean) => void) => void {
+    return (origin, cb) => {
+      const o = origin?.toLowerCase();
+      cb(null, o !== undefined && (this.origins.has(o) || this.others.has(o)));
+    };
+  }
+
   /** Why this request is refused, or undefined when it may proceed. */
-  refusal(host: string | undefined, origin: string | undefined): string | undefined {
-    if (!host) return 'Missing Host header';
-    if (!this.hosts.has(host.toLowerCase())) return `Invalid Host: ${host.slice(0, 100)}`;
-    if (origin !== undefined && !this.origins.has(origin.toLowerCase()))
-      return `Invalid Origin: ${origin.slice(0, 100)}`;
+  refusal(
+    host: string | undefined,
+    origin: string | undefined,
+    opts: { forwardedHost?: string | string[]; allowOthers?: boolean } = {},
+  ): string | undefined {
+    const forwarded = this.trustProxy ? [opts.forwardedHost].flat()[0]?.split(',')[0]?.trim() : undefined;
+    const named = forwarded || host;
+    if (!named) return 'Missing Host header';
+    if (!this.hosts.has(named.toLowerCase())) return `Invalid Host: ${named.slice(0, 100)}`;
+    const o = origin?.toLowerCase();
+    if (o !== undefined && !this.origins.has(o) && !(opts.allowOthers && this.others.has(o)))
+      return `Invalid Origin: ${origin!.slice(0, 100)}`;
     return undefined;
   }
 }

@@ -13,6 +13,7 @@ import type {
   Store,
   StoredEvent,
 } from '../ports.js';
+import { MemoryApiKeys } from './api-keys.js';
 import { MemoryApprovals, MemoryOperators } from './approvals.js';
 
 interface Row {
@@ -179,6 +180,7 @@ export function createMemoryStore({ retain = DEFAULT_RETAIN }: { retain?: number
     ledger: new MemoryLedger(),
     events: new MemoryEventLog(retain),
     approvals: new MemoryApprovals(retain),
+    apiKeys: new MemoryApiKeys(),
     operators: new MemoryOperators(),
     audit: {
       append: (r) => {

@@ -17,6 +17,7 @@ import type {
   Store,
   StoredEvent,
 } from '../ports.js';
+import { API_KEY_MIGRATION, SqliteApiKeys } from './api-keys.js';
 import { APPROVAL_MIGRATION, SqliteApprovals, SqliteOperators } from './approvals.js';
 import { startCheckpointer, type Checkpointer } from './checkpointer.js';
 
@@ -68,6 +69,8 @@ const MIGRATIONS = [
    CREATE INDEX money_ledger_key ON money_ledger (scope, idem_key, at);`,
   // Approvals and console sign-in, shared by every process on this file.
   APPROVAL_MIGRATION,
+  // Api keys the server issued (hashes only).
+  API_KEY_MIGRATION,
 ];
 
 /**
@@ -408,6 +411,7 @@ export function createSqliteStore(path: string): Store {
     audit: new SqliteAudit(db, wrote),
     events: new SqliteEventLog(db, wrote),
     approvals: new SqliteApprovals(db, wrote),
+    apiKeys: new SqliteApiKeys(db),
     operators: new SqliteOperators(db),
     // The database closes even when the checkpoint worker fails to stop.
     close: () =>
