@@ -1,5 +1,6 @@
 // A small external identity provider for tests: RFC 8414 metadata and a JWKS served over real HTTP on
 // 127.0.0.1:0, and access tokens signed with jose (the same library a real IdP's tokens are checked with).
+import { randomBytes } from 'node:crypto';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { exportJWK, generateKeyPair, SignJWT, type CryptoKey, type JWK } from 'jose';
@@ -16,6 +17,10 @@ export interface TestIdp {
   rotate(): Promise<void>;
   /** How often the JWKS was fetched. */
   jwksFetches(): number;
+  /** An opaque access token the introspection endpoint knows (client `mcp-stripe`, secret `s3cret`). */
+  opaque(claims: Record<string, unknown>): string;
+  /** How often the introspection endpoint was asked. */
+  introspections(): number;
   close(): Promise<void>;
 }
 
@@ -28,6 +33,8 @@ export async function startTestIdp(): Promise<TestIdp> {
   };
   await addKey();
   let fetches = 0;
+  let introspections = 0;
+  const opaque = new Map<string, Record<string, unknown>>();
   let issuer = '';
   const server: Server = createServer((req, res) => {
     const json = (body: unknown) => {
@@ -43,6 +50,24 @@ export async function startTestIdp(): Promise<TestIdp> {
         response_types_supported: ['code'],
         code_challenge_methods_supported: ['S256'],
       });
+    if (req.url === '/introspect' && req.method === 'POST') {
+      introspections++;
+      let body = '';
+      req.on('data', (d: Buffer) => (body += d.toString()));
+      req.on('end', () => {
+        // RFC 6749 §2.3.1: the id and secret are form-encoded before Basic encoding.
+        const basic = /^Basic (.+)$/.exec(req.headers.authorization ?? '')?.[1] ?? '';
+        const [id, secret] = Buffer.from(basic, 'base64').toString().split(':').map(decodeURIComponent);
+        if (id !== 'mcp-stripe' || secret !== 's3cret') {
+          res.writeHead(401, { 'content-type': 'application/json' });
+          res.end(JSON.stringify({ error: 'invalid_client' }));
+          return;
+        }
+        const claims = opaque.get(new URLSearchParams(body).get('token') ?? '');
+        json(claims ? { active: true, iss: issuer, ...claims } : { active: false });
+      });
+      return;
+    }
     if (req.url === '/jwks') {
       fetches++;
       return json({ keys: keys.map((k) => k.jwk) });
@@ -72,6 +97,12 @@ export async function startTestIdp(): Promise<TestIdp> {
       keys = keys.slice(-1);
     },
     jwksFetches: () => fetches,
+    opaque: (claims) => {
+      const token = randomBytes(24).toString('hex');
+      opaque.set(token, claims);
+      return token;
+    },
+    introspections: () => introspections,
     close: () => new Promise<void>((resolve) => server.close(() => resolve())),
   };
 }

@@ -461,3 +461,64 @@ describe('serving beyond loopback: the public URL, allowed origins, a proxy', ()
     }
   });
 });
+
+describe('opaque tokens (RFC 7662 introspection) and the per-caller rate limit', () => {
+  let s: HttpStack;
+  let url: string;
+  beforeAll(async () => {
+    s = await startHttpStack({
+      flags: {
+        sandbox: true,
+        auth: 'oauth,api-key',
+        oauthIssuer: idp.issuer,
+        oauthIntrospectionUrl: `${idp.issuer}/introspect`,
+        rateLimit: '3',
+      },
+      env: { MCP_STRIPE_OAUTH_CLIENT_ID: 'mcp-stripe', MCP_STRIPE_OAUTH_CLIENT_SECRET: 's3cret' },
+    });
+    url = s.http.url;
+  });
+  afterAll(async () => s?.close());
+
+  it('an active opaque token for this resource is accepted and its answer cached; an inactive one is a 401', async () => {
+    const exp = Math.floor(Date.now() / 1000) + 600;
+    const token = idp.opaque({ sub: 'carla', scope: 'stripe:read', aud: url, exp, client_id: 'cli' });
+    const before = idp.introspections();
+    expect((await post({ authorization: `Bearer ${token}` }, listTools, url)).status).toBe(200);
+    expect((await post({ authorization: `Bearer ${token}` }, listTools, url)).status).toBe(200);
+    expect(idp.introspections()).toBe(before + 1);
+    const other = idp.opaque({
+      sub: 'carla',
+      scope: 'stripe:read',
+      aud: 'https://elsewhere.example/mcp',
+      exp,
+    });
+    const wrongAudience = await post({ authorization: `Bearer ${other}` }, listTools, url);
+    expect(wrongAudience.status).toBe(401);
+    expect(JSON.parse(wrongAudience.text).error_description).toMatch(/not issued for this resource/);
+    const unknown = await post({ authorization: 'Bearer 0123456789abcdef' }, listTools, url);
+    expect(unknown.status).toBe(401);
+    expect(JSON.parse(unknown.text).error_description).toMatch(/not active/);
+  });
+
+  it('past the limit a caller gets 429 with Retry-After; another caller is not held back', async () => {
+    const a = await issueApiKey(s.runtime.apiKeys, { name: 'busy', scopes: ['stripe:read'] }, Date.now());
+    const b = await issueApiKey(s.runtime.apiKeys, { name: 'calm', scopes: ['stripe:read'] }, Date.now());
+    if ('error' in a || 'error' in b) throw new Error('issue failed');
+    for (let i = 0; i < 3; i++)
+      expect((await post({ authorization: `Bearer ${a.key}` }, listTools, url)).status).toBe(200);
+    const res = await fetch(url, {
+      method: 'POST',
+      headers: {
+        authorization: `Bearer ${a.key}`,
+        'content-type': 'application/json',
+        accept: 'application/json, text/event-stream',
+      },
+      body: JSON.stringify(listTools),
+    });
+    expect(res.status).toBe(429);
+    expect(Number(res.headers.get('retry-after'))).toBeGreaterThanOrEqual(1);
+    expect(await res.text()).toContain('3 a minute');
+    expect((await post({ authorization: `Bearer ${b.key}` }, listTools, url)).status).toBe(200);
+  });
+});
