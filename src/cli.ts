@@ -7,6 +7,7 @@ import { runSync } from './cli/events.js';
 import { runKeys } from './cli/keys.js';
 import { runSandbox } from './cli/sandbox.js';
 import { serve } from './cli/serve.js';
+import { runUsersAdd } from './cli/users.js';
 import { flagsFrom } from './config/options.js';
 import { redactSecrets } from './log.js';
 import { PRODUCT_NAME, VERSION } from './version.js';
@@ -27,14 +28,21 @@ async function main(): Promise<void> {
   const keys = command === 'keys' ? (rest[0] as 'create' | 'list' | 'revoke' | undefined) : undefined;
   const isKeys =
     keys === 'create' || keys === 'list' ? rest.length === 1 : keys === 'revoke' && rest.length === 2;
+  const isUsersAdd = command === 'users' && rest.length === 1 && rest[0] === 'add';
   const single = command === 'sandbox' || command === 'console';
-  if (!isAudit && !isSync && !isKeys && (rest.length > 0 || (command !== undefined && !single))) {
+  if (
+    !isAudit &&
+    !isSync &&
+    !isKeys &&
+    !isUsersAdd &&
+    (rest.length > 0 || (command !== undefined && !single))
+  ) {
     // Never echo a key: `mcp-stripe sk_test_…` (without --api-key=) is a common slip.
     const said = redactSecrets(positionals.join(' '));
     const hint =
       said !== positionals.join(' ') ? ' To pass a key, use --api-key=… or STRIPE_SECRET_KEY.' : '';
     fail([
-      `unknown command "${said}" (commands: console, sandbox, audit tail, audit export, events sync, keys create, keys list, keys revoke ID).${hint}`,
+      `unknown command "${said}" (commands: console, sandbox, audit tail, audit export, events sync, keys create, keys list, keys revoke ID, users add).${hint}`,
     ]);
   }
 
@@ -43,6 +51,8 @@ async function main(): Promise<void> {
   if (command === 'sandbox') return runSandbox(flags);
   if (command === 'console') return runConsole(flags, values['print-link'] === true);
   if (isSync) return runSync(flags, values.since);
+  if (isUsersAdd)
+    return runUsersAdd(flags, { username: values.username, email: values.email, groups: values.groups });
   if (isKeys)
     return runKeys(keys!, rest[1], flags, {
       name: values.name,

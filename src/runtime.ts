@@ -22,7 +22,7 @@ export interface Runtime {
   /** Builds a fresh MCP server for one caller (transports call it per connection or request). */
   factory: ServerFactory;
   /** The HTTP edge's authentication for a server at `origin` (undefined without --auth). */
-  edgeAuth: (origin: string) => EdgeAuth | undefined;
+  edgeAuth: (origin: string) => Promise<EdgeAuth | undefined>;
   stripe: LazyStripeClient;
   tools: readonly Tool[];
   mode: 'sandbox' | 'test' | 'live';
@@ -64,13 +64,15 @@ export async function createRuntime(
   const sandbox = sandboxModule ? await sandboxModule.startSandbox() : undefined;
   if (sandbox) logger.info('sandbox started', { url: sandbox.url });
   const store = opts.store ?? (await openStore({ memory: sandbox !== undefined, dataDir: config.dataDir }));
-  // Api keys are the operator's, not the throwaway sandbox's: `mcp-stripe keys create` writes them to
-  // the data directory, and a --sandbox server reads them from there.
+  // Api keys and the embedded authorization server's state are the operator's, not the throwaway
+  // sandbox's: `mcp-stripe keys create` writes keys to the data directory, a --sandbox server reads them
+  // from there, and signed-in clients stay signed in across a restart.
   const keyStore =
-    !opts.store && sandbox && config.remote.auth.includes('api-key')
+    !opts.store && sandbox && config.remote.auth.some((m) => m === 'api-key' || m === 'embedded')
       ? await openStore({ memory: false, dataDir: config.dataDir })
       : undefined;
-  const apiKeys = (keyStore ?? store).apiKeys;
+  const credentials = keyStore ?? store;
+  const apiKeys = credentials.apiKeys;
   const toSandbox = sandbox && sandboxModule ? { apiBase: sandbox.url } : {};
   const stripe = lazyStripeClient(
     stripeOptions(config, sandboxModule ? { apiKey: sandboxModule.SANDBOX_API_KEY, ...toSandbox } : {}),
@@ -114,6 +116,9 @@ export async function createRuntime(
         config,
         {
           apiKeys,
+          oauthState: credentials.oauth,
+          settings: credentials.operators,
+          logger,
           // The key's own account, without the server's Stripe-Account header; no retries: a bad key fails fast.
           accountOf: async (key) => {
             const s = await createStripeClient(

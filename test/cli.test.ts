@@ -1,5 +1,5 @@
 import { spawn, spawnSync } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Client } from '@modelcontextprotocol/client';
@@ -331,6 +331,101 @@ describe('CLI messages', () => {
         /Revoked api key/,
       );
       expect((await list(key)).status).toBe(401);
+    } finally {
+      child.kill('SIGTERM');
+    }
+  });
+
+  it('mcp-stripe users add writes a hashed user into the config file; the embedded server accepts it', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'mcp-stripe-users-'));
+    const config = join(dir, 'config.json');
+    writeFileSync(config, JSON.stringify({ server: { port: 0 } }));
+    const add = spawnSync(
+      process.execPath,
+      [CLI, 'users', 'add', '--username=ana', '--email=ana@example.com', `--config=${config}`],
+      {
+        env: cleanEnv(),
+        encoding: 'utf8',
+        input: 'correct horse battery staple\n',
+      },
+    );
+    expect(add.status).toBe(0);
+    expect(add.stderr).toContain('Added user "ana"');
+    const written = readFileSync(config, 'utf8');
+    expect(written).not.toContain('horse');
+    expect(JSON.parse(written)).toMatchObject({
+      server: { port: 0 },
+      users: [
+        { username: 'ana', email: 'ana@example.com', passwordHash: expect.stringMatching(/^scrypt\$/) },
+      ],
+    });
+    const short = spawnSync(process.execPath, [CLI, 'users', 'add', '--username=bo', `--config=${config}`], {
+      env: cleanEnv(),
+      encoding: 'utf8',
+      input: 'short\n',
+    });
+    expect(short.status).toBe(1);
+    expect(short.stderr).toContain('at least 12 characters');
+
+    // A real server (no sandbox user: the config's users only) signs ana in.
+    const child = spawn(
+      process.execPath,
+      [
+        CLI,
+        '--transport=http',
+        '--auth=embedded',
+        `--config=${config}`,
+        `--data-dir=${dir}`,
+        `--api-key=${TEST_KEY}`,
+      ],
+      { env: cleanEnv() },
+    );
+    try {
+      const url = await new Promise<string>((resolve, reject) => {
+        let buf = '';
+        child.stderr.on('data', (d: Buffer) => {
+          buf += d.toString();
+          const m = /(http:\/\/127\.0\.0\.1:\d+\/mcp)/.exec(buf);
+          if (buf.includes('Press Ctrl+C to stop.') && m) resolve(m[1]!);
+        });
+        child.once('exit', () => reject(new Error(buf)));
+      });
+      const origin = new URL(url).origin;
+      const reg = await fetch(`${origin}/oauth/reg`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({
+          redirect_uris: ['http://127.0.0.1:1/cb'],
+          token_endpoint_auth_method: 'none',
+        }),
+      });
+      const { client_id } = (await reg.json()) as { client_id: string };
+      const authorize = new URL(`${origin}/oauth/auth`);
+      for (const [k, v] of Object.entries({
+        client_id,
+        response_type: 'code',
+        redirect_uri: 'http://127.0.0.1:1/cb',
+        scope: 'stripe:read',
+        code_challenge: 'E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM',
+        code_challenge_method: 'S256',
+        resource: url,
+      }))
+        authorize.searchParams.set(k, v);
+      const first = await fetch(authorize, { redirect: 'manual' });
+      const interaction = new URL(first.headers.get('location')!, origin).href;
+      const cookie = first.headers
+        .getSetCookie()
+        .map((c) => c.split(';')[0])
+        .join('; ');
+      const post = (password: string) =>
+        fetch(interaction, {
+          method: 'POST',
+          redirect: 'manual',
+          headers: { cookie, 'content-type': 'application/x-www-form-urlencoded' },
+          body: new URLSearchParams({ username: 'ana', password, action: 'login' }).toString(),
+        });
+      expect((await post('wrong password here')).status).toBe(401);
+      expect((await post('correct horse battery staple')).status).toBe(303);
     } finally {
       child.kill('SIGTERM');
     }

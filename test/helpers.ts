@@ -249,7 +249,8 @@ export async function startHttpStack(opts: {
     logger: silentLogger,
     mode: runtime.mode,
     host: config.host,
-    port: 0,
+    // Port 0 unless the test names one (a restart on the same address).
+    port: opts.flags.port === undefined ? 0 : config.port,
     console: runtime.console,
     remote: {
       publicUrl: config.remote.publicUrl,

@@ -11,7 +11,7 @@ import { callTool, cleanEnv, TEST_KEY } from './helpers.js';
 const root = join(import.meta.dirname, '..');
 
 describe('the published package', () => {
-  it('npm pack contains a working dist, the LICENSE, and needs only the native module at run time', () => {
+  it('npm pack contains a working dist, the LICENSE, and needs only the native module and the authorization server at run time', () => {
     // --ignore-scripts: prepack would rebuild dist/ under the other test files that use it.
     const packed = spawnSync('npm', ['pack', '--dry-run', '--json', '--ignore-scripts'], {
       cwd: root,
@@ -27,7 +27,8 @@ describe('the published package', () => {
         encoding: 'utf8',
       }).stdout,
     ) as Record<string, unknown>;
-    expect(Object.keys(pkg.dependencies as object)).toEqual(['better-sqlite3']);
+    // oidc-provider is ESM-only and loaded only with --auth=embedded: installed beside dist/, not bundled.
+    expect(Object.keys(pkg.dependencies as object)).toEqual(['better-sqlite3', 'oidc-provider']);
     expect(pkg['scripts.prepack']).toBe('npm run build');
   });
 

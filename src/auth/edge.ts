@@ -1,17 +1,26 @@
-// Configuration → the HTTP edge's authentication (gate, rate limit, step-up), for the runtime.
+// Configuration → the HTTP edge's authentication (gate, rate limit, step-up, the embedded
+// authorization server), for the runtime.
+import { randomBytes } from 'node:crypto';
 import type { Config } from '../config/schema.js';
+import type { UserEntry } from '../config/users.js';
+import type { Logger } from '../log.js';
 import { CallerRateLimit } from '../policy/rate-limit.js';
-import type { ApiKeyStore } from '../storage/ports.js';
+import type { ApiKeyStore, OAuthStateStore, OperatorAuth } from '../storage/ports.js';
 import { CLIENT_SCOPES, type Scope } from './caller.js';
 import { AuthGate, type EdgeAuth } from './gate.js';
 import { OAuthVerifier } from './oauth.js';
+import { hashPassword } from './passwords.js';
 import { StripeKeyVerifier } from './stripe-key.js';
 
 export interface EdgeParts {
   apiKeys: ApiKeyStore;
+  /** The embedded authorization server's state and keys. */
+  oauthState: OAuthStateStore;
+  settings: Pick<OperatorAuth, 'getValue' | 'setValue'>;
   /** `GET /v1/account` with a caller's key (--auth=stripe-key). */
   accountOf: (key: string) => Promise<string>;
   stepUp: EdgeAuth['stepUp'];
+  logger: Logger;
   now?: () => number;
 }
 
@@ -21,33 +30,55 @@ export function offeredScopes(config: Pick<Config, 'security'>): Scope[] {
 }
 
 /** The edge's authentication for a server whose own origin is `origin`; undefined without --auth. */
-export function createEdgeAuth(
-  config: Pick<Config, 'remote' | 'security'>,
+export async function createEdgeAuth(
+  config: Pick<Config, 'remote' | 'security' | 'users' | 'sandbox'>,
   parts: EdgeParts,
   origin: string,
-): EdgeAuth | undefined {
+): Promise<EdgeAuth | undefined> {
   const { remote } = config;
   if (remote.auth.length === 0) return undefined;
   const resource = new URL(`${origin}/mcp`);
+  const scopes = offeredScopes(config);
+  const issuers: OAuthVerifier[] = [];
   const o = remote.oauth;
-  const issuers =
-    remote.auth.includes('oauth') && o.issuer
-      ? [
-          new OAuthVerifier({
-            issuer: o.issuer,
-            resource,
-            ...(o.introspectionUrl && o.clientId && o.clientSecret
-              ? {
-                  introspection: {
-                    url: o.introspectionUrl,
-                    clientId: o.clientId,
-                    clientSecret: o.clientSecret,
-                  },
-                }
-              : {}),
-          }),
-        ]
-      : [];
+  if (remote.auth.includes('oauth') && o.issuer)
+    issuers.push(
+      new OAuthVerifier({
+        issuer: o.issuer,
+        resource,
+        ...(o.introspectionUrl && o.clientId && o.clientSecret
+          ? { introspection: { url: o.introspectionUrl, clientId: o.clientId, clientSecret: o.clientSecret } }
+          : {}),
+      }),
+    );
+
+  let authorizationServer: EdgeAuth['authorizationServer'];
+  let signInHint: string | undefined;
+  if (remote.auth.includes('embedded')) {
+    const users: UserEntry[] = [...config.users];
+    // The offline demo: a user made at start-up, its password printed to the operator's terminal only.
+    if (config.sandbox && users.length === 0) {
+      const password = randomBytes(9).toString('base64url');
+      users.push({ username: 'demo', passwordHash: await hashPassword(password), email: 'demo@example.com' });
+      signInHint = `sign in to the embedded authorization server as demo / ${password}`;
+    }
+    // Loaded only with --auth=embedded: oidc-provider (and Koa) are not parsed otherwise.
+    const { createEmbeddedAuthServer } = await import('./embedded.js');
+    const as = await createEmbeddedAuthServer({
+      origin,
+      resource,
+      users,
+      scopes,
+      state: parts.oauthState,
+      settings: parts.settings,
+      trustProxy: remote.trustProxy,
+      logger: parts.logger,
+      now: parts.now,
+    });
+    issuers.unshift(as.verifier);
+    authorizationServer = as;
+  }
+
   const gate = new AuthGate({
     modes: remote.auth,
     resource,
@@ -60,12 +91,14 @@ export function createEdgeAuth(
           now: parts.now,
         })
       : undefined,
-    scopes: offeredScopes(config),
+    scopes,
     now: parts.now,
   });
   return {
     gate,
     ...(remote.rateLimitPerMinute > 0 ? { rateLimit: new CallerRateLimit(remote.rateLimitPerMinute) } : {}),
     stepUp: parts.stepUp,
+    ...(authorizationServer ? { authorizationServer } : {}),
+    ...(signInHint ? { signInHint } : {}),
   };
 }

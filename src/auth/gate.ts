@@ -1,6 +1,7 @@
 // The HTTP edge's authentication: a bearer token → a Caller, through the MCP SDK's resource-server
 // helpers (verifyBearerToken: header parsing, audience, expiry; bearerAuthChallengeResponse: the 401/403
 // answers with their WWW-Authenticate challenge; buildOAuthProtectedResourceMetadata: RFC 9728).
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import {
   bearerAuthChallengeResponse,
   buildOAuthProtectedResourceMetadata,
@@ -45,6 +46,10 @@ export interface AuthGateOptions {
 /** Who may call `/mcp`: the authentication gate, the per-caller rate limit, step-up for hidden tools. */
 export interface EdgeAuth {
   gate: AuthGate;
+  /** `--auth=embedded`: the authorization server served under `/oauth` (and its discovery aliases). */
+  authorizationServer?: { handle(req: IncomingMessage, res: ServerResponse): boolean };
+  /** Printed at start-up for the operator: how to sign in (the sandbox's demo user). */
+  signInHint?: string;
   rateLimit?: CallerRateLimit;
   /**
    * For a `tools/call` of a tool the caller cannot see for want of a scope: the scopes to ask for (the

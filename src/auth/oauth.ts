@@ -4,7 +4,13 @@
 // verifies or signs a token by hand.
 import { createHash } from 'node:crypto';
 import { OAuthError, OAuthErrorCode } from '@modelcontextprotocol/server';
-import { createRemoteJWKSet, errors as joseErrors, jwtVerify, type JWTPayload } from 'jose';
+import {
+  createRemoteJWKSet,
+  errors as joseErrors,
+  jwtVerify,
+  type JWTPayload,
+  type JWTVerifyGetKey,
+} from 'jose';
 import * as oauth from 'oauth4webapi';
 import { isLoopbackHost } from '../config/load.js';
 import { scopesFrom, type Caller } from './caller.js';
@@ -44,6 +50,8 @@ export interface OAuthVerifierOptions {
   introspection?: { url: string; clientId: string; clientSecret: string };
   /** Seconds after a JWKS fetch before an unknown `kid` may fetch it again (key rotation). */
   jwksCooldownSeconds?: number;
+  /** The issuer's keys when they are at hand (the embedded server's own): no discovery, no fetch. */
+  jwks?: JWTVerifyGetKey;
 }
 
 const invalid = (why: string) => new OAuthError(OAuthErrorCode.InvalidToken, why);
@@ -51,7 +59,7 @@ const insecure = (url: string) => isLoopbackHost(new URL(url).hostname) && url.s
 
 /** Verifies access tokens of one issuer; discovery runs on first use and is retried after a failure. */
 export class OAuthVerifier {
-  private jwks?: Promise<ReturnType<typeof createRemoteJWKSet>>;
+  private jwks?: Promise<JWTVerifyGetKey>;
   /** Introspection answers by token hash, kept no longer than the token lives (nor than 5 minutes). */
   private readonly introspected = new Map<string, { until: number; token: VerifiedToken }>();
 
@@ -149,7 +157,8 @@ export class OAuthVerifier {
   }
 
   /** The issuer's JWKS, found by discovery once (a failed discovery is tried again on the next token). */
-  private keys(): Promise<ReturnType<typeof createRemoteJWKSet>> {
+  private keys(): Promise<JWTVerifyGetKey> {
+    if (this.opts.jwks) return Promise.resolve(this.opts.jwks);
     this.jwks ??= discover(this.opts.issuer).then(
       (as) => {
         if (!as.jwks_uri) throw new Error('the authorization server metadata has no jwks_uri');

@@ -30,6 +30,8 @@ Usage:
   mcp-stripe keys create --name=NAME [--scopes=stripe:read,stripe:write] [--tenant=T] [--expires=90d]
                                        an api key for --auth=api-key, printed once (stdout)
   mcp-stripe keys list | keys revoke ID|NAME
+  mcp-stripe users add --username=NAME --config=FILE [--email=E] [--groups=a,b]
+                                       a user of --auth=embedded (password from stdin or a prompt)
 
 A flag wins over its environment variables [in brackets], which win over --config.
 LIMIT is minor units for every currency (50000), per currency (usd:50000,eur:40000), or both.
@@ -50,6 +52,9 @@ const COMMAND_FLAGS = {
   scopes: { type: 'string' },
   tenant: { type: 'string' },
   expires: { type: 'string' },
+  username: { type: 'string' },
+  email: { type: 'string' },
+  groups: { type: 'string' },
   n: { type: 'string', short: 'n' },
   help: { type: 'boolean', short: 'h' },
   version: { type: 'boolean', short: 'v' },

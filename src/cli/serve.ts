@@ -74,7 +74,7 @@ export async function serve(flags: Flags): Promise<void> {
     await runtime.connectSandboxWebhooks(origin);
     // The console's sign-in link goes to this terminal only (the operator's), never over MCP.
     const signIn = await announceConsole(runtime.store, `${origin}/console`);
-    process.stderr.write(banner(http.url, runtime.mode, signIn, config.remote.auth));
+    process.stderr.write(banner(http.url, runtime.mode, signIn, config.remote.auth, http.signInHint));
   } else {
     // A loopback listener for webhooks (for `stripe listen --forward-to`), and always with the sandbox.
     if (config.webhooks.port !== undefined || runtime.sandbox) {
@@ -131,7 +131,7 @@ function selfPath(): string {
   return resolve(process.argv[1] ?? 'dist/cli.cjs');
 }
 
-function banner(url: string, mode: string, signIn: string, auth: readonly string[]): string {
+function banner(url: string, mode: string, signIn: string, auth: readonly string[], hint?: string): string {
   const json = (v: unknown) => JSON.stringify(v, null, 2).replace(/^/gm, '    ');
   const who =
     auth.length === 0
@@ -142,6 +142,7 @@ function banner(url: string, mode: string, signIn: string, auth: readonly string
     `  mcp-stripe is running (${mode === 'sandbox' ? 'on the built-in Stripe sandbox: no real money, no key needed' : `${mode} mode`}).`,
     `  MCP endpoint (Streamable HTTP): ${url}`,
     `  Access: ${who}`,
+    ...(hint ? [`  OAuth: ${hint}`] : []),
     `  Operator console (approvals, audit, events): open this one-time sign-in link`,
     `    ${signIn}`,
     '',

@@ -3,7 +3,7 @@ import type { z } from 'zod';
 import { ConfigError } from './errors.js';
 import { classifyKey } from './keys.js';
 import {
-  FILE_SECTIONS,
+  FILE_KEYS,
   fileConfigSchema,
   readOptions,
   toolDefaults,
@@ -60,6 +60,10 @@ export function loadConfig(opts: LoadOptions): Config {
     }
   }
   problems.push(...remoteProblems(v));
+  if (v.auth.includes('embedded') && !v.sandbox && (file.users ?? []).length === 0)
+    problems.push(
+      '--auth=embedded needs at least one user in the config file\'s "users" (add one with: mcp-stripe users add --username=NAME --config=FILE); with --sandbox a demo user is made for you.',
+    );
   if (!v.sandbox && keyMode === 'live' && !v.allowLive) {
     problems.push(
       'The API key is a live key: it moves real money. Live keys are refused unless you pass --allow-live (or set MCP_STRIPE_ALLOW_LIVE=1); in live mode every money-moving call then needs human confirmation unless you set --confirm explicitly. For testing, use a test key (sk_test_…) or --sandbox.',
@@ -121,6 +125,7 @@ export function loadConfig(opts: LoadOptions): Config {
       },
       rateLimitPerMinute: v.rateLimit,
     },
+    users: file.users ?? [],
     host: v.host,
     port: v.port,
     logLevel: v.logLevel,
@@ -196,7 +201,7 @@ function describeIssue(issue: z.core.$ZodIssue): string {
   const at = issue.path.length ? issue.path.join('.') : '(top level)';
   if (issue.code === 'unrecognized_keys') {
     const keys = issue.keys.map((k) => (issue.path.length ? `${issue.path.join('.')}.${k}` : k));
-    const hint = issue.path.length ? '' : ` (allowed sections: ${FILE_SECTIONS.join(', ')})`;
+    const hint = issue.path.length ? '' : ` (allowed keys: ${FILE_KEYS.join(', ')})`;
     return `unknown key${keys.length > 1 ? 's' : ''} ${keys.map((k) => `"${k}"`).join(', ')}${hint}.`;
   }
   return `${at}: ${issue.message}.`;

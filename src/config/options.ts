@@ -6,6 +6,7 @@ import { join, resolve } from 'node:path';
 import { z } from 'zod';
 import { parseAmountLimit } from '../policy/amounts.js';
 import type { ConfirmMode } from '../policy/confirm.js';
+import { userSchema, type UserEntry } from './users.js';
 
 /** A value as a source holds it: a flag or environment string, or what the config file's schema accepted. */
 export type Raw = string | number | boolean | readonly string[];
@@ -709,14 +710,19 @@ export function flagsFrom(values: Record<string, unknown>): Flags {
   return flags;
 }
 
+/** The config file's lists, beside its sections: people who sign in to the embedded authorization server. */
+const FILE_LISTS = { users: () => z.array(userSchema) } as const;
+export const FILE_KEYS = [...FILE_SECTIONS, ...Object.keys(FILE_LISTS)] as const;
+
 let schema: z.ZodType<FileConfig> | undefined;
 /**
  * The config file's schema, built from the options' file paths (on first use: a start without
  * --config never builds it). Unknown keys at any level are errors.
  */
 export function fileConfigSchema(): z.ZodType<FileConfig> {
-  schema ??= z.strictObject(
-    Object.fromEntries(
+  schema ??= z.strictObject({
+    ...Object.fromEntries(Object.entries(FILE_LISTS).map(([k, list]) => [k, list().optional()])),
+    ...Object.fromEntries(
       FILE_SECTIONS.map((section) => {
         const shape: Record<string, z.ZodType> = {};
         for (const [, o] of entries)
@@ -727,10 +733,10 @@ export function fileConfigSchema(): z.ZodType<FileConfig> {
         return [section, z.strictObject(shape).partial().optional()];
       }),
     ),
-  ) as z.ZodType<FileConfig>;
+  }) as z.ZodType<FileConfig>;
   return schema;
 }
-export type FileConfig = Partial<Record<FileSection, Record<string, unknown>>>;
+export type FileConfig = Partial<Record<FileSection, Record<string, unknown>>> & { users?: UserEntry[] };
 
 export interface Sources {
   flags: Flags;

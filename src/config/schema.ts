@@ -2,6 +2,7 @@ import type { AmountLimit } from '../policy/amounts.js';
 import type { ConfirmMode } from '../policy/confirm.js';
 import type { PermissionConfig } from '../policy/permissions.js';
 import type { AuthMode, ConfirmChannel, LOG_LEVELS, Redactable, ToolDefaults } from './options.js';
+import type { UserEntry } from './users.js';
 
 export type { ConfirmMode };
 
@@ -80,6 +81,8 @@ export interface Config {
   defaults: ToolDefaults;
   transport: 'stdio' | 'http';
   remote: RemoteConfig;
+  /** Who may sign in to the embedded authorization server (the config file's `users`). */
+  users: UserEntry[];
   host: string;
   port: number;
   logLevel: LogLevel;

@@ -394,6 +394,35 @@ describe.each(adapters)('%s api keys', (_name, make) => {
   });
 });
 
+describe.each(adapters)('%s OAuth state', (_name, make) => {
+  let store: Store;
+  afterEach(async () => {
+    await store.close();
+  });
+
+  it('upsert, find, find by uid, consume, expiry, destroy and revoke by grant', async () => {
+    store = make();
+    const o = store.oauth;
+    await o.upsert('AccessToken', 't1', { jti: 't1', grantId: 'g1' }, T0 + 1000, { grantId: 'g1' });
+    await o.upsert('RefreshToken', 'r1', { jti: 'r1' }, T0 + 5000, { grantId: 'g1' });
+    await o.upsert('Interaction', 'i1', { uid: 'u1' }, T0 + 1000, { uid: 'u1' });
+    await o.upsert('Client', 'c1', { client_id: 'c1' }, null, {});
+    expect(await o.find('AccessToken', 't1', T0)).toEqual({ jti: 't1', grantId: 'g1' });
+    expect(await o.find('AccessToken', 't1', T0 + 1000)).toBeUndefined();
+    expect(await o.findBy('Interaction', 'uid', 'u1', T0)).toEqual({ uid: 'u1' });
+    await o.consume('RefreshToken', 'r1', T0 + 2000);
+    expect(await o.find('RefreshToken', 'r1', T0 + 2500)).toEqual({
+      jti: 'r1',
+      consumed: Math.floor((T0 + 2000) / 1000),
+    });
+    await o.revokeByGrantId('g1');
+    expect(await o.find('RefreshToken', 'r1', T0)).toBeUndefined();
+    expect(await o.find('Client', 'c1', T0 + 10 * DAY)).toEqual({ client_id: 'c1' });
+    await o.destroy('Client', 'c1');
+    expect(await o.find('Client', 'c1', T0)).toBeUndefined();
+  });
+});
+
 describe('sqlite durability', () => {
   it('two handles on one file (two processes) share approvals: decided in one, consumed once in either', async () => {
     const path = join(mkdtempSync(join(tmpdir(), 'mcp-stripe-store-')), 'store.db');

@@ -198,9 +198,36 @@ export interface ApiKeyStore {
   revoke(idOrName: string, now: number): Promise<ApiKeyRecord | undefined>;
 }
 
+/**
+ * The embedded authorization server's state (clients, grants, sessions, codes, tokens, interactions),
+ * one record per model and id, as oidc-provider's adapter contract asks. Expired records read as absent.
+ */
+export interface OAuthStateStore {
+  upsert(
+    model: string,
+    id: string,
+    payload: Record<string, unknown>,
+    expiresAt: number | null,
+    index: { grantId?: string; userCode?: string; uid?: string },
+  ): Promise<void>;
+  /** The payload, with `consumed` (Unix seconds) once consumed. */
+  find(model: string, id: string, now: number): Promise<Record<string, unknown> | undefined>;
+  findBy(
+    model: string,
+    field: 'uid' | 'userCode',
+    value: string,
+    now: number,
+  ): Promise<Record<string, unknown> | undefined>;
+  consume(model: string, id: string, now: number): Promise<void>;
+  destroy(model: string, id: string): Promise<void>;
+  /** Every record of the grant (its tokens and codes), whatever the model. */
+  revokeByGrantId(grantId: string): Promise<void>;
+}
+
 export interface Store {
   ledger: MoneyLedger;
   apiKeys: ApiKeyStore;
+  oauth: OAuthStateStore;
   audit: AuditLog;
   events: EventLog;
   approvals: ApprovalStore;

@@ -29,7 +29,7 @@ export interface RemoteHttp {
   /** Honour X-Forwarded-Host from a TLS-terminating proxy in the Host check. */
   trustProxy?: boolean;
   /** Authentication, made once the server's own origin is known (its resource is `<origin>/mcp`). */
-  auth?: (origin: string) => EdgeAuth | undefined;
+  auth?: (origin: string) => Promise<EdgeAuth | undefined>;
 }
 
 export interface HttpOptions {
@@ -81,6 +81,8 @@ export function createHttpApp(opts: HttpOptions, own = new OwnOrigin(), auth?: E
 
 export interface RunningHttp {
   url: string;
+  /** How the operator signs in to the embedded authorization server (the sandbox's demo user). */
+  signInHint?: string;
   port: number;
   close(): Promise<void>;
 }
@@ -101,7 +103,7 @@ export async function startHttp(opts: HttpOptions & { host: string; port: number
   own.listen(opts.host, port);
   const host = opts.host.includes(':') ? `[${opts.host}]` : opts.host;
   const origin = remote.publicUrl ?? `http://${host}:${port}`;
-  const auth = remote.auth?.(origin);
+  const auth = await remote.auth?.(origin);
   const app = createHttpApp(opts, own, auth);
   const honoListener = getRequestListener((req, env) => app.fetch(req, env), {
     hostname: opts.host,
@@ -109,15 +111,18 @@ export async function startHttp(opts: HttpOptions & { host: string; port: number
   });
   const mcp = opts.factory ? mcpListener(opts.factory, opts.logger, own, auth) : undefined;
   const webhooks = opts.webhooks;
+  const as = auth?.authorizationServer;
   route = (req, res) => {
     const path = req.url?.split('?')[0];
     if (path === '/mcp' && mcp) mcp.serve(req, res);
+    else if (as?.handle(req, res)) return;
     else if (webhooks && req.method === 'POST' && path === '/webhooks/stripe')
       handleWebhook(req, res, webhooks);
     else void honoListener(req, res);
   };
   return {
     url: `${origin}/mcp`,
+    ...(auth?.signInHint ? { signInHint: auth.signInHint } : {}),
     port,
     close: () =>
       closeAll([

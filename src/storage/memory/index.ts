@@ -15,6 +15,7 @@ import type {
 } from '../ports.js';
 import { MemoryApiKeys } from './api-keys.js';
 import { MemoryApprovals, MemoryOperators } from './approvals.js';
+import { MemoryOAuthState } from './oauth-state.js';
 
 interface Row {
   id: string;
@@ -181,6 +182,7 @@ export function createMemoryStore({ retain = DEFAULT_RETAIN }: { retain?: number
     events: new MemoryEventLog(retain),
     approvals: new MemoryApprovals(retain),
     apiKeys: new MemoryApiKeys(),
+    oauth: new MemoryOAuthState(),
     operators: new MemoryOperators(),
     audit: {
       append: (r) => {

@@ -20,6 +20,7 @@ import type {
 import { API_KEY_MIGRATION, SqliteApiKeys } from './api-keys.js';
 import { APPROVAL_MIGRATION, SqliteApprovals, SqliteOperators } from './approvals.js';
 import { startCheckpointer, type Checkpointer } from './checkpointer.js';
+import { OAUTH_STATE_MIGRATION, SqliteOAuthState } from './oauth-state.js';
 
 /** Schema migrations, applied in order; `user_version` records how many have run. */
 const MIGRATIONS = [
@@ -71,6 +72,8 @@ const MIGRATIONS = [
   APPROVAL_MIGRATION,
   // Api keys the server issued (hashes only).
   API_KEY_MIGRATION,
+  // The embedded authorization server's clients, grants, sessions and tokens.
+  OAUTH_STATE_MIGRATION,
 ];
 
 /**
@@ -412,6 +415,7 @@ export function createSqliteStore(path: string): Store {
     events: new SqliteEventLog(db, wrote),
     approvals: new SqliteApprovals(db, wrote),
     apiKeys: new SqliteApiKeys(db),
+    oauth: new SqliteOAuthState(db),
     operators: new SqliteOperators(db),
     // The database closes even when the checkpoint worker fails to stop.
     close: () =>
