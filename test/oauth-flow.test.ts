@@ -12,6 +12,7 @@ import {
   type OAuthClientProvider,
 } from '@modelcontextprotocol/client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startExternalIdp } from './external-idp.js';
 import { callTool, startHttpStack, type HttpStack } from './helpers.js';
 
 type Tokens = Awaited<ReturnType<OAuthClientProvider['tokens']>>;
@@ -273,6 +274,51 @@ describe('the embedded authorization server across a restart', () => {
       expect(oauth.saved.refresh_token).not.toBe(before);
     } finally {
       await second.close();
+    }
+  });
+});
+
+describe('the same client against --auth=oauth with a separately started oidc-provider as the issuer', () => {
+  it('discovers the external issuer from the metadata, signs in there, and calls tools as that subject', async () => {
+    const idp = await startExternalIdp();
+    const server = await startHttpStack({
+      flags: { sandbox: true, auth: 'oauth', oauthIssuer: idp.issuer, tools: 'customers.*' },
+      env: {},
+    });
+    try {
+      const oauth = new TestOAuthClient();
+      const transport = new StreamableHTTPClientTransport(new URL(server.http.url), { authProvider: oauth });
+      await expect(new Client({ name: 'x', version: '1' }).connect(transport)).rejects.toBeInstanceOf(
+        UnauthorizedError,
+      );
+      expect(oauth.authorizationUrl!.origin).toBe(idp.issuer);
+      // The library's own development pages: any login, then "Continue" to consent.
+      const browser = new Browser();
+      const login = await browser.follow(oauth.authorizationUrl!.href);
+      const devForm = (page: string) => /<form autocomplete="off" action="([^"]+)"/.exec(page)![1]!;
+      const consent = await browser.follow(new URL(devForm(login.page!), idp.issuer).href, {
+        method: 'POST',
+        form: { prompt: 'login', login: 'erin', password: 'any' },
+      });
+      const done = await browser.follow(new URL(devForm(consent.page!), idp.issuer).href, {
+        method: 'POST',
+        form: { prompt: 'consent' },
+      });
+      expect(done.left!.origin + done.left!.pathname).toBe(oauth.redirectUrl);
+      await transport.finishAuth(done.left!.searchParams);
+
+      const client = new Client({ name: 'x', version: '1' });
+      await client.connect(
+        new StreamableHTTPClientTransport(new URL(server.http.url), { authProvider: oauth }),
+      );
+      const c = await callTool(client, 'create_customer', { email: 'erin@example.com' });
+      expect(c.data.id).toMatch(/^cus_/);
+      await client.close();
+      const audit = (await server.runtime.store.audit.query({ tool: 'create_customer' })).at(-1)!;
+      expect(audit.caller).toBe(`oauth:${idp.issuer}#erin`);
+    } finally {
+      await server.close();
+      await idp.close();
     }
   });
 });

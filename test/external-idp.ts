@@ -1,0 +1,49 @@
+// An external identity provider for tests: a separately started oidc-provider, with the library's own
+// development sign-in and consent pages, dynamic registration and audience-bound JWT access tokens.
+import { createServer, type Server } from 'node:http';
+import { createRequire } from 'node:module';
+import type { AddressInfo } from 'node:net';
+import { exportJWK, generateKeyPair } from 'jose';
+
+export async function startExternalIdp(): Promise<{ issuer: string; close(): Promise<void> }> {
+  const { default: Provider } = createRequire(import.meta.url)(
+    'oidc-provider',
+  ) as typeof import('oidc-provider');
+  const { privateKey } = await generateKeyPair('RS256', { extractable: true });
+  const jwk = { ...(await exportJWK(privateKey)), kid: 'idp-1', alg: 'RS256', use: 'sig' };
+  let handler: ((req: never, res: never) => void) | undefined;
+  const server: Server = createServer((req, res) => handler!(req as never, res as never));
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const issuer = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  // Its start-up notices (development pages, Node 20) are expected here: kept out of the test output.
+  /* eslint-disable no-console */
+  const warn = console.warn;
+  console.warn = () => {};
+  const provider = new Provider(issuer, {
+    jwks: { keys: [jwk] },
+    scopes: ['openid', 'offline_access', 'stripe:read', 'stripe:write', 'stripe:money'],
+    clientDefaults: {
+      grant_types: ['authorization_code', 'refresh_token'],
+      token_endpoint_auth_method: 'none',
+    },
+    features: {
+      devInteractions: { enabled: true },
+      registration: { enabled: true },
+      resourceIndicators: {
+        enabled: true,
+        useGrantedResource: () => true,
+        getResourceServerInfo: (_ctx, indicator) => ({
+          scope: 'stripe:read stripe:write stripe:money',
+          audience: indicator,
+          accessTokenFormat: 'jwt',
+          jwt: { sign: { alg: 'RS256' } },
+        }),
+      },
+    },
+    issueRefreshToken: (_ctx, client) => client.grantTypeAllowed('refresh_token'),
+  });
+  console.warn = warn;
+  /* eslint-enable no-console */
+  handler = provider.callback() as never;
+  return { issuer, close: () => new Promise<void>((resolve) => server.close(() => resolve())) };
+}
