@@ -11,12 +11,11 @@ export async function startExternalIdp(): Promise<{ issuer: string; close(): Pro
   ) as typeof import('oidc-provider');
   const { privateKey } = await generateKeyPair('RS256', { extractable: true });
   const jwk = { ...(await exportJWK(privateKey)), kid: 'idp-1', alg: 'RS256', use: 'sig' };
-  let handler: ((req: never, res: never) => void) | undefined;
-  const server: Server = createServer((req, res) => handler!(req as never, res as never));
+  const serve: { handler?: ReturnType<InstanceType<typeof Provider>['callback']> } = {};
+  const server: Server = createServer((req, res) => void serve.handler!(req, res));
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const issuer = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
   // Its start-up notices (development pages, Node 20) are expected here: kept out of the test output.
-  /* eslint-disable no-console */
   const warn = console.warn;
   console.warn = () => {};
   const provider = new Provider(issuer, {
@@ -41,9 +40,9 @@ export async function startExternalIdp(): Promise<{ issuer: string; close(): Pro
       },
     },
     issueRefreshToken: (_ctx, client) => client.grantTypeAllowed('refresh_token'),
+    findAccount: (_ctx, sub) => ({ accountId: sub, claims: () => ({ sub }) }),
   });
   console.warn = warn;
-  /* eslint-enable no-console */
-  handler = provider.callback() as never;
+  serve.handler = provider.callback();
   return { issuer, close: () => new Promise<void>((resolve) => server.close(() => resolve())) };
 }
