@@ -5,8 +5,10 @@ import type { AuthInfo } from '@modelcontextprotocol/server';
 import { scopeFor, type Caller } from './auth/caller.js';
 import { callerOf } from './auth/gate.js';
 import type { Config } from './config/schema.js';
+import type { TenantConfig } from './config/tenants.js';
 import { approvalPage } from './console/paths.js';
 import type { Logger } from './log.js';
+import { stricterConfirm, stricterLimit } from './policy/combine.js';
 import { isPermitted } from './policy/permissions.js';
 import { CONSOLE_URL_KEY, type ApprovalService } from './server/approvals.js';
 import {
@@ -23,6 +25,43 @@ import { EventFeed } from './webhooks/feed.js';
 
 /** The parts of the configuration a server is built from. */
 export type ServerSettings = Pick<Config, 'security' | 'defaults' | 'callTimeoutMs' | 'stripeAccount'>;
+
+/**
+ * A tenant's server: its Stripe account, and its policy inside the server's own (tools both allow, the
+ * denials of both, read-only if either is, the lower caps and limits, the stricter confirmation).
+ */
+export function composeTenant(
+  settings: ServerSettings,
+  tenant: TenantConfig,
+  parts: ServerParts,
+): ComposedServer {
+  const s = settings.security;
+  const p = tenant.policy;
+  const permissions = expandProfiles({
+    ...s.permissions,
+    deny: [...s.permissions.deny, ...p.deny],
+    readOnly: s.permissions.readOnly || p.readOnly,
+  });
+  const allowed = p.tools
+    ? new Set(selectTools(expandProfiles({ allow: p.tools, deny: [], readOnly: false })).map((t) => t.name))
+    : undefined;
+  const tools = selectTools(permissions).filter((t) => !allowed || allowed.has(t.name));
+  return composeServer(
+    {
+      ...settings,
+      // Its own key acts on its own account; an `account` acts on that connected account of the platform.
+      stripeAccount: tenant.stripe.account ?? (tenant.stripe.apiKey ? undefined : settings.stripeAccount),
+      security: {
+        ...s,
+        permissions,
+        maxAmount: stricterLimit(s.maxAmount, p.maxAmount),
+        dailyLimit: stricterLimit(s.dailyLimit, p.dailyLimit),
+        confirm: stricterConfirm(s.confirm, p.confirm),
+      },
+    },
+    { ...parts, tools, tenant: tenant.id },
+  );
+}
 
 /** How the configuration reaches Stripe: one client's options (the sandbox passes its own key and origin). */
 export function stripeOptions(
@@ -53,8 +92,10 @@ export interface ServerParts {
   approvals?: ApprovalService;
   /** The event log's wake-ups; by default a feed over the store's event log. */
   events?: EventFeed;
-  /** These tools instead of the ones the permissions select (tests). */
+  /** These tools instead of the ones the permissions select (tests, tenants). */
   tools?: readonly Tool[];
+  /** The tenant this server acts for (config `tenants`): its daily limit and audit trail are its own. */
+  tenant?: string;
   now?: () => number;
 }
 
@@ -93,6 +134,7 @@ export function composeServer(settings: ServerSettings, parts: ServerParts): Com
       defaults: settings.defaults,
       callTimeoutMs: settings.callTimeoutMs,
       stripeAccount: settings.stripeAccount,
+      ...(parts.tenant ? { tenant: parts.tenant } : {}),
       mode: parts.mode,
       policy: {
         maxAmount: s.maxAmount,

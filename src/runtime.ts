@@ -1,14 +1,14 @@
 import { createEdgeAuth } from './auth/edge.js';
 import type { EdgeAuth } from './auth/gate.js';
 import { fingerprint } from './auth/stripe-key.js';
-import { composeServer, stripeOptions } from './compose.js';
+import { composeServer, composeTenant, stripeOptions, type ServerParts } from './compose.js';
 import { describeConfig } from './config/describe.js';
 import type { Config } from './config/schema.js';
 import type { ConsoleDeps } from './console/app.js';
 import type { Logger } from './log.js';
 import type { RunningSandbox } from './sandbox/index.js';
 import { ApprovalService, CONSOLE_URL_KEY } from './server/approvals.js';
-import type { ServerFactory } from './server/build-server.js';
+import { buildTenantServer, type ServerFactory } from './server/build-server.js';
 import { notifier } from './server/notify.js';
 import { openStore } from './storage/open.js';
 import type { ApiKeyStore, Store } from './storage/ports.js';
@@ -100,7 +100,27 @@ export async function createRuntime(
       ? notifier(config.security.notifyUrl, logger, () => store.operators.getValue(CONSOLE_URL_KEY))
       : undefined,
   });
-  const server = composeServer(config, { stripe, stripeFor, store, logger, mode, approvals, now: opts.now });
+  const parts: ServerParts = { stripe, stripeFor, store, logger, mode, approvals, now: opts.now };
+  const server = composeServer(config, parts);
+  // Tenants: one server each, on its own key or connected account (the sandbox's key with --sandbox).
+  const tenants = new Map(
+    config.tenants.map((t) => {
+      const key = t.stripe.apiKey ?? (sandboxModule ? sandboxModule.SANDBOX_API_KEY : config.apiKey);
+      const client = lazyStripeClient(
+        stripeOptions(config, { apiKey: key, stripeAccount: t.stripe.account, ...toSandbox }),
+      );
+      return [t.id, composeTenant(config, t, { ...parts, stripe: client })] as const;
+    }),
+  );
+  const factory: ServerFactory = (caller) => {
+    const ids = caller.tenants ?? [];
+    if (ids.length === 0) return server.factory(caller);
+    if (ids.length === 1) return tenants.get(ids[0]!)!.factory(caller);
+    return buildTenantServer(
+      ids.map((id) => ({ id, deps: tenants.get(id)!.deps })),
+      caller,
+    );
+  };
   const events = server.events;
   const webhooks: WebhookDeps = {
     secrets: [...config.webhooks.secrets],
@@ -110,7 +130,7 @@ export async function createRuntime(
     onStored: (e) => events.notify(e),
   };
   return {
-    factory: server.factory,
+    factory,
     edgeAuth: (origin) =>
       createEdgeAuth(
         config,

@@ -36,6 +36,8 @@ export interface Caller {
   name?: string;
   /** The tenant an api key was issued for. */
   tenant?: string;
+  /** The tenants this caller belongs to (config `tenants`), set by the HTTP edge. */
+  tenants?: readonly string[];
   /** stripe-key callers: the key this request carries, used for its calls only (never logged), and its account. */
   stripe?: { key: string; account: string; mode: 'test' | 'live' };
 }

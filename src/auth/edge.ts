@@ -11,6 +11,7 @@ import { AuthGate, type EdgeAuth } from './gate.js';
 import { OAuthVerifier } from './oauth.js';
 import { hashPassword } from './passwords.js';
 import { StripeKeyVerifier } from './stripe-key.js';
+import { tenantsOf } from './tenants.js';
 
 export interface EdgeParts {
   apiKeys: ApiKeyStore;
@@ -31,7 +32,7 @@ export function offeredScopes(config: Pick<Config, 'security'>): Scope[] {
 
 /** The edge's authentication for a server whose own origin is `origin`; undefined without --auth. */
 export async function createEdgeAuth(
-  config: Pick<Config, 'remote' | 'security' | 'users' | 'sandbox'>,
+  config: Pick<Config, 'remote' | 'security' | 'users' | 'sandbox' | 'tenants'>,
   parts: EdgeParts,
   origin: string,
 ): Promise<EdgeAuth | undefined> {
@@ -92,6 +93,7 @@ export async function createEdgeAuth(
         })
       : undefined,
     scopes,
+    ...(config.tenants.length > 0 ? { tenantsOf: (caller) => tenantsOf(caller, config.tenants) } : {}),
     now: parts.now,
   });
   return {

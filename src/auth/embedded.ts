@@ -422,7 +422,8 @@ function adapterFor(state: OAuthStateStore, now: () => number) {
         ...(typeof payload.userCode === 'string' ? { userCode: payload.userCode } : {}),
         ...(typeof payload.uid === 'string' ? { uid: payload.uid } : {}),
       };
-      await state.upsert(this.model, id, payload, expiresIn ? now() + expiresIn * 1000 : null, index);
+      const at = now();
+      await state.upsert(this.model, id, payload, expiresIn ? at + expiresIn * 1000 : null, index, at);
     }
     find(id: string) {
       return state.find(this.model, id, now());

@@ -40,6 +40,8 @@ export interface AuthGateOptions {
   stripeKeys?: StripeKeyVerifier;
   /** The scopes a client should ask for: what the policy lets anyone do. */
   scopes: readonly Scope[];
+  /** With tenants configured: the tenants a caller belongs to (none: it is refused with a 403). */
+  tenantsOf?: (caller: Caller) => string[];
   now?: () => number;
 }
 
@@ -88,7 +90,14 @@ export class AuthGate {
         expectedResource: this.opts.resource,
         ...(this.resourceMetadataUrl ? { resourceMetadataUrl: this.resourceMetadataUrl } : {}),
       });
-      return { caller: callerOf(authInfo)!, authInfo };
+      let caller = callerOf(authInfo)!;
+      if (this.opts.tenantsOf && caller.kind !== 'stripe-key') {
+        const tenants = this.opts.tenantsOf(caller);
+        if (tenants.length === 0) return { refused: notAMember(caller) };
+        caller = { ...caller, tenants };
+        authInfo.extra = { ...authInfo.extra, caller };
+      }
+      return { caller, authInfo };
     } catch (error) {
       return { refused: await this.answer(error, [...this.opts.scopes]) };
     }
@@ -174,6 +183,17 @@ export class AuthGate {
     }
     return issuers.find((i) => i.issuer === iss) ?? issuers[0]!;
   }
+}
+
+function notAMember(caller: Caller): HttpAnswer {
+  return {
+    status: 403,
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({
+      error: 'access_denied',
+      error_description: `You are signed in (${caller.id}) but belong to no tenant of this server, so there is no Stripe account to act on. Ask its operator to add you to a tenant (tenants[].members in its config file).`,
+    }),
+  };
 }
 
 function refusedMode(what: string, mode: AuthMode): OAuthError {

@@ -212,6 +212,46 @@ describe('loadConfig', () => {
     });
   });
 
+  it('tenants: their keys come from the environment; bad entries are named', () => {
+    const tenants = (t: unknown[]) => ({ tenants: t });
+    const member = { members: { emails: ['a@b.co'] } };
+    const c = load(
+      { apiKey: KEY, transport: 'http', auth: 'api-key' },
+      { ACME_KEY: KEY },
+      tenants([
+        { id: 'acme', stripe: { apiKeyEnv: 'ACME_KEY' }, policy: { maxAmount: 'usd:500' }, ...member },
+      ]),
+    );
+    expect(c.tenants[0]).toMatchObject({
+      id: 'acme',
+      stripe: { apiKey: KEY },
+      policy: { maxAmount: { byCurrency: { usd: 500 } } },
+    });
+    expect(
+      problems(() =>
+        load(
+          { apiKey: KEY, transport: 'http', auth: 'api-key' },
+          {},
+          tenants([{ id: 'acme', stripe: { apiKeyEnv: 'ACME_KEY' }, ...member }]),
+        ),
+      ),
+    ).toMatch(/tenant "acme": the environment variable ACME_KEY \(stripe.apiKeyEnv\) is not set/);
+    expect(
+      problems(() =>
+        load(
+          { apiKey: KEY },
+          {},
+          tenants([{ id: 'a', stripe: { account: 'acct_1', apiKeyEnv: 'X' }, ...member }]),
+        ),
+      ),
+    ).toMatch(/tenants\.0\.stripe: name exactly one of apiKey, apiKeyEnv/);
+    expect(
+      problems(() =>
+        load({ apiKey: KEY }, {}, tenants([{ id: 'a', stripe: { account: 'acct_1' }, ...member }])),
+      ),
+    ).toMatch(/tenants need --auth/);
+  });
+
   it('with only --auth=stripe-key the server needs no key of its own', () => {
     expect(load({ transport: 'http', auth: 'stripe-key' }).apiKey).toBe('');
   });

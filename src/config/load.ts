@@ -12,6 +12,7 @@ import {
   type Values,
 } from './options.js';
 import type { Config } from './schema.js';
+import type { TenantConfig, TenantParsed } from './tenants.js';
 
 export type { Flags };
 
@@ -69,6 +70,11 @@ export function loadConfig(opts: LoadOptions): Config {
       'The API key is a live key: it moves real money. Live keys are refused unless you pass --allow-live (or set MCP_STRIPE_ALLOW_LIVE=1); in live mode every money-moving call then needs human confirmation unless you set --confirm explicitly. For testing, use a test key (sk_test_…) or --sandbox.',
     );
   }
+  const tenants = resolveTenants(file.tenants ?? [], env, v.allowLive, problems);
+  if (tenants.length > 0 && v.auth.length === 0)
+    problems.push(
+      'tenants need --auth: a tenant is chosen by who the caller is, and without authentication every caller is the same.',
+    );
   if (problems.length > 0) throw new ConfigError(problems);
 
   // Default: the compact profile (every endpoint, a small tools/list). `all`: every named tool too.
@@ -126,6 +132,7 @@ export function loadConfig(opts: LoadOptions): Config {
       rateLimitPerMinute: v.rateLimit,
     },
     users: file.users ?? [],
+    tenants,
     host: v.host,
     port: v.port,
     logLevel: v.logLevel,
@@ -165,6 +172,44 @@ function remoteProblems(v: Values): string[] {
       '--oauth-introspection-url needs MCP_STRIPE_OAUTH_CLIENT_ID and MCP_STRIPE_OAUTH_CLIENT_SECRET: introspection authenticates this server.',
     );
   return problems;
+}
+
+/** Each tenant's Stripe key, read from the environment when named there; the same checks as the server's. */
+function resolveTenants(
+  entries: TenantParsed[],
+  env: NodeJS.ProcessEnv,
+  allowLive: boolean,
+  problems: string[],
+): TenantConfig[] {
+  const seen = new Set<string>();
+  return entries.map((t) => {
+    if (seen.has(t.id)) problems.push(`tenants: the id "${t.id}" is used twice.`);
+    seen.add(t.id);
+    const apiKey = t.stripe.apiKeyEnv ? env[t.stripe.apiKeyEnv] : t.stripe.apiKey;
+    if (t.stripe.apiKeyEnv && !apiKey)
+      problems.push(
+        `tenant "${t.id}": the environment variable ${t.stripe.apiKeyEnv} (stripe.apiKeyEnv) is not set.`,
+      );
+    if (apiKey) {
+      const info = classifyKey(apiKey);
+      if ('error' in info) problems.push(`tenant "${t.id}": ${info.error}`);
+      else if (info.mode === 'live' && !allowLive)
+        problems.push(`tenant "${t.id}": its key is a live key; live keys need --allow-live.`);
+    }
+    return {
+      id: t.id,
+      stripe: { ...(apiKey ? { apiKey } : {}), ...(t.stripe.account ? { account: t.stripe.account } : {}) },
+      policy: {
+        ...(t.policy?.tools ? { tools: t.policy.tools } : {}),
+        deny: t.policy?.deny ?? [],
+        readOnly: t.policy?.readOnly ?? false,
+        ...(t.policy?.maxAmount ? { maxAmount: t.policy.maxAmount } : {}),
+        ...(t.policy?.dailyLimit ? { dailyLimit: t.policy.dailyLimit } : {}),
+        ...(t.policy?.confirm ? { confirm: t.policy.confirm } : {}),
+      },
+      members: t.members,
+    };
+  });
 }
 
 function readConfigFile(

@@ -6,6 +6,7 @@ import { join, resolve } from 'node:path';
 import { z } from 'zod';
 import { parseAmountLimit } from '../policy/amounts.js';
 import type { ConfirmMode } from '../policy/confirm.js';
+import { tenantSchema, type TenantParsed } from './tenants.js';
 import { userSchema, type UserEntry } from './users.js';
 
 /** A value as a source holds it: a flag or environment string, or what the config file's schema accepted. */
@@ -710,8 +711,8 @@ export function flagsFrom(values: Record<string, unknown>): Flags {
   return flags;
 }
 
-/** The config file's lists, beside its sections: people who sign in to the embedded authorization server. */
-const FILE_LISTS = { users: () => z.array(userSchema) } as const;
+/** The config file's lists, beside its sections: who signs in to the embedded authorization server, tenants. */
+const FILE_LISTS = { users: () => z.array(userSchema), tenants: () => z.array(tenantSchema()) } as const;
 export const FILE_KEYS = [...FILE_SECTIONS, ...Object.keys(FILE_LISTS)] as const;
 
 let schema: z.ZodType<FileConfig> | undefined;
@@ -736,7 +737,10 @@ export function fileConfigSchema(): z.ZodType<FileConfig> {
   }) as z.ZodType<FileConfig>;
   return schema;
 }
-export type FileConfig = Partial<Record<FileSection, Record<string, unknown>>> & { users?: UserEntry[] };
+export type FileConfig = Partial<Record<FileSection, Record<string, unknown>>> & {
+  users?: UserEntry[];
+  tenants?: TenantParsed[];
+};
 
 export interface Sources {
   flags: Flags;

@@ -2,6 +2,7 @@ import type { AmountLimit } from '../policy/amounts.js';
 import type { ConfirmMode } from '../policy/confirm.js';
 import type { PermissionConfig } from '../policy/permissions.js';
 import type { AuthMode, ConfirmChannel, LOG_LEVELS, Redactable, ToolDefaults } from './options.js';
+import type { TenantConfig } from './tenants.js';
 import type { UserEntry } from './users.js';
 
 export type { ConfirmMode };
@@ -83,6 +84,8 @@ export interface Config {
   remote: RemoteConfig;
   /** Who may sign in to the embedded authorization server (the config file's `users`). */
   users: UserEntry[];
+  /** Several Stripe accounts in one deployment (the config file's `tenants`); empty: one account. */
+  tenants: TenantConfig[];
   host: string;
   port: number;
   logLevel: LogLevel;

@@ -66,7 +66,7 @@ export function dailyLimitRefusal(limit: number, used: number, amount: number, c
 }
 
 /** Whose limit a call counts against: the mode and the Stripe account (`test:acct_123`, `live:platform`). */
-export const ledgerScope = (mode: string, stripeAccount: string | undefined) =>
-  `${mode}:${stripeAccount ?? 'platform'}`;
+export const ledgerScope = (mode: string, stripeAccount: string | undefined, tenant?: string) =>
+  `${mode}:${stripeAccount ?? 'platform'}${tenant ? `#${tenant}` : ''}`;
 
 export const isRefusal = (x: Refusal | Reservation | null): x is Refusal => x !== null && 'code' in x;

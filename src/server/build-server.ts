@@ -1,6 +1,8 @@
 import { McpServer, type ScopeChallenge } from '@modelcontextprotocol/server';
+import { z } from 'zod';
 import { scopeFor, type Caller, type Scope } from '../auth/caller.js';
 import type { Logger } from '../log.js';
+import { refusal } from '../policy/refusal.js';
 import type { LazyStripeClient } from '../stripe/client.js';
 import type { Tool } from '../tools/define-tool.js';
 import { runTool, type RunnerDeps } from '../tools/runner.js';
@@ -37,18 +39,7 @@ const INSTRUCTIONS = [
  * (the intersection): a token with `stripe:read` only lists no write tools.
  */
 export function buildServer(deps: ServerDeps, caller: Caller): McpServer {
-  const server = new McpServer(
-    { name: PRODUCT_NAME, version: VERSION, title: 'Stripe' },
-    {
-      // The lists are fixed for the life of a server: nothing to be notified of.
-      capabilities: {
-        tools: { listChanged: false },
-        resources: { listChanged: false },
-        prompts: { listChanged: false },
-      },
-      instructions: INSTRUCTIONS,
-    },
-  );
+  const server = newServer();
   const runnerDeps: RunnerDeps = { ...deps.runner, stripe: deps.stripe, logger: deps.logger };
   // Without an event log there is nothing for the event tools to read.
   const selected = deps.runner.events ? deps.tools : deps.tools.filter((t) => t.toolset !== 'events');
@@ -71,6 +62,86 @@ export function buildServer(deps: ServerDeps, caller: Caller): McpServer {
     );
   }
   registerResources(server, runnerDeps, tools, deps.refused ?? (() => false), caller);
+  registerPrompts(server, new Set(tools.map((t) => t.name)));
+  return server;
+}
+
+function newServer(): McpServer {
+  return new McpServer(
+    { name: PRODUCT_NAME, version: VERSION, title: 'Stripe' },
+    {
+      // The lists are fixed for the life of a server: nothing to be notified of.
+      capabilities: {
+        tools: { listChanged: false },
+        resources: { listChanged: false },
+        prompts: { listChanged: false },
+      },
+      instructions: INSTRUCTIONS,
+    },
+  );
+}
+
+/** One tenant a caller may act for, and the server parts that act for it. */
+export interface TenantChoice {
+  id: string;
+  deps: ServerDeps;
+}
+
+/** The `account` argument's schemas, per tool and set of choices (built once, not per request). */
+const withAccount = new Map<string, z.ZodObject>();
+
+/**
+ * For a caller in several tenants: every tool the caller's tenants all allow, each with an `account`
+ * argument naming the tenant to act for (it appears for such callers only). A call runs with that
+ * tenant's Stripe account, policy, limits and audit trail.
+ */
+export function buildTenantServer(choices: readonly TenantChoice[], caller: Caller): McpServer {
+  const server = newServer();
+  const ids = choices.map((c) => c.id);
+  const inEvery = (name: string) => choices.every((c) => c.deps.tools.some((t) => t.name === name));
+  const tools = choices[0]!.deps.tools.filter(
+    (t) => inEvery(t.name) && caller.scopes.has(scopeFor(t.access)),
+  );
+  for (const tool of tools) {
+    const key = `${tool.name}\n${ids.join(',')}`;
+    let input = withAccount.get(key);
+    if (!input) {
+      input = tool.input.extend({
+        account: z
+          .enum(ids as [string, ...string[]])
+          .describe(`The Stripe account to act on: one of ${ids.join(', ')} (your tenants).`),
+      });
+      withAccount.set(key, input);
+    }
+    server.registerTool(
+      tool.name,
+      {
+        title: tool.title,
+        description: tool.description,
+        inputSchema: advertise(input, 'input'),
+        outputSchema: advertise(tool.output, 'output'),
+        annotations: tool.annotations,
+        scopeChallenge: ({ request }) => {
+          const { account: _account, ...args } = (request.params?.arguments ?? {}) as Record<string, unknown>;
+          return scopeChallengeFor(tool, caller, args);
+        },
+      },
+      (raw: unknown, ctx) => {
+        const { account, ...args } = (raw ?? {}) as Record<string, unknown>;
+        const choice = choices.find((c) => c.id === account);
+        const deps = choice?.deps ?? choices[0]!.deps;
+        const runnerDeps: RunnerDeps = { ...deps.runner, stripe: deps.stripe, logger: deps.logger };
+        const call = callContextFor(ctx, server, caller, deps.confirmation);
+        if (choice) return runTool(tool, args, runnerDeps, call);
+        const why = refusal(
+          'invalid_arguments',
+          `Invalid arguments for ${tool.name}: "account" must name the Stripe account to act on: one of ${ids.join(', ')}${account === undefined ? '' : ` (got ${JSON.stringify(account).slice(0, 64)})`}. Nothing was sent to Stripe.`,
+          { param: 'account', choices: ids },
+        );
+        return runTool(tool, args, { ...runnerDeps, tenant: undefined }, { ...call, refused: why });
+      },
+    );
+  }
   registerPrompts(server, new Set(tools.map((t) => t.name)));
   return server;
 }

@@ -403,10 +403,10 @@ describe.each(adapters)('%s OAuth state', (_name, make) => {
   it('upsert, find, find by uid, consume, expiry, destroy and revoke by grant', async () => {
     store = make();
     const o = store.oauth;
-    await o.upsert('AccessToken', 't1', { jti: 't1', grantId: 'g1' }, T0 + 1000, { grantId: 'g1' });
-    await o.upsert('RefreshToken', 'r1', { jti: 'r1' }, T0 + 5000, { grantId: 'g1' });
-    await o.upsert('Interaction', 'i1', { uid: 'u1' }, T0 + 1000, { uid: 'u1' });
-    await o.upsert('Client', 'c1', { client_id: 'c1' }, null, {});
+    await o.upsert('AccessToken', 't1', { jti: 't1', grantId: 'g1' }, T0 + 1000, { grantId: 'g1' }, T0);
+    await o.upsert('RefreshToken', 'r1', { jti: 'r1' }, T0 + 5000, { grantId: 'g1' }, T0);
+    await o.upsert('Interaction', 'i1', { uid: 'u1' }, T0 + 1000, { uid: 'u1' }, T0);
+    await o.upsert('Client', 'c1', { client_id: 'c1' }, null, {}, T0);
     expect(await o.find('AccessToken', 't1', T0)).toEqual({ jti: 't1', grantId: 'g1' });
     expect(await o.find('AccessToken', 't1', T0 + 1000)).toBeUndefined();
     expect(await o.findBy('Interaction', 'uid', 'u1', T0)).toEqual({ uid: 'u1' });

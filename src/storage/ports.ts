@@ -60,6 +60,8 @@ export interface AuditRecord {
   at: string;
   /** Session id, authenticated subject, or `stdio`. */
   caller: string;
+  /** The tenant the call ran for (config `tenants`). */
+  tenant?: string;
   tool: string;
   /** Arguments with secrets and card-like data masked. */
   args: unknown;
@@ -82,6 +84,7 @@ export interface AuditQuery {
   tool?: string;
   outcome?: AuditRecord['outcome'];
   caller?: string;
+  tenant?: string;
   /** Keeps the newest this many. */
   limit?: number;
 }
@@ -209,6 +212,7 @@ export interface OAuthStateStore {
     payload: Record<string, unknown>,
     expiresAt: number | null,
     index: { grantId?: string; userCode?: string; uid?: string },
+    now: number,
   ): Promise<void>;
   /** The payload, with `consumed` (Unix seconds) once consumed. */
   find(model: string, id: string, now: number): Promise<Record<string, unknown> | undefined>;

@@ -55,6 +55,8 @@ export interface RunnerDeps {
    */
   callTimeoutMs?: number;
   stripeAccount: string | undefined;
+  /** The tenant these deps serve (config `tenants`): its own daily limit and audit trail. */
+  tenant?: string;
   mode: ToolContext['mode'];
   policy: MoneyPolicy;
   audit?: AuditLog;
@@ -96,6 +98,8 @@ export interface CallContext {
   confirm?: (req: ConfirmRequest) => Promise<ConfirmOutcome>;
   progress?: ToolContext['progress'];
   signal?: AbortSignal;
+  /** Refused before it reaches the tool (an argument the transport adds, such as a tenant's `account`). */
+  refused?: Refusal;
 }
 
 /**
@@ -113,6 +117,7 @@ export async function runTool(
   const audit: AuditRecord = {
     at: new Date(started).toISOString(),
     caller: call.caller.id,
+    ...(deps.tenant ? { tenant: deps.tenant } : {}),
     tool: tool.name,
     args: maskForAudit(rawArgs ?? {}),
     decision: 'allowed',
@@ -189,6 +194,7 @@ async function execute(
     return refuse(card);
   }
 
+  if (call.refused) return refuse(call.refused);
   const parsed = tool.input.safeParse(args);
   if (!parsed.success) return refuse(refusal('invalid_arguments', describeInputError(tool, parsed.error)));
   // Canonical key order: the same logical call sends byte-identical parameters under the same key.
@@ -277,7 +283,7 @@ async function execute(
       money,
       dailyLimit: deps.policy.dailyLimit,
       // A caller's own Stripe key (--auth=stripe-key) counts against its own account.
-      scope: ledgerScope(deps.mode, deps.stripeAccount ?? call.caller.stripe?.account),
+      scope: ledgerScope(deps.mode, deps.stripeAccount ?? call.caller.stripe?.account, deps.tenant),
       tool: tool.name,
       key: callKey,
       now: (deps.now ?? Date.now)(),

@@ -190,7 +190,7 @@ export function createMemoryStore({ retain = DEFAULT_RETAIN }: { retain?: number
         records.push(structuredClone(r));
         return Promise.resolve();
       },
-      query: ({ since, until, tool, outcome, caller, limit }) => {
+      query: ({ since, until, tool, outcome, caller, tenant, limit }) => {
         const from = since?.toISOString() ?? '';
         const to = until?.toISOString();
         const out = records.filter(
@@ -199,7 +199,8 @@ export function createMemoryStore({ retain = DEFAULT_RETAIN }: { retain?: number
             (to === undefined || r.at < to) &&
             (tool === undefined || r.tool === tool) &&
             (outcome === undefined || r.outcome === outcome) &&
-            (caller === undefined || r.caller === caller),
+            (caller === undefined || r.caller === caller) &&
+            (tenant === undefined || r.tenant === tenant),
         );
         return Promise.resolve(structuredClone(limit ? out.slice(-limit) : out));
       },

@@ -19,7 +19,9 @@ export class MemoryOAuthState implements OAuthStateStore {
     payload: Record<string, unknown>,
     expiresAt: number | null,
     index: Omit<Entry, 'payload' | 'expiresAt'>,
+    now: number,
   ) {
+    for (const [k, e] of this.entries) if (e.expiresAt !== null && e.expiresAt <= now) this.entries.delete(k);
     this.entries.set(this.key(model, id), { payload: structuredClone(payload), expiresAt, ...index });
     return Promise.resolve();
   }

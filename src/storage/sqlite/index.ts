@@ -187,6 +187,7 @@ interface AuditParams {
   tool: string | null;
   outcome: string | null;
   caller: string | null;
+  tenant: string | null;
   limit: number;
 }
 
@@ -207,6 +208,7 @@ class SqliteAudit implements AuditLog {
            AND (@tool IS NULL OR json_extract(record, '$.tool') = @tool)
            AND (@outcome IS NULL OR json_extract(record, '$.outcome') = @outcome)
            AND (@caller IS NULL OR json_extract(record, '$.caller') = @caller)
+           AND (@tenant IS NULL OR json_extract(record, '$.tenant') = @tenant)
          ORDER BY seq DESC LIMIT @limit
        ) ORDER BY seq ASC`,
     );
@@ -218,13 +220,14 @@ class SqliteAudit implements AuditLog {
     return Promise.resolve();
   }
 
-  query({ since, until, tool, outcome, caller, limit }: AuditQuery): Promise<AuditRecord[]> {
+  query({ since, until, tool, outcome, caller, tenant, limit }: AuditQuery): Promise<AuditRecord[]> {
     const rows = this.select.all({
       since: since?.toISOString() ?? '',
       until: until?.toISOString() ?? null,
       tool: tool ?? null,
       outcome: outcome ?? null,
       caller: caller ?? null,
+      tenant: tenant ?? null,
       limit: limit ?? -1,
     });
     return Promise.resolve(rows.map((r) => JSON.parse(r.record) as AuditRecord));

@@ -16,6 +16,8 @@ export const OAUTH_STATE_MIGRATION = `CREATE TABLE oauth_state (
    CREATE INDEX oauth_state_uid ON oauth_state (model, uid);
    CREATE INDEX oauth_state_user_code ON oauth_state (model, user_code);`;
 
+const PRUNE_EVERY = 200;
+
 interface Row {
   payload: string;
   expires_at: number | null;
@@ -32,6 +34,7 @@ export class SqliteOAuthState implements OAuthStateStore {
   private readonly remove;
   private readonly revokeGrant;
   private readonly prune;
+  private writes = 0;
 
   constructor(db: Database.Database) {
     this.put = db.prepare(
@@ -61,6 +64,7 @@ export class SqliteOAuthState implements OAuthStateStore {
     payload: Record<string, unknown>,
     expiresAt: number | null,
     index: { grantId?: string; userCode?: string; uid?: string },
+    now: number,
   ): Promise<void> {
     this.put.run({
       model,
@@ -71,8 +75,8 @@ export class SqliteOAuthState implements OAuthStateStore {
       userCode: index.userCode ?? null,
       uid: index.uid ?? null,
     });
-    // Now and then, drop what has expired (sessions and tokens would otherwise pile up).
-    if (Math.random() < 0.01) this.prune.run(Date.now());
+    // Every so often, drop what has expired (sessions and tokens would otherwise pile up).
+    if (++this.writes % PRUNE_EVERY === 0) this.prune.run(now);
     return Promise.resolve();
   }
 
