@@ -2,9 +2,10 @@
 // keys, the caller's own Stripe key), scopes intersecting the policy, caller identity in the audit log,
 // and the refusals, each with its status, its WWW-Authenticate challenge and nothing run.
 import { request } from 'node:http';
-import { Client, StreamableHTTPClientTransport } from '@modelcontextprotocol/client';
+import { Client, SSEClientTransport, StreamableHTTPClientTransport } from '@modelcontextprotocol/client';
 import { exportSPKI, importJWK, SignJWT, UnsecuredJWT, type KeyObject } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { WebSocket } from 'ws';
 import { issueApiKey } from '../src/auth/api-keys.js';
 import { OAuthVerifier } from '../src/auth/oauth.js';
 import { callTool, startHttpStack, type HttpStack } from './helpers.js';
@@ -447,19 +448,6 @@ describe('serving beyond loopback: the public URL, allowed origins, a proxy', ()
     });
     expect(evil.status).toBe(403);
   });
-
-  it('every 127.0.0.0/8 address serves without authentication', async () => {
-    const other = await startHttpStack({ flags: { sandbox: true, host: '127.0.0.2' }, env: {} });
-    try {
-      const client = new Client({ name: 'loopback', version: '1' });
-      await client.connect(new StreamableHTTPClientTransport(new URL(other.http.url)));
-      expect(other.http.url).toMatch(/^http:\/\/127\.0\.0\.2:\d+\/mcp$/);
-      expect((await client.listTools()).tools.length).toBeGreaterThan(0);
-      await client.close();
-    } finally {
-      await other.close();
-    }
-  });
 });
 
 describe('opaque tokens (RFC 7662 introspection) and the per-caller rate limit', () => {
@@ -520,5 +508,85 @@ describe('opaque tokens (RFC 7662 introspection) and the per-caller rate limit',
     expect(Number(res.headers.get('retry-after'))).toBeGreaterThanOrEqual(1);
     expect(await res.text()).toContain('3 a minute');
     expect((await post({ authorization: `Bearer ${b.key}` }, listTools, url)).status).toBe(200);
+  });
+});
+
+describe('older clients: HTTP+SSE (2024-11-05) and WebSocket, behind the same authentication', () => {
+  const origin = () => new URL(resource).origin;
+
+  it('a v1-style SSE client works with a key and is refused without one', async () => {
+    const issued = await issueApiKey(
+      stack.runtime.apiKeys,
+      { name: 'sse-bot', scopes: ['stripe:read', 'stripe:write'] },
+      Date.now(),
+    );
+    if ('error' in issued) throw new Error(issued.error);
+    const client = new Client({ name: 'sse', version: '1' }, { versionNegotiation: { mode: 'legacy' } });
+    await client.connect(
+      new SSEClientTransport(new URL(`${origin()}/sse`), {
+        authProvider: { token: () => Promise.resolve(issued.key) },
+      }),
+    );
+    const names = (await client.listTools()).tools.map((t) => t.name);
+    expect(names).toContain('create_customer');
+    const c = await callTool(client, 'create_customer', { email: 'sse@example.com' });
+    expect(c.data.id).toMatch(/^cus_/);
+    await client.close();
+    expect((await stack.runtime.store.audit.query({ tool: 'create_customer' })).at(-1)?.caller).toBe(
+      'key:sse-bot',
+    );
+
+    const anonymous = await fetch(`${origin()}/sse`, { headers: { accept: 'text/event-stream' } });
+    expect(anonymous.status).toBe(401);
+    expect(anonymous.headers.get('www-authenticate')).toMatch(/^Bearer /);
+    const stray = await fetch(`${origin()}/messages?sessionId=nope`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${issued.key}`, 'content-type': 'application/json' },
+      body: JSON.stringify(listTools),
+    });
+    expect(stray.status).toBe(404);
+  });
+
+  it('JSON-RPC over WebSocket at /ws works with a token on the upgrade and is refused without one', async () => {
+    const token = await idp.token({ aud: resource, scope: 'stripe:read', sub: 'wendy' });
+    const ws = new WebSocket(`${origin().replace('http', 'ws')}/ws`, {
+      headers: { authorization: `Bearer ${token}` },
+    });
+    const replies: Record<string, unknown>[] = [];
+    const next = () =>
+      new Promise<Record<string, unknown>>((resolve) => {
+        const check = () => (replies.length ? resolve(replies.shift()!) : setTimeout(check, 5));
+        check();
+      });
+    ws.on('message', (d: Buffer) => replies.push(JSON.parse(d.toString('utf8')) as Record<string, unknown>));
+    await new Promise((resolve, reject) => {
+      ws.once('open', resolve);
+      ws.once('error', reject);
+    });
+    const send = (m: unknown) => ws.send(JSON.stringify(m));
+    send({
+      jsonrpc: '2.0',
+      id: 1,
+      method: 'initialize',
+      params: { protocolVersion: '2025-06-18', capabilities: {}, clientInfo: { name: 'ws', version: '1' } },
+    });
+    expect(((await next()).result as { serverInfo: { name: string } }).serverInfo.name).toBe('mcp-stripe');
+    send({ jsonrpc: '2.0', method: 'notifications/initialized' });
+    send({ jsonrpc: '2.0', id: 2, method: 'tools/list', params: {} });
+    const tools = ((await next()).result as { tools: { name: string }[] }).tools.map((t) => t.name);
+    expect(tools).toContain('list_customers');
+    expect(tools).not.toContain('create_customer');
+    send({ jsonrpc: '2.0', id: 3, method: 'tools/call', params: { name: 'list_customers', arguments: {} } });
+    expect(((await next()).result as { isError?: boolean }).isError).toBeFalsy();
+    ws.close();
+    expect((await stack.runtime.store.audit.query({ tool: 'list_customers' })).at(-1)?.caller).toBe(
+      `oauth:${idp.issuer}#wendy`,
+    );
+
+    const refused = new WebSocket(`${origin().replace('http', 'ws')}/ws`);
+    const status = await new Promise<number>((resolve) =>
+      refused.once('unexpected-response', (_req, res) => resolve(res.statusCode!)),
+    );
+    expect(status).toBe(401);
   });
 });

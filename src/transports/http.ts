@@ -66,7 +66,7 @@ export function createHttpApp(opts: HttpOptions, own = new OwnOrigin(), auth?: E
   }
   if (opts.console) mountConsole(app, opts.console, own);
   const endpoints = [
-    ...(opts.factory ? ['/mcp'] : []),
+    ...(opts.factory ? ['/mcp', '/sse', '/messages', '/ws'] : []),
     '/healthz',
     ...(opts.console ? ['/console'] : []),
     ...(opts.webhooks ? ['/webhooks/stripe'] : []),
@@ -109,13 +109,30 @@ export async function startHttp(opts: HttpOptions & { host: string; port: number
     hostname: opts.host,
     overrideGlobalObjects: false,
   });
-  const mcp = opts.factory ? mcpListener(opts.factory, opts.logger, own, auth) : undefined;
+  const admit = admission(own, auth, opts.logger);
+  const mcp = opts.factory ? mcpListener(opts.factory, opts.logger, admit, auth) : undefined;
+  // The 2024-11-05 HTTP+SSE transport and WebSocket, for clients that speak only those.
+  const legacy = opts.factory
+    ? (await import('./legacy.js')).legacyTransports({
+        factory: opts.factory,
+        admit,
+        own,
+        auth,
+        logger: opts.logger,
+      })
+    : undefined;
+  server.on('upgrade', (req, socket, head) => {
+    if (legacy && req.url?.split('?')[0] === '/ws') legacy.upgrade(req, socket, head);
+    else socket.destroy();
+  });
   const webhooks = opts.webhooks;
   const as = auth?.authorizationServer;
   route = (req, res) => {
     const path = req.url?.split('?')[0];
     if (path === '/mcp' && mcp) mcp.serve(req, res);
     else if (as?.handle(req, res)) return;
+    else if (legacy && req.method === 'GET' && path === '/sse') legacy.sse(req, res);
+    else if (legacy && req.method === 'POST' && path === '/messages') legacy.messages(req, res);
     else if (webhooks && req.method === 'POST' && path === '/webhooks/stripe')
       handleWebhook(req, res, webhooks);
     else void honoListener(req, res);
@@ -127,6 +144,7 @@ export async function startHttp(opts: HttpOptions & { host: string; port: number
     close: () =>
       closeAll([
         () => mcp?.close(),
+        () => legacy?.close(),
         () =>
           new Promise<void>((resolve) => {
             if ('closeAllConnections' in server) server.closeAllConnections();
@@ -145,80 +163,18 @@ export async function startHttp(opts: HttpOptions & { host: string; port: number
 function mcpListener(
   factory: ServerFactory,
   logger: Logger,
-  own: OwnOrigin,
+  admit: Admit,
   auth: EdgeAuth | undefined,
 ): { serve(req: IncomingMessage, res: ServerResponse): void; close(): Promise<void> } {
   const local = localCaller('http');
   const handler = createMcpHandler(({ authInfo }) => factory(callerOf(authInfo) ?? local), {
     onerror: (error) => logger.warn('mcp request rejected or failed', { error: error.message }),
   });
-  const allowCors = cors({
-    origin: own.browserOrigins(),
-    methods: ['GET', 'POST', 'DELETE'],
-    allowedHeaders: [
-      'authorization',
-      'content-type',
-      'accept',
-      'last-event-id',
-      'mcp-protocol-version',
-      'mcp-session-id',
-      'mcp-method',
-      'mcp-name',
-    ],
-    exposedHeaders: ['mcp-session-id', 'mcp-protocol-version', 'www-authenticate'],
-    maxAge: 600,
-  });
   const toNode = toNodeHandler(handler, {
     onerror: (error) => logger.error('mcp request failed', { error }),
   });
   const forward = (req: IncomingMessage, res: ServerResponse, parsed?: unknown) => {
     void toNode(req, res, parsed);
-  };
-  /** Host and Origin, CORS, authentication and the rate limit; false when the request was answered. */
-  const admit = async (req: IncomingMessage, res: ServerResponse): Promise<boolean> => {
-    const refused = own.refusal(req.headers.host, req.headers.origin, {
-      forwardedHost: req.headers['x-forwarded-host'],
-      allowOthers: true,
-    });
-    if (refused) {
-      logger.warn('rejected /mcp request (DNS rebinding guard)', {
-        host: req.headers.host,
-        origin: req.headers.origin,
-      });
-      jsonRpcError(res, 403, -32000, refused);
-      req.resume();
-      return false;
-    }
-    if (req.headers.origin !== undefined) {
-      const preflight = await new Promise<boolean>((resolve) => {
-        res.once('finish', () => resolve(true));
-        allowCors(req, res, () => resolve(false));
-      });
-      if (preflight) return false;
-    }
-    if (!auth) return true;
-    const outcome = await auth.gate.authenticate(req.headers.authorization, req.url ?? '');
-    if ('refused' in outcome) {
-      logger.info('refused /mcp request (authentication)', { status: outcome.refused.status });
-      answer(res, outcome.refused);
-      req.resume();
-      return false;
-    }
-    const wait = await auth.rateLimit?.take(outcome.caller.id);
-    if (wait) {
-      logger.warn('rate limited', { caller: outcome.caller.id });
-      res.setHeader('retry-after', String(wait.retryAfterSeconds));
-      jsonRpcError(
-        res,
-        429,
-        -32000,
-        `Too many requests: this caller may make ${auth.rateLimit!.perMinute} a minute. Retry after ${wait.retryAfterSeconds} s.`,
-      );
-      req.resume();
-      return false;
-    }
-    (req as IncomingMessage & { auth?: AuthInfo }).auth = outcome.authInfo;
-    return true;
   };
   const serve = (req: IncomingMessage, res: ServerResponse) => {
     admit(req, res).then(
@@ -272,6 +228,77 @@ function mcpListener(
     );
   };
   return { serve, close: () => handler.close() };
+}
+
+/** Admits a request to `/mcp` (or the legacy SSE endpoints): true, or false once it was answered. */
+export type Admit = (req: IncomingMessage, res: ServerResponse) => Promise<boolean>;
+
+/**
+ * The edge every MCP request passes, as named steps: Host and Origin (DNS rebinding), CORS for allowed
+ * browser origins, authentication (the caller goes on `req.auth`), the caller's rate limit.
+ */
+export function admission(own: OwnOrigin, auth: EdgeAuth | undefined, logger: Logger): Admit {
+  const allowCors = cors({
+    origin: own.browserOrigins(),
+    methods: ['GET', 'POST', 'DELETE'],
+    allowedHeaders: [
+      'authorization',
+      'content-type',
+      'accept',
+      'last-event-id',
+      'mcp-protocol-version',
+      'mcp-session-id',
+      'mcp-method',
+      'mcp-name',
+    ],
+    exposedHeaders: ['mcp-session-id', 'mcp-protocol-version', 'www-authenticate'],
+    maxAge: 600,
+  });
+  return async (req, res) => {
+    const refused = own.refusal(req.headers.host, req.headers.origin, {
+      forwardedHost: req.headers['x-forwarded-host'],
+      allowOthers: true,
+    });
+    if (refused) {
+      logger.warn('rejected MCP request (DNS rebinding guard)', {
+        host: req.headers.host,
+        origin: req.headers.origin,
+      });
+      jsonRpcError(res, 403, -32000, refused);
+      req.resume();
+      return false;
+    }
+    if (req.headers.origin !== undefined) {
+      const preflight = await new Promise<boolean>((resolve) => {
+        res.once('finish', () => resolve(true));
+        allowCors(req, res, () => resolve(false));
+      });
+      if (preflight) return false;
+    }
+    if (!auth) return true;
+    const outcome = await auth.gate.authenticate(req.headers.authorization, req.url ?? '');
+    if ('refused' in outcome) {
+      logger.info('refused MCP request (authentication)', { status: outcome.refused.status });
+      answer(res, outcome.refused);
+      req.resume();
+      return false;
+    }
+    const wait = await auth.rateLimit?.take(outcome.caller.id);
+    if (wait) {
+      logger.warn('rate limited', { caller: outcome.caller.id });
+      res.setHeader('retry-after', String(wait.retryAfterSeconds));
+      jsonRpcError(
+        res,
+        429,
+        -32000,
+        `Too many requests: this caller may make ${auth.rateLimit!.perMinute} a minute. Retry after ${wait.retryAfterSeconds} s.`,
+      );
+      req.resume();
+      return false;
+    }
+    (req as IncomingMessage & { auth?: AuthInfo }).auth = outcome.authInfo;
+    return true;
+  };
 }
 
 /**
