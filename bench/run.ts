@@ -373,6 +373,156 @@ async function throughput() {
   return out;
 }
 
+// 6. Authentication: what checking a bearer token costs per call, in process (a JWT against a JWKS
+// fetched once over HTTP and cached; an api key looked up in the SQLite store), and HTTP throughput with
+// --auth=api-key on vs off, in the same run against the same sandbox.
+async function authCost() {
+  const { AuthGate } = await import('../src/auth/gate.js');
+  const { OAuthVerifier } = await import('../src/auth/oauth.js');
+  const { issueApiKey } = await import('../src/auth/api-keys.js');
+  const { exportJWK, generateKeyPair, SignJWT } = await import('jose');
+  const { createServer } = await import('node:http');
+  const { privateKey, publicKey } = await generateKeyPair('ES256');
+  const jwk = { ...(await exportJWK(publicKey)), kid: 'b1', alg: 'ES256' };
+  let issuer = '';
+  const idp = createServer((req, res) => {
+    res.writeHead(200, { 'content-type': 'application/json' });
+    res.end(
+      JSON.stringify(
+        req.url === '/jwks'
+          ? { keys: [jwk] }
+          : {
+              issuer,
+              jwks_uri: `${issuer}/jwks`,
+              authorization_endpoint: `${issuer}/a`,
+              response_types_supported: ['code'],
+            },
+      ),
+    );
+  });
+  await new Promise<void>((r) => idp.listen(0, '127.0.0.1', r));
+  issuer = `http://127.0.0.1:${(idp.address() as { port: number }).port}`;
+  const resource = new URL('http://127.0.0.1:1/mcp');
+  const store = createSqliteStore(join(tempDir('mcp-stripe-bench-auth-'), 'store.db'));
+  const issued = await issueApiKey(store.apiKeys, { name: 'bench', scopes: ['stripe:read'] }, Date.now());
+  if ('error' in issued) throw new Error(issued.error);
+  const gate = new AuthGate({
+    modes: ['oauth', 'api-key'],
+    resource,
+    apiKeys: store.apiKeys,
+    issuers: [new OAuthVerifier({ issuer, resource })],
+    scopes: ['stripe:read'],
+  });
+  const jwt = await new SignJWT({ scope: 'stripe:read' })
+    .setProtectedHeader({ alg: 'ES256', kid: 'b1' })
+    .setIssuer(issuer)
+    .setAudience(resource.href)
+    .setSubject('bench')
+    .setExpirationTime('1h')
+    .sign(privateKey);
+  const time = async (header: string) => {
+    const n = quick ? 500 : 3000;
+    const ms: number[] = [];
+    for (let i = 0; i < n + 200; i++) {
+      const t = performance.now();
+      const out = await gate.authenticate(header, '/mcp');
+      if (i >= 200) ms.push(performance.now() - t);
+      if ('refused' in out) throw new Error(`refused: ${out.refused.body}`);
+    }
+    ms.sort((a, b) => a - b);
+    return { p50_ms: round(ms[Math.floor(n / 2)]!, 3), p99_ms: round(ms[Math.floor(n * 0.99)]!, 3) };
+  };
+  const jwtCost = await time(`Bearer ${jwt}`);
+  const keyCost = await time(`Bearer ${issued.key}`);
+  await store.close();
+  idp.close();
+
+  // The same read, the same concurrency, with and without --auth=api-key (rate limit off).
+  const sandbox = await serve(CLI, ['sandbox', '--port=0'], {}, /listening on (http:\/\/127\.0\.0\.1:\d+)/);
+  const dataDir = tempDir('mcp-stripe-bench-auth-http-');
+  const { execFileSync } = await import('node:child_process');
+  const key = execFileSync(
+    process.execPath,
+    [CLI, 'keys', 'create', '--name=load', '--scopes=stripe:read,stripe:write,stripe:money', `--data-dir=${dataDir}`],
+    {
+      env: env(),
+      encoding: 'utf8',
+      stdio: ['ignore', 'pipe', 'ignore'],
+    },
+  ).trim();
+  const started = async (extra: string[]) =>
+    serve(
+      CLI,
+      [
+        `--api-key=${KEY}`,
+        `--data-dir=${dataDir}`,
+        '--transport=http',
+        '--port=0',
+        '--log-level=warn',
+        ...extra,
+      ],
+      { STRIPE_API_BASE: sandbox.url },
+      /(http:\/\/127\.0\.0\.1:\d+\/mcp)/,
+    );
+  const request = (name: string, args: Record<string, unknown>, auth?: string) => ({
+    body: JSON.stringify({
+      jsonrpc: '2.0',
+      id: 1,
+      method: 'tools/call',
+      params: { name, arguments: args, _meta: modernMeta },
+    }),
+    headers: {
+      accept: 'application/json, text/event-stream',
+      'content-type': 'application/json',
+      'mcp-protocol-version': MODERN,
+      'mcp-method': 'tools/call',
+      'mcp-name': name,
+      ...(auth ? { authorization: `Bearer ${auth}` } : {}),
+    },
+  });
+  const rows: Record<string, LoadRow> = {};
+  for (const [label, extra, auth] of [
+    ['off', [], undefined],
+    ['api_key', ['--auth=api-key', '--rate-limit=0'], key],
+  ] as const) {
+    const http = await started([...extra]);
+    const made = await (
+      await fetch(http.url, {
+        method: 'POST',
+        ...request('create_payment_intent', { amount: 1000, currency: 'usd' }, auth),
+      })
+    ).text();
+    const id = /pi_[A-Za-z0-9]+/.exec(made)?.[0];
+    if (!id) throw new Error(`could not create the payment intent: ${made.slice(0, 200)}`);
+    const read = request('stripe_api_read', { path: `/v1/payment_intents/${id}` }, auth);
+    const job = {
+      url: http.url,
+      bodies: [read.body],
+      headers: read.headers,
+      expectStatus: 200,
+      expectText: id,
+    };
+    await load({ ...job, concurrency: 4, seconds: 1 });
+    const r = await load({ ...job, concurrency: 16, seconds: quick ? 2 : 5 });
+    rows[label] = {
+      calls: r.count,
+      calls_per_s: r.per_s,
+      p50_ms: round(r.p50_ms),
+      p99_ms: round(r.p99_ms),
+      errors: r.errors,
+    };
+    await http.stop();
+  }
+  await sandbox.stop();
+  return {
+    jwt_cached_jwks: jwtCost,
+    api_key_sqlite: keyCost,
+    http_c16_off: rows.off!,
+    http_c16_api_key: rows.api_key!,
+    throughput_ratio: round(rows.api_key!.calls_per_s / rows.off!.calls_per_s),
+  };
+}
+
 // 5. Webhook ingest: signed events verified and stored durably (SQLite) by the CLI's webhook
 // listener, 20% duplicates mixed in; afterwards the store must hold exactly the distinct events.
 async function ingest() {
@@ -414,6 +564,7 @@ const TARGETS = {
   overhead: '≤ 1 ms p50, ≤ 5 ms p99',
   throughput: '≥ 2,000 calls/s on 2 cores, 0 errors',
   ingest: '≥ 5,000 events/s, stored = distinct',
+  auth: 'p50 ≤ 0.2 ms per call; HTTP with auth ≥ 0.9× without',
 };
 
 const machine = {
@@ -426,7 +577,14 @@ const machine = {
 };
 process.stderr.write(`machine: ${machine.cores} cores (${machine.cpu}), node ${machine.node}\n`);
 if (only) {
-  const sections: Record<string, () => Promise<unknown>> = { startup, context, overhead, throughput, ingest };
+  const sections: Record<string, () => Promise<unknown>> = {
+    startup,
+    context,
+    overhead,
+    throughput,
+    ingest,
+    auth: authCost,
+  };
   process.stdout.write(`${JSON.stringify(await sections[only]!(), null, 2)}\n`);
   process.exit(0);
 }
@@ -439,6 +597,7 @@ const results = {
   overhead: await overhead(),
   throughput: await throughput(),
   ingest: await ingest(),
+  auth: await authCost(),
   targets: TARGETS,
 };
 writeFileSync(join(ROOT, 'bench', 'results.json'), `${JSON.stringify(results, null, 2)}\n`);
@@ -448,6 +607,7 @@ const c = results.context;
 const o = results.overhead;
 const t = results.throughput;
 const w = results.ingest;
+const a = results.auth;
 const rows: [string, string, string, string][] = [
   [
     'start-up (median)',
@@ -487,6 +647,18 @@ const rows: [string, string, string, string][] = [
     `${w.events_per_s} events/s, stored ${w.stored} = distinct ${w.distinct}: ${w.stored_equals_distinct}`,
     '',
     TARGETS.ingest,
+  ],
+  [
+    'auth per call p50 / p99: JWT (cached JWKS), api key',
+    `${a.jwt_cached_jwks.p50_ms} / ${a.jwt_cached_jwks.p99_ms} ms, ${a.api_key_sqlite.p50_ms} / ${a.api_key_sqlite.p99_ms} ms`,
+    '',
+    TARGETS.auth.split('; ')[0]!,
+  ],
+  [
+    'HTTP c=16 with --auth=api-key vs without',
+    `${a.http_c16_api_key.calls_per_s} vs ${a.http_c16_off.calls_per_s} calls/s (errors ${a.http_c16_api_key.errors + a.http_c16_off.errors})`,
+    '',
+    `${a.throughput_ratio}× (target ≥ 0.9×)`,
   ],
 ];
 function rate(t: Record<string, LoadRow>, label: string): string {

@@ -32,6 +32,8 @@ export const ACCEPTED_ALGORITHMS = [
   'EdDSA',
 ];
 
+const MAX_CACHED = 10_000;
+
 /** Clock skew allowed on `exp` and `nbf`, seconds. */
 export const CLOCK_TOLERANCE_S = 30;
 
@@ -62,6 +64,12 @@ export class OAuthVerifier {
   private jwks?: Promise<JWTVerifyGetKey>;
   /** Introspection answers by token hash, kept no longer than the token lives (nor than 5 minutes). */
   private readonly introspected = new Map<string, { until: number; token: VerifiedToken }>();
+  /**
+   * JWTs already verified, by hash, until they expire: a client sends the same token on every request,
+   * and a signature check costs more than the rest of the edge (the claims do not change; expiry is
+   * checked again on every request).
+   */
+  private readonly verified = new Map<string, VerifiedToken>();
 
   constructor(private readonly opts: OAuthVerifierOptions) {}
 
@@ -70,7 +78,15 @@ export class OAuthVerifier {
   }
 
   async verify(token: string, now = Date.now()): Promise<VerifiedToken> {
-    if (token.split('.').length === 3) return this.verifyJwt(token);
+    if (token.split('.').length === 3) {
+      const key = createHash('sha256').update(token).digest('base64url');
+      const hit = this.verified.get(key);
+      if (hit && hit.expiresAt * 1000 > now) return hit;
+      const fresh = await this.verifyJwt(token);
+      if (this.verified.size >= MAX_CACHED) this.verified.delete(this.verified.keys().next().value!);
+      this.verified.set(key, fresh);
+      return fresh;
+    }
     if (this.opts.introspection) return this.introspect(token, now);
     throw invalid(
       'The access token is not a JWT, and this server has no introspection endpoint for opaque tokens',
@@ -129,7 +145,7 @@ export class OAuthVerifier {
     if (claims.exp + CLOCK_TOLERANCE_S < now / 1000) throw invalid('The access token has expired');
     const verified = this.toVerified(claims, claims.exp);
     this.introspected.set(key, { until: Math.min(claims.exp * 1000, now + 5 * 60_000), token: verified });
-    if (this.introspected.size > 10_000) this.introspected.delete(this.introspected.keys().next().value!);
+    if (this.introspected.size > MAX_CACHED) this.introspected.delete(this.introspected.keys().next().value!);
     return verified;
   }
 
