@@ -8,6 +8,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { WebSocket } from 'ws';
 import { issueApiKey } from '../src/auth/api-keys.js';
 import { OAuthVerifier } from '../src/auth/oauth.js';
+import { announceConsole } from '../src/cli/console.js';
+import { signIn } from './console-helpers.js';
 import { callTool, startHttpStack, type HttpStack } from './helpers.js';
 import { startTestIdp, type TestIdp } from './idp.js';
 
@@ -588,5 +590,59 @@ describe('older clients: HTTP+SSE (2024-11-05) and WebSocket, behind the same au
       refused.once('unexpected-response', (_req, res) => resolve(res.statusCode!)),
     );
     expect(status).toBe(401);
+  });
+});
+
+describe("the console's Access page", () => {
+  it('lists, creates (shown once) and revokes api keys, and lists and removes OAuth clients', async () => {
+    const s = await startHttpStack({ flags: { sandbox: true, auth: 'api-key,embedded' }, env: {} });
+    try {
+      const op = await signIn(await announceConsole(s.runtime.store, `${s.origin}/console`));
+      expect(await (await op.get('/console/access')).text()).toContain('No api keys yet.');
+      const created = await fetch(`${s.origin}/console/access/keys`, {
+        method: 'POST',
+        redirect: 'manual',
+        headers: { cookie: op.cookie, origin: s.origin, 'content-type': 'application/x-www-form-urlencoded' },
+        body: new URLSearchParams([
+          ['_csrf', op.csrf],
+          ['name', 'console-bot'],
+          ['scopes', 'stripe:read'],
+          ['scopes', 'stripe:write'],
+          ['expires', '30d'],
+        ]).toString(),
+      });
+      const page = await created.text();
+      const key = /<pre class="key">(mcps_[A-Za-z0-9_-]+)<\/pre>/.exec(page)?.[1];
+      expect(key).toBeDefined();
+      expect(page).toContain('stripe:read stripe:write');
+      // Shown once: the list afterwards holds its prefix only.
+      const listed = await (await op.get('/console/access')).text();
+      expect(listed).not.toContain(key);
+      expect(listed).toContain(`${key!.slice(0, 9)}&hellip;`);
+      expect((await post({ authorization: `Bearer ${key}` }, listTools, s.http.url)).status).toBe(200);
+      const id = /data-key="(key_[0-9a-f]+)"/.exec(listed)![1]!;
+      expect((await op.post(`/console/access/keys/${id}/revoke`, {})).status).toBe(303);
+      expect((await post({ authorization: `Bearer ${key}` }, listTools, s.http.url)).status).toBe(401);
+      // A revoke without the page's CSRF token is refused.
+      expect((await op.post(`/console/access/keys/${id}/revoke`, {}, { csrf: 'forged' })).status).toBe(403);
+
+      // An OAuth client that registered shows up, and can be removed.
+      const reg = await fetch(`${s.origin}/oauth/reg`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({
+          client_name: 'Some agent',
+          redirect_uris: ['http://127.0.0.1:1/cb'],
+          token_endpoint_auth_method: 'none',
+        }),
+      });
+      const { client_id } = (await reg.json()) as { client_id: string };
+      const withClient = await (await op.get('/console/access')).text();
+      expect(withClient).toContain('Some agent');
+      expect((await op.post(`/console/access/clients/${client_id}/revoke`, {})).status).toBe(303);
+      expect(await (await op.get('/console/access')).text()).not.toContain('Some agent');
+    } finally {
+      await s.close();
+    }
   });
 });

@@ -6,8 +6,10 @@ import { join } from 'node:path';
 import { Client, StreamableHTTPClientTransport } from '@modelcontextprotocol/client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { issueApiKey } from '../src/auth/api-keys.js';
+import { announceConsole } from '../src/cli/console.js';
 import { startSandbox, type RunningSandbox } from '../src/sandbox/index.js';
 import { createStripeClient, PINNED_API_VERSION } from '../src/stripe/client.js';
+import { signIn } from './console-helpers.js';
 import { callTool, startHttpStack, TEST_KEY, type HttpStack } from './helpers.js';
 import { startTestIdp, type TestIdp } from './idp.js';
 
@@ -138,6 +140,11 @@ describe('tenants', () => {
     ).toBe(false);
     const totals = await stack.runtime.store.ledger.totals(`test:${acme}#acme`, Date.now(), 86_400_000);
     expect(totals.usd).toBe(3000);
+    // The console's audit page filters by tenant.
+    const op = await signIn(await announceConsole(stack.runtime.store, `${stack.origin}/console`));
+    const acmePage = await (await op.get('/console/audit?tenant=acme')).text();
+    expect(acmePage).toContain('key:acme-bot');
+    expect(await (await op.get('/console/audit?tenant=globex')).text()).not.toContain('key:acme-bot');
   });
 
   it('a caller in several tenants picks one per call with an account argument that only it sees', async () => {

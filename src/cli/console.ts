@@ -104,6 +104,9 @@ export async function runConsole(flags: Flags, printLink: boolean): Promise<void
         settings,
         stripeHealth: health,
         webhookSecrets: () => config?.webhooks.secrets.length ?? 0,
+        apiKeys: store.apiKeys,
+        oauth: store.oauth,
+        authModes: config?.remote.auth ?? [],
         logger,
       },
     });

@@ -6,15 +6,24 @@ import type { Context, Hono, MiddlewareHandler } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
 import { deleteCookie, getCookie, setCookie } from 'hono/cookie';
 import { streamSSE } from 'hono/streaming';
+import { issueApiKey } from '../auth/api-keys.js';
 import type { Logger } from '../log.js';
 import { limitFor, type AmountLimit } from '../policy/amounts.js';
 import { ledgerScope } from '../policy/daily-limit.js';
 import type { ApprovalService } from '../server/approvals.js';
-import type { AuditQuery, AuditRecord, OperatorSession, Store } from '../storage/ports.js';
+import type {
+  ApiKeyStore,
+  AuditQuery,
+  AuditRecord,
+  OAuthStateStore,
+  OperatorSession,
+  Store,
+} from '../storage/ports.js';
 import type { OwnOrigin } from '../transports/origin.js';
 import { parseDuration } from '../util/duration.js';
 import { findUp } from '../util/find-up.js';
 import {
+  accessPage,
   approvalsPage,
   AUDIT_PAGE_LIMIT,
   auditPage,
@@ -43,6 +52,10 @@ export interface ConsoleDeps {
   /** Reachability of Stripe, for the overview (cached by the caller). */
   stripeHealth: () => Promise<{ ok: boolean; detail: string }>;
   webhookSecrets: () => number;
+  /** Api keys this server accepts, and the embedded authorization server's clients (the Access page). */
+  apiKeys: ApiKeyStore;
+  oauth: OAuthStateStore;
+  authModes: readonly string[];
   logger: Logger;
   now?: () => number;
 }
@@ -130,7 +143,8 @@ export function mountConsole(app: Hono, deps: ConsoleDeps, own: OwnOrigin): void
       const refused = own.refusal(c.req.header('host'), c.req.header('origin') ?? 'null', {
         forwardedHost: c.req.header('x-forwarded-host'),
       });
-      const form = await c.req.parseBody();
+      // `all`: repeated fields (the scopes of a new api key) stay lists; Hono keeps this parse for the route.
+      const form = await c.req.parseBody({ all: true });
       if (refused || form._csrf !== session.csrf)
         return c.html(
           signedOut('This request did not come from a console page (cross-site request refused).'),
@@ -309,6 +323,7 @@ export function mountConsole(app: Hono, deps: ConsoleDeps, own: OwnOrigin): void
       tool: c.req.query('tool') || undefined,
       outcome: c.req.query('outcome') || undefined,
       caller: c.req.query('caller') || undefined,
+      tenant: c.req.query('tenant') || undefined,
       since: c.req.query('since') || undefined,
       until: c.req.query('until') || undefined,
     };
@@ -334,6 +349,7 @@ export function mountConsole(app: Hono, deps: ConsoleDeps, own: OwnOrigin): void
         tool: f.tool,
         outcome: f.outcome as AuditRecord['outcome'] | undefined,
         caller: f.caller,
+        tenant: f.tenant,
         since: since ?? undefined,
         until: until ?? undefined,
       },
@@ -365,6 +381,7 @@ export function mountConsole(app: Hono, deps: ConsoleDeps, own: OwnOrigin): void
     const cols = [
       'at',
       'caller',
+      'tenant',
       'tool',
       'decision',
       'outcome',
@@ -406,16 +423,83 @@ export function mountConsole(app: Hono, deps: ConsoleDeps, own: OwnOrigin): void
       ),
     ),
   );
-  console.get('/console/access', (c) =>
-    page(
+  const access = async (
+    c: Context<Env>,
+    created?: { name: string; key: string },
+    status: 200 | 400 = 200,
+  ) => {
+    const clients = await deps.oauth.list('Client', now(), 200);
+    return page(
       c,
       'Access',
-      notConfigured(
-        'No api keys and no OAuth clients: this server accepts only local callers (stdio, or HTTP on loopback without authentication).',
-        'Server-issued api keys and OAuth clients and sessions are listed here, and can be revoked, once remote authentication is configured.',
-      ),
-    ),
-  );
+      accessPage({
+        modes: deps.authModes,
+        keys: await deps.apiKeys.list(),
+        clients: clients.map(({ id, payload }) => ({
+          id,
+          name: typeof payload.client_name === 'string' ? payload.client_name : id,
+          redirects: Array.isArray(payload.redirect_uris) ? payload.redirect_uris.map(String) : [],
+          createdAt:
+            typeof payload.client_id_issued_at === 'number' ? payload.client_id_issued_at * 1000 : undefined,
+        })),
+        ...(created ? { created } : {}),
+        csrf: c.var.session.csrf,
+        now: now(),
+      }),
+      status,
+    );
+  };
+  console.get('/console/access', (c) => access(c));
+  console.post('/console/access/keys', async (c) => {
+    const form = await c.req.parseBody({ all: true });
+    const one = (k: string) => (typeof form[k] === 'string' ? form[k].trim() : '');
+    const scopes = [form.scopes ?? []].flat().filter((s): s is string => typeof s === 'string');
+    const expires = one('expires');
+    const expiresInMs = expires ? parseDuration(expires) : undefined;
+    if (expires && expiresInMs === undefined)
+      return page(
+        c,
+        'Not created',
+        notConfigured(
+          `"Expires after" must be a duration like 90d, 24h or 30m (got "${expires.slice(0, 16)}").`,
+          'Go back to the Access page.',
+        ),
+        400,
+      );
+    const issued = await issueApiKey(
+      deps.apiKeys,
+      {
+        name: one('name'),
+        scopes,
+        ...(one('tenant') ? { tenant: one('tenant') } : {}),
+        ...(expiresInMs ? { expiresInMs } : {}),
+      },
+      now(),
+    );
+    if ('error' in issued)
+      return page(
+        c,
+        'Not created',
+        notConfigured(issued.error.replace(/^--(\w+)/, '$1'), 'Go back to the Access page.'),
+        400,
+      );
+    deps.logger.info('api key created in the console', {
+      name: issued.record.name,
+      by: c.var.session.operator,
+    });
+    return access(c, { name: issued.record.name, key: issued.key });
+  });
+  console.post('/console/access/keys/:id/revoke', async (c) => {
+    const revoked = await deps.apiKeys.revoke(c.req.param('id'), now());
+    if (revoked)
+      deps.logger.info('api key revoked in the console', { name: revoked.name, by: c.var.session.operator });
+    return c.redirect('/console/access', 303);
+  });
+  console.post('/console/access/clients/:id/revoke', async (c) => {
+    await deps.oauth.destroy('Client', c.req.param('id'));
+    deps.logger.info('OAuth client removed in the console', { by: c.var.session.operator });
+    return c.redirect('/console/access', 303);
+  });
   console.get('/console/settings', (c) => page(c, 'Settings', settingsPage(deps.settings)));
 }
 

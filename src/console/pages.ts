@@ -3,7 +3,7 @@
 import { html, raw } from 'hono/html';
 import type { HtmlEscapedString } from 'hono/utils/html';
 import { formatMoney } from '../money/currencies.js';
-import type { ApprovalRecord, AuditRecord, StoredEvent } from '../storage/ports.js';
+import type { ApiKeyRecord, ApprovalRecord, AuditRecord, StoredEvent } from '../storage/ports.js';
 
 type Html = HtmlEscapedString | Promise<HtmlEscapedString>;
 
@@ -165,6 +165,7 @@ export interface AuditFilter {
   tool?: string;
   outcome?: string;
   caller?: string;
+  tenant?: string;
   since?: string;
   until?: string;
 }
@@ -187,6 +188,7 @@ export function auditPage(records: AuditRecord[], f: AuditFilter, mode: string, 
         </select></label
       >
       <label>Caller <input name="caller" value="${f.caller ?? ''}" /></label>
+      <label>Tenant <input name="tenant" value="${f.tenant ?? ''}" /></label>
       <label>Since <input name="since" value="${f.since ?? ''}" placeholder="24h, 7d or a date" /></label>
       <label>Until <input name="until" value="${f.until ?? ''}" placeholder="a date" /></label>
       <button type="submit">Filter</button>
@@ -211,6 +213,7 @@ export function auditPage(records: AuditRecord[], f: AuditFilter, mode: string, 
                 <span class="outcome">${r.outcome}</span>
                 <span class="decision">${r.decision}</span> ${r.error ? html`<code>${r.error}</code>` : ''}
                 <span class="caller">${r.caller}</span>
+                ${r.tenant ? html`<span class="tenant">${r.tenant}</span>` : ''}
                 <span class="duration">${r.durationMs} ms</span>
               </summary>
               ${r.reason ? html`<p>${r.reason}</p>` : ''}
@@ -347,6 +350,131 @@ export function overviewPage(o: Overview): Html {
 export function settingsPage(settings: Record<string, unknown>): Html {
   return html`<p>The effective configuration of this server (secrets masked).</p>
     <pre class="settings">${JSON.stringify(settings, null, 2)}</pre>`;
+}
+
+export interface AccessView {
+  modes: readonly string[];
+  keys: ApiKeyRecord[];
+  clients: { id: string; name: string; redirects: string[]; createdAt: number | undefined }[];
+  /** A key just created: shown once, here. */
+  created?: { name: string; key: string };
+  csrf: string;
+  now: number;
+}
+
+/** Api keys (create, revoke) and the OAuth clients registered with the embedded authorization server. */
+export function accessPage(v: AccessView): Html {
+  const state = (k: ApiKeyRecord) =>
+    k.revokedAt !== null ? 'revoked' : k.expiresAt !== null && k.expiresAt <= v.now ? 'expired' : 'active';
+  return html`<p>
+      Callers authenticate with
+      ${v.modes.length ? v.modes.join(', ') : 'nothing: only local callers are accepted'}. See docs/remote.md.
+    </p>
+    ${
+      v.created
+        ? html`<section class="created">
+            <h2>New api key "${v.created.name}"</h2>
+            <p>Copy it now: it is shown once, and only its hash is kept.</p>
+            <pre class="key">${v.created.key}</pre>
+          </section>`
+        : ''
+    }
+    <section>
+      <h2>Api keys</h2>
+      ${
+        v.keys.length === 0
+          ? html`<p class="empty">No api keys yet.</p>`
+          : html`<table>
+              <thead>
+                <tr>
+                  <th>Name</th>
+                  <th>Key</th>
+                  <th>Scopes</th>
+                  <th>Tenant</th>
+                  <th>State</th>
+                  <th>Created</th>
+                  <th>Expires</th>
+                  <th></th>
+                </tr>
+              </thead>
+              <tbody>
+                ${v.keys.map(
+                  (k) =>
+                    html`<tr data-key="${k.id}">
+                      <td>${k.name}</td>
+                      <td><code>${k.prefix}&hellip;</code></td>
+                      <td>${k.scopes.join(' ')}</td>
+                      <td>${k.tenant ?? ''}</td>
+                      <td class="state">${state(k)}</td>
+                      <td>${time(k.createdAt)}</td>
+                      <td>${k.expiresAt === null ? 'never' : time(k.expiresAt)}</td>
+                      <td>
+                        ${
+                          state(k) === 'active'
+                            ? html`<form method="post" action="/console/access/keys/${k.id}/revoke">
+                                <input type="hidden" name="_csrf" value="${v.csrf}" />
+                                <button type="submit" class="deny">Revoke</button>
+                              </form>`
+                            : ''
+                        }
+                      </td>
+                    </tr>`,
+                )}
+              </tbody>
+            </table>`
+      }
+      <form method="post" action="/console/access/keys" class="create-key">
+        <input type="hidden" name="_csrf" value="${v.csrf}" />
+        <label>Name <input name="name" required maxlength="64" /></label>
+        <fieldset>
+          <legend>Scopes</legend>
+          <label><input type="checkbox" name="scopes" value="stripe:read" checked /> stripe:read</label>
+          <label><input type="checkbox" name="scopes" value="stripe:write" /> stripe:write</label>
+          <label><input type="checkbox" name="scopes" value="stripe:money" /> stripe:money</label>
+        </fieldset>
+        <label>Tenant (optional) <input name="tenant" maxlength="64" /></label>
+        <label>Expires after (optional, e.g. 90d) <input name="expires" maxlength="8" /></label>
+        <button type="submit">Create api key</button>
+      </form>
+    </section>
+    <section>
+      <h2>OAuth clients</h2>
+      ${
+        v.clients.length === 0
+          ? html`<p class="empty">
+              No OAuth clients have
+              registered${v.modes.includes('embedded') ? '' : ' (the embedded authorization server is off: --auth=embedded)'}.
+            </p>`
+          : html`<table>
+              <thead>
+                <tr>
+                  <th>Client</th>
+                  <th>Id</th>
+                  <th>Redirect URIs</th>
+                  <th>Registered</th>
+                  <th></th>
+                </tr>
+              </thead>
+              <tbody>
+                ${v.clients.map(
+                  (c) =>
+                    html`<tr data-client="${c.id}">
+                      <td>${c.name}</td>
+                      <td><code>${c.id}</code></td>
+                      <td>${c.redirects.join(' ')}</td>
+                      <td>${c.createdAt === undefined ? '' : time(c.createdAt)}</td>
+                      <td>
+                        <form method="post" action="/console/access/clients/${c.id}/revoke">
+                          <input type="hidden" name="_csrf" value="${v.csrf}" />
+                          <button type="submit" class="deny">Remove</button>
+                        </form>
+                      </td>
+                    </tr>`,
+                )}
+              </tbody>
+            </table>`
+      }
+    </section>`;
 }
 
 export function notConfigured(what: string, how: string): Html {

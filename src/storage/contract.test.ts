@@ -418,6 +418,7 @@ describe.each(adapters)('%s OAuth state', (_name, make) => {
     await o.revokeByGrantId('g1');
     expect(await o.find('RefreshToken', 'r1', T0)).toBeUndefined();
     expect(await o.find('Client', 'c1', T0 + 10 * DAY)).toEqual({ client_id: 'c1' });
+    expect((await o.list('Client', T0, 10)).map((c) => c.id)).toEqual(['c1']);
     await o.destroy('Client', 'c1');
     expect(await o.find('Client', 'c1', T0)).toBeUndefined();
   });

@@ -226,6 +226,12 @@ export interface OAuthStateStore {
   destroy(model: string, id: string): Promise<void>;
   /** Every record of the grant (its tokens and codes), whatever the model. */
   revokeByGrantId(grantId: string): Promise<void>;
+  /** Live records of one model (the console lists registered clients), newest first. */
+  list(
+    model: string,
+    now: number,
+    limit: number,
+  ): Promise<{ id: string; payload: Record<string, unknown> }[]>;
 }
 
 export interface Store {

@@ -47,6 +47,16 @@ export class MemoryOAuthState implements OAuthStateStore {
     return Promise.resolve();
   }
 
+  list(model: string, now: number, limit: number) {
+    const out: { id: string; payload: Record<string, unknown> }[] = [];
+    for (const [k, e] of [...this.entries].reverse()) {
+      const payload = k.startsWith(`${model}\n`) ? read(e, now) : undefined;
+      if (payload) out.push({ id: k.slice(model.length + 1), payload });
+      if (out.length >= limit) break;
+    }
+    return Promise.resolve(out);
+  }
+
   revokeByGrantId(grantId: string) {
     for (const [k, e] of this.entries) if (e.grantId === grantId) this.entries.delete(k);
     return Promise.resolve();

@@ -34,6 +34,7 @@ export class SqliteOAuthState implements OAuthStateStore {
   private readonly remove;
   private readonly revokeGrant;
   private readonly prune;
+  private readonly ofModel;
   private writes = 0;
 
   constructor(db: Database.Database) {
@@ -55,6 +56,9 @@ export class SqliteOAuthState implements OAuthStateStore {
     this.consumeOne = db.prepare('UPDATE oauth_state SET consumed_at = ? WHERE model = ? AND id = ?');
     this.remove = db.prepare('DELETE FROM oauth_state WHERE model = ? AND id = ?');
     this.revokeGrant = db.prepare('DELETE FROM oauth_state WHERE grant_id = ?');
+    this.ofModel = db.prepare<[string, number, number], Row & { id: string }>(
+      'SELECT id, payload, expires_at, consumed_at FROM oauth_state WHERE model = ? AND (expires_at IS NULL OR expires_at > ?) ORDER BY rowid DESC LIMIT ?',
+    );
     this.prune = db.prepare('DELETE FROM oauth_state WHERE expires_at IS NOT NULL AND expires_at <= ?');
   }
 
@@ -96,6 +100,14 @@ export class SqliteOAuthState implements OAuthStateStore {
   destroy(model: string, id: string): Promise<void> {
     this.remove.run(model, id);
     return Promise.resolve();
+  }
+
+  list(model: string, now: number, limit: number) {
+    return Promise.resolve(
+      this.ofModel
+        .all(model, now, limit)
+        .map((r) => ({ id: r.id, payload: JSON.parse(r.payload) as Record<string, unknown> })),
+    );
   }
 
   revokeByGrantId(grantId: string): Promise<void> {
