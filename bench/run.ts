@@ -443,7 +443,14 @@ async function authCost() {
   const { execFileSync } = await import('node:child_process');
   const key = execFileSync(
     process.execPath,
-    [CLI, 'keys', 'create', '--name=load', '--scopes=stripe:read,stripe:write,stripe:money', `--data-dir=${dataDir}`],
+    [
+      CLI,
+      'keys',
+      'create',
+      '--name=load',
+      '--scopes=stripe:read,stripe:write,stripe:money',
+      `--data-dir=${dataDir}`,
+    ],
     {
       env: env(),
       encoding: 'utf8',
