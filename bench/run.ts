@@ -295,6 +295,25 @@ const modernMeta = {
   'io.modelcontextprotocol/clientInfo': { name: 'bench', version: '1' },
   'io.modelcontextprotocol/clientCapabilities': {},
 };
+/** A 2026-07-28 `tools/call` as the load generator sends it (with a bearer token when given). */
+function toolCall(name: string, args: Record<string, unknown>, bearer?: string) {
+  return {
+    body: JSON.stringify({
+      jsonrpc: '2.0',
+      id: 1,
+      method: 'tools/call',
+      params: { name, arguments: args, _meta: modernMeta },
+    }),
+    headers: {
+      accept: 'application/json, text/event-stream',
+      'content-type': 'application/json',
+      'mcp-protocol-version': MODERN,
+      'mcp-method': 'tools/call',
+      'mcp-name': name,
+      ...(bearer ? { authorization: `Bearer ${bearer}` } : {}),
+    },
+  };
+}
 type LoadRow = { calls_per_s: number; p50_ms: number; p99_ms: number; errors: number; calls: number };
 async function throughput() {
   const sandbox = await serve(CLI, ['sandbox', '--port=0'], {}, /listening on (http:\/\/127\.0\.0\.1:\d+)/);
@@ -310,28 +329,13 @@ async function throughput() {
     { STRIPE_API_BASE: sandbox.url },
     /(http:\/\/127\.0\.0\.1:\d+\/mcp)/,
   );
-  const call = (name: string, args: Record<string, unknown>) => ({
-    body: JSON.stringify({
-      jsonrpc: '2.0',
-      id: 1,
-      method: 'tools/call',
-      params: { name, arguments: args, _meta: modernMeta },
-    }),
-    headers: {
-      accept: 'application/json, text/event-stream',
-      'content-type': 'application/json',
-      'mcp-protocol-version': MODERN,
-      'mcp-method': 'tools/call',
-      'mcp-name': name,
-    },
-  });
-  const created = call('create_payment_intent', { amount: 1000, currency: 'usd' });
+  const created = toolCall('create_payment_intent', { amount: 1000, currency: 'usd' });
   const res = await fetch(http.url, { method: 'POST', ...created });
   const text = await res.text();
   const id = /pi_[A-Za-z0-9]+/.exec(text)?.[0];
   if (!id) throw new Error(`could not create the payment intent to read: ${text.slice(0, 300)}`);
   const read = { path: `/v1/payment_intents/${id}` };
-  const modern = call('stripe_api_read', read);
+  const modern = toolCall('stripe_api_read', read);
   const legacy = {
     body: JSON.stringify({
       jsonrpc: '2.0',
@@ -471,22 +475,6 @@ async function authCost() {
       { STRIPE_API_BASE: sandbox.url },
       /(http:\/\/127\.0\.0\.1:\d+\/mcp)/,
     );
-  const request = (name: string, args: Record<string, unknown>, auth?: string) => ({
-    body: JSON.stringify({
-      jsonrpc: '2.0',
-      id: 1,
-      method: 'tools/call',
-      params: { name, arguments: args, _meta: modernMeta },
-    }),
-    headers: {
-      accept: 'application/json, text/event-stream',
-      'content-type': 'application/json',
-      'mcp-protocol-version': MODERN,
-      'mcp-method': 'tools/call',
-      'mcp-name': name,
-      ...(auth ? { authorization: `Bearer ${auth}` } : {}),
-    },
-  });
   const rows: Record<string, LoadRow> = {};
   for (const [label, extra, auth] of [
     ['off', [], undefined],
@@ -496,12 +484,12 @@ async function authCost() {
     const made = await (
       await fetch(http.url, {
         method: 'POST',
-        ...request('create_payment_intent', { amount: 1000, currency: 'usd' }, auth),
+        ...toolCall('create_payment_intent', { amount: 1000, currency: 'usd' }, auth),
       })
     ).text();
     const id = /pi_[A-Za-z0-9]+/.exec(made)?.[0];
     if (!id) throw new Error(`could not create the payment intent: ${made.slice(0, 200)}`);
-    const read = request('stripe_api_read', { path: `/v1/payment_intents/${id}` }, auth);
+    const read = toolCall('stripe_api_read', { path: `/v1/payment_intents/${id}` }, auth);
     const job = {
       url: http.url,
       bodies: [read.body],

@@ -7,6 +7,19 @@ import { StdioClientTransport } from '@modelcontextprotocol/client/stdio';
 import { describe, expect, it } from 'vitest';
 import { callTool, cleanEnv, CLI, TEST_KEY } from './helpers.js';
 
+/** The MCP URL an HTTP server prints once it is ready (its banner ends with "Press Ctrl+C to stop."). */
+function announcedUrl(child: ReturnType<typeof spawn>): Promise<string> {
+  return new Promise<string>((resolve, reject) => {
+    let buf = '';
+    child.stderr!.on('data', (d: Buffer) => {
+      buf += d.toString();
+      const m = /(http:\/\/127\.0\.0\.1:\d+\/mcp)/.exec(buf);
+      if (buf.includes('Press Ctrl+C to stop.') && m) resolve(m[1]!);
+    });
+    child.once('exit', () => reject(new Error(buf)));
+  });
+}
+
 const run = (args: string[], env: Record<string, string> = {}) =>
   spawnSync(process.execPath, [CLI, ...args], {
     env: { ...cleanEnv(), ...env },
@@ -305,15 +318,7 @@ describe('CLI messages', () => {
       { env: cleanEnv() },
     );
     try {
-      const url = await new Promise<string>((resolve, reject) => {
-        let buf = '';
-        child.stderr.on('data', (d: Buffer) => {
-          buf += d.toString();
-          const m = /(http:\/\/127\.0\.0\.1:\d+\/mcp)/.exec(buf);
-          if (buf.includes('Press Ctrl+C to stop.') && m) resolve(m[1]!);
-        });
-        child.once('exit', () => reject(new Error(buf)));
-      });
+      const url = await announcedUrl(child);
       const list = (token?: string) =>
         fetch(url, {
           method: 'POST',
@@ -381,15 +386,7 @@ describe('CLI messages', () => {
       { env: cleanEnv() },
     );
     try {
-      const url = await new Promise<string>((resolve, reject) => {
-        let buf = '';
-        child.stderr.on('data', (d: Buffer) => {
-          buf += d.toString();
-          const m = /(http:\/\/127\.0\.0\.1:\d+\/mcp)/.exec(buf);
-          if (buf.includes('Press Ctrl+C to stop.') && m) resolve(m[1]!);
-        });
-        child.once('exit', () => reject(new Error(buf)));
-      });
+      const url = await announcedUrl(child);
       const origin = new URL(url).origin;
       const reg = await fetch(`${origin}/oauth/reg`, {
         method: 'POST',
