@@ -2,8 +2,7 @@
 // buildServer needs. The CLI's runtime, the test stack and the benchmark all assemble a server here, so
 // a new dependency of the runner is added once.
 import type { AuthInfo } from '@modelcontextprotocol/server';
-import { scopeFor, type Caller } from './auth/caller.js';
-import { callerOf } from './auth/gate.js';
+import { callerOf, scopeFor, type Caller } from './auth/caller.js';
 import type { Config } from './config/schema.js';
 import type { TenantConfig } from './config/tenants.js';
 import { approvalPage } from './console/paths.js';

@@ -1,4 +1,3 @@
-import { createEdgeAuth } from './auth/edge.js';
 import type { EdgeAuth } from './auth/gate.js';
 import { fingerprint } from './auth/stripe-key.js';
 import { composeServer, composeTenant, stripeOptions, type ServerParts } from './compose.js';
@@ -131,31 +130,34 @@ export async function createRuntime(
   };
   return {
     factory,
-    edgeAuth: (origin) =>
-      createEdgeAuth(
-        config,
-        {
-          apiKeys,
-          oauthState: credentials.oauth,
-          settings: credentials.operators,
-          logger,
-          // The key's own account, without the server's Stripe-Account header; no retries: a bad key fails fast.
-          accountOf: async (key) => {
-            const s = await createStripeClient(
-              stripeOptions(config, {
-                apiKey: key,
-                stripeAccount: undefined,
-                maxNetworkRetries: 0,
-                ...toSandbox,
-              }),
-            );
-            return (await s.accounts.retrieveCurrent()).id;
-          },
-          stepUp: server.stepUp,
-          now: opts.now,
-        },
-        origin,
-      ),
+    // Loaded only with --auth: jose, oauth4webapi and the verifiers are not evaluated at a plain start.
+    edgeAuth: async (origin) =>
+      config.remote.auth.length === 0
+        ? undefined
+        : (await import('./auth/edge.js')).createEdgeAuth(
+            config,
+            {
+              apiKeys,
+              oauthState: credentials.oauth,
+              settings: credentials.operators,
+              logger,
+              // The key's own account, without the server's Stripe-Account header; no retries: a bad key fails fast.
+              accountOf: async (key) => {
+                const s = await createStripeClient(
+                  stripeOptions(config, {
+                    apiKey: key,
+                    stripeAccount: undefined,
+                    maxNetworkRetries: 0,
+                    ...toSandbox,
+                  }),
+                );
+                return (await s.accounts.retrieveCurrent()).id;
+              },
+              stepUp: server.stepUp,
+              now: opts.now,
+            },
+            origin,
+          ),
     stripe,
     tools: server.tools,
     mode,

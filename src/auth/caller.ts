@@ -42,6 +42,10 @@ export interface Caller {
   stripe?: { key: string; account: string; mode: 'test' | 'live' };
 }
 
+/** The caller the HTTP edge put on the SDK's AuthInfo (undefined: a request that was not authenticated). */
+export const callerOf = (authInfo: { extra?: Record<string, unknown> } | undefined): Caller | undefined =>
+  authInfo?.extra?.caller as Caller | undefined;
+
 /** A local caller (stdio, or loopback HTTP without authentication): trusted with every client scope. */
 export function localCaller(id: string): Caller {
   return { id, kind: 'local', scopes: new Set(CLIENT_SCOPES) };

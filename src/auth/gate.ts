@@ -19,7 +19,7 @@ import type { AuthMode } from '../config/options.js';
 import type { CallerRateLimit } from '../policy/rate-limit.js';
 import type { ApiKeyStore } from '../storage/ports.js';
 import { API_KEY_PREFIX, callerForApiKey } from './api-keys.js';
-import type { Caller, Scope } from './caller.js';
+import { callerOf, type Caller, type Scope } from './caller.js';
 import type { OAuthVerifier } from './oauth.js';
 import type { StripeKeyVerifier } from './stripe-key.js';
 
@@ -61,10 +61,6 @@ export interface EdgeAuth {
 }
 
 export type AuthOutcome = { caller: Caller; authInfo: AuthInfo } | { refused: HttpAnswer };
-
-/** The caller the edge put on the SDK's AuthInfo (undefined: a request that was not authenticated). */
-export const callerOf = (authInfo: AuthInfo | undefined): Caller | undefined =>
-  authInfo?.extra?.caller as Caller | undefined;
 
 export class AuthGate {
   readonly resourceMetadataUrl: string | undefined;

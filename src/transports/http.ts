@@ -11,8 +11,8 @@ import {
 import cors from 'cors';
 import { Hono } from 'hono';
 import { cors as honoCors } from 'hono/cors';
-import { localCaller } from '../auth/caller.js';
-import { callerOf, type EdgeAuth, type HttpAnswer } from '../auth/gate.js';
+import { callerOf, localCaller } from '../auth/caller.js';
+import type { EdgeAuth, HttpAnswer } from '../auth/gate.js';
 import { mountConsole, type ConsoleDeps } from '../console/app.js';
 import type { Logger } from '../log.js';
 import type { ServerFactory } from '../server/build-server.js';

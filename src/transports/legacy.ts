@@ -12,13 +12,15 @@ import {
   type Transport,
 } from '@modelcontextprotocol/server';
 import { WebSocketServer, type WebSocket } from 'ws';
-import { localCaller, type Caller } from '../auth/caller.js';
-import { callerOf, type EdgeAuth, type HttpAnswer } from '../auth/gate.js';
+import { callerOf, localCaller, type Caller } from '../auth/caller.js';
+import type { EdgeAuth, HttpAnswer } from '../auth/gate.js';
 import type { Logger } from '../log.js';
 import type { ServerFactory } from '../server/build-server.js';
 import { closeAll } from '../util/close-all.js';
 import type { Admit } from './http.js';
 import type { OwnOrigin } from './origin.js';
+
+const MAX_SESSIONS = 1_000;
 
 interface Session {
   transport: SSEServerTransport;
@@ -55,6 +57,13 @@ export function legacyTransports(deps: {
     sse(req, res) {
       void admit(req, res).then(async (admitted) => {
         if (!admitted) return;
+        // Each session holds a server and an open response: a bound on them bounds the memory they take.
+        if (sessions.size >= MAX_SESSIONS)
+          return plain(
+            res,
+            503,
+            `Too many open SSE sessions (${MAX_SESSIONS}): use Streamable HTTP at /mcp.`,
+          );
         const caller = callerOf(authOf(req)) ?? localCaller('http');
         const transport = new SSEServerTransport('/messages', res);
         const server = factory(caller);
