@@ -208,6 +208,23 @@ describe('the OAuth flow against the embedded authorization server', () => {
     expect(declined.left?.searchParams.get('code')).toBeNull();
   });
 
+  it("the authorization server answers only under this server's own host (a forged Host cannot steer its URLs)", async () => {
+    const { request } = await import('node:http');
+    const status = await new Promise<number>((resolve, reject) => {
+      const req = request(
+        `${new URL(stack.http.url).origin}/.well-known/oauth-authorization-server/oauth`,
+        { headers: { host: 'evil.example.com' } },
+        (res) => {
+          res.resume();
+          resolve(res.statusCode!);
+        },
+      );
+      req.on('error', reject);
+      req.end();
+    });
+    expect(status).toBe(403);
+  });
+
   it('publishes discovery at the RFC 8414 location, with S256 only, registration and resource indicators', async () => {
     const origin = new URL(stack.http.url).origin;
     const prm = (await (await fetch(`${origin}/.well-known/oauth-protected-resource/mcp`)).json()) as {

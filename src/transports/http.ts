@@ -127,9 +127,23 @@ export async function startHttp(opts: HttpOptions & { host: string; port: number
   });
   const webhooks = opts.webhooks;
   const as = auth?.authorizationServer;
+  // The authorization server builds its URLs from the request's host: only this server's own is served
+  // (a forged Host must not put another origin in discovery documents or redirects).
+  /** True when the request was for the authorization server under a host not this server's (answered 403). */
+  const foreignHost = (req: IncomingMessage, res: ServerResponse): boolean => {
+    const path = req.url?.split('?')[0] ?? '';
+    if (!path.startsWith('/oauth') && !path.startsWith('/.well-known/o')) return false;
+    const refused = own.refusal(req.headers.host, undefined, {
+      forwardedHost: req.headers['x-forwarded-host'],
+    });
+    if (!refused) return false;
+    res.writeHead(403, { 'content-type': 'text/plain; charset=utf-8' }).end(refused);
+    return true;
+  };
   route = (req, res) => {
     const path = req.url?.split('?')[0];
     if (path === '/mcp' && mcp) mcp.serve(req, res);
+    else if (as && foreignHost(req, res)) return;
     else if (as?.handle(req, res)) return;
     else if (legacy && req.method === 'GET' && path === '/sse') legacy.sse(req, res);
     else if (legacy && req.method === 'POST' && path === '/messages') legacy.messages(req, res);
