@@ -1,4 +1,4 @@
-import { McpServer, type ScopeChallenge } from '@modelcontextprotocol/server';
+import { McpServer, type ScopeChallenge, type ScopeChallengeHandler } from '@modelcontextprotocol/server';
 import { z } from 'zod';
 import { scopeFor, type Caller, type Scope } from '../auth/caller.js';
 import type { Logger } from '../log.js';
@@ -40,30 +40,53 @@ const INSTRUCTIONS = [
  */
 export function buildServer(deps: ServerDeps, caller: Caller): McpServer {
   const server = newServer();
-  const runnerDeps: RunnerDeps = { ...deps.runner, stripe: deps.stripe, logger: deps.logger };
+  const runnerDeps = runnerDepsOf(deps);
   // Without an event log there is nothing for the event tools to read.
   const selected = deps.runner.events ? deps.tools : deps.tools.filter((t) => t.toolset !== 'events');
   const tools = selected.filter((t) => caller.scopes.has(scopeFor(t.access)));
   for (const tool of tools) {
-    server.registerTool(
-      tool.name,
-      {
-        title: tool.title,
-        description: tool.description,
-        inputSchema: advertise(tool.input, 'input'),
-        outputSchema: advertise(tool.output, 'output'),
-        annotations: tool.annotations,
-        ...(caller.kind === 'local'
-          ? {}
-          : { scopeChallenge: ({ request }) => scopeChallengeFor(tool, caller, request.params?.arguments) }),
-      },
-      (args: unknown, ctx) =>
-        runTool(tool, args, runnerDeps, callContextFor(ctx, server, caller, deps.confirmation)),
+    server.registerTool(tool.name, registration(tool, caller, tool.input), (args: unknown, ctx) =>
+      runTool(tool, args, runnerDeps, callContextFor(ctx, server, caller, deps.confirmation)),
     );
   }
   registerResources(server, runnerDeps, tools, deps.refused ?? (() => false), caller);
   registerPrompts(server, new Set(tools.map((t) => t.name)));
   return server;
+}
+
+const runnerDepsOf = (deps: ServerDeps): RunnerDeps => ({
+  ...deps.runner,
+  stripe: deps.stripe,
+  logger: deps.logger,
+});
+
+/**
+ * What `tools/list` shows of a tool (with `input` as advertised), and, for an authenticated caller, the
+ * SDK's per-tool scope challenge over the call's arguments (`toolArgs` takes out what the server adds).
+ */
+function registration(
+  tool: Tool,
+  caller: Caller,
+  input: z.ZodObject,
+  toolArgs: (raw: Record<string, unknown>) => unknown = (raw) => raw,
+) {
+  return {
+    title: tool.title,
+    description: tool.description,
+    inputSchema: advertise(input, 'input'),
+    outputSchema: advertise(tool.output, 'output'),
+    annotations: tool.annotations,
+    ...(caller.kind === 'local'
+      ? {}
+      : {
+          scopeChallenge: (({ request }) =>
+            scopeChallengeFor(
+              tool,
+              caller,
+              toolArgs((request.params?.arguments ?? {}) as Record<string, unknown>),
+            )) satisfies ScopeChallengeHandler,
+        }),
+  };
 }
 
 function newServer(): McpServer {
@@ -115,22 +138,12 @@ export function buildTenantServer(choices: readonly TenantChoice[], caller: Call
     }
     server.registerTool(
       tool.name,
-      {
-        title: tool.title,
-        description: tool.description,
-        inputSchema: advertise(input, 'input'),
-        outputSchema: advertise(tool.output, 'output'),
-        annotations: tool.annotations,
-        scopeChallenge: ({ request }) => {
-          const { account: _account, ...args } = (request.params?.arguments ?? {}) as Record<string, unknown>;
-          return scopeChallengeFor(tool, caller, args);
-        },
-      },
+      registration(tool, caller, input, ({ account: _account, ...args }) => args),
       (raw: unknown, ctx) => {
         const { account, ...args } = (raw ?? {}) as Record<string, unknown>;
         const choice = choices.find((c) => c.id === account);
         const deps = choice?.deps ?? choices[0]!.deps;
-        const runnerDeps: RunnerDeps = { ...deps.runner, stripe: deps.stripe, logger: deps.logger };
+        const runnerDeps = runnerDepsOf(deps);
         const call = callContextFor(ctx, server, caller, deps.confirmation);
         if (choice) return runTool(tool, args, runnerDeps, call);
         const why = refusal(
