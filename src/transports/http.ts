@@ -109,14 +109,15 @@ export async function startHttp(opts: HttpOptions & { host: string; port: number
     hostname: opts.host,
     overrideGlobalObjects: false,
   });
-  const admit = admission(own, auth, opts.logger);
+  const checks = edgeChecks(own, auth, opts.logger);
+  const admit = admission(own, checks);
   const mcp = opts.factory ? mcpListener(opts.factory, opts.logger, admit, auth) : undefined;
   // The 2024-11-05 HTTP+SSE transport and WebSocket, for clients that speak only those.
   const legacy = opts.factory
     ? (await import('./legacy.js')).legacyTransports({
         factory: opts.factory,
         admit,
-        own,
+        checks,
         auth,
         logger: opts.logger,
       })
@@ -248,10 +249,55 @@ function mcpListener(
 export type Admit = (req: IncomingMessage, res: ServerResponse) => Promise<boolean>;
 
 /**
- * The edge every MCP request passes, as named steps: Host and Origin (DNS rebinding), CORS for allowed
- * browser origins, authentication (the caller goes on `req.auth`), the caller's rate limit.
+ * The edge's checks that need no response object, shared by HTTP requests and WebSocket upgrades:
+ * Host and Origin (DNS rebinding), then authentication and the caller's rate limit.
  */
-export function admission(own: OwnOrigin, auth: EdgeAuth | undefined, logger: Logger): Admit {
+export interface EdgeChecks {
+  /** The answer refusing this request's Host or Origin, or undefined. */
+  host(req: IncomingMessage): HttpAnswer | undefined;
+  /** The authenticated caller's AuthInfo (undefined without --auth), or the answer refusing it. */
+  caller(req: IncomingMessage): Promise<{ authInfo?: AuthInfo } | { refused: HttpAnswer }>;
+}
+
+export function edgeChecks(own: OwnOrigin, auth: EdgeAuth | undefined, logger: Logger): EdgeChecks {
+  return {
+    host(req) {
+      const refused = own.refusal(req.headers.host, req.headers.origin, {
+        forwardedHost: req.headers['x-forwarded-host'],
+        allowOthers: true,
+      });
+      if (!refused) return undefined;
+      logger.warn('rejected MCP request (DNS rebinding guard)', {
+        host: req.headers.host,
+        origin: req.headers.origin,
+      });
+      return rpcAnswer(403, refused);
+    },
+    async caller(req) {
+      if (!auth) return {};
+      const outcome = await auth.gate.authenticate(req.headers.authorization, req.url ?? '');
+      if ('refused' in outcome) {
+        logger.info('refused MCP request (authentication)', { status: outcome.refused.status });
+        return outcome;
+      }
+      const wait = await auth.rateLimit?.take(outcome.caller.id);
+      if (wait) {
+        logger.warn('rate limited', { caller: outcome.caller.id });
+        return {
+          refused: rpcAnswer(
+            429,
+            `Too many requests: this caller may make ${auth.rateLimit!.perMinute} a minute. Retry after ${wait.retryAfterSeconds} s.`,
+            { 'retry-after': String(wait.retryAfterSeconds) },
+          ),
+        };
+      }
+      return { authInfo: outcome.authInfo };
+    },
+  };
+}
+
+/** The edge's checks, with CORS for allowed browser origins between them (a preflight is answered here). */
+export function admission(own: OwnOrigin, checks: EdgeChecks): Admit {
   const allowCors = cors({
     origin: own.browserOrigins(),
     methods: ['GET', 'POST', 'DELETE'],
@@ -268,20 +314,14 @@ export function admission(own: OwnOrigin, auth: EdgeAuth | undefined, logger: Lo
     exposedHeaders: ['mcp-session-id', 'mcp-protocol-version', 'www-authenticate'],
     maxAge: 600,
   });
+  const refuse = (req: IncomingMessage, res: ServerResponse, a: HttpAnswer) => {
+    answer(res, a);
+    req.resume();
+    return false;
+  };
   return async (req, res) => {
-    const refused = own.refusal(req.headers.host, req.headers.origin, {
-      forwardedHost: req.headers['x-forwarded-host'],
-      allowOthers: true,
-    });
-    if (refused) {
-      logger.warn('rejected MCP request (DNS rebinding guard)', {
-        host: req.headers.host,
-        origin: req.headers.origin,
-      });
-      jsonRpcError(res, 403, -32000, refused);
-      req.resume();
-      return false;
-    }
+    const badHost = checks.host(req);
+    if (badHost) return refuse(req, res, badHost);
     if (req.headers.origin !== undefined) {
       const preflight = await new Promise<boolean>((resolve) => {
         res.once('finish', () => resolve(true));
@@ -289,28 +329,9 @@ export function admission(own: OwnOrigin, auth: EdgeAuth | undefined, logger: Lo
       });
       if (preflight) return false;
     }
-    if (!auth) return true;
-    const outcome = await auth.gate.authenticate(req.headers.authorization, req.url ?? '');
-    if ('refused' in outcome) {
-      logger.info('refused MCP request (authentication)', { status: outcome.refused.status });
-      answer(res, outcome.refused);
-      req.resume();
-      return false;
-    }
-    const wait = await auth.rateLimit?.take(outcome.caller.id);
-    if (wait) {
-      logger.warn('rate limited', { caller: outcome.caller.id });
-      res.setHeader('retry-after', String(wait.retryAfterSeconds));
-      jsonRpcError(
-        res,
-        429,
-        -32000,
-        `Too many requests: this caller may make ${auth.rateLimit!.perMinute} a minute. Retry after ${wait.retryAfterSeconds} s.`,
-      );
-      req.resume();
-      return false;
-    }
-    (req as IncomingMessage & { auth?: AuthInfo }).auth = outcome.authInfo;
+    const outcome = await checks.caller(req);
+    if ('refused' in outcome) return refuse(req, res, outcome.refused);
+    if (outcome.authInfo) (req as IncomingMessage & { auth?: AuthInfo }).auth = outcome.authInfo;
     return true;
   };
 }
@@ -367,6 +388,15 @@ function answer(res: ServerResponse, a: HttpAnswer): void {
   if (res.headersSent) return;
   res.writeHead(a.status, a.headers);
   res.end(a.body);
+}
+
+/** A JSON-RPC error answer with no id, as the edge refuses a request before it reaches the SDK. */
+function rpcAnswer(status: number, message: string, headers: Record<string, string> = {}): HttpAnswer {
+  return {
+    status,
+    headers: { 'content-type': 'application/json', ...headers },
+    body: JSON.stringify({ jsonrpc: '2.0', error: { code: -32000, message }, id: null }),
+  };
 }
 
 function jsonRpcError(res: ServerResponse, status: number, code: number, message: string): void {

@@ -17,8 +17,7 @@ import type { EdgeAuth, HttpAnswer } from '../auth/gate.js';
 import type { Logger } from '../log.js';
 import type { ServerFactory } from '../server/build-server.js';
 import { closeAll } from '../util/close-all.js';
-import type { Admit } from './http.js';
-import type { OwnOrigin } from './origin.js';
+import type { Admit, EdgeChecks } from './http.js';
 
 const MAX_SESSIONS = 1_000;
 
@@ -43,7 +42,7 @@ export interface Legacy {
 export function legacyTransports(deps: {
   factory: ServerFactory;
   admit: Admit;
-  own: OwnOrigin;
+  checks: EdgeChecks;
   auth: EdgeAuth | undefined;
   logger: Logger;
 }): Legacy {
@@ -88,7 +87,7 @@ export function legacyTransports(deps: {
     },
 
     upgrade(req, socket, head) {
-      void authenticateUpgrade(req, deps).then(
+      void authenticateUpgrade(req, deps.checks).then(
         (outcome) => {
           if ('refused' in outcome) return refuseUpgrade(socket, outcome.refused);
           wss.handleUpgrade(req, socket, head, (ws) => {
@@ -114,29 +113,16 @@ export function legacyTransports(deps: {
   };
 }
 
-/** The upgrade request passes the same Host/Origin check and authentication as `/mcp`. */
+/** The upgrade request passes the same Host/Origin check, authentication and rate limit as `/mcp`. */
 async function authenticateUpgrade(
   req: IncomingMessage,
-  deps: { own: OwnOrigin; auth: EdgeAuth | undefined },
+  checks: EdgeChecks,
 ): Promise<{ caller: Caller } | { refused: HttpAnswer }> {
-  const refused = deps.own.refusal(req.headers.host, req.headers.origin, {
-    forwardedHost: req.headers['x-forwarded-host'],
-    allowOthers: true,
-  });
-  if (refused) return { refused: { status: 403, headers: { 'content-type': 'text/plain' }, body: refused } };
-  if (!deps.auth) return { caller: localCaller('ws') };
-  const outcome = await deps.auth.gate.authenticate(req.headers.authorization, req.url ?? '');
+  const badHost = checks.host(req);
+  if (badHost) return { refused: badHost };
+  const outcome = await checks.caller(req);
   if ('refused' in outcome) return outcome;
-  const wait = await deps.auth.rateLimit?.take(outcome.caller.id);
-  if (wait)
-    return {
-      refused: {
-        status: 429,
-        headers: { 'retry-after': String(wait.retryAfterSeconds) },
-        body: 'Too many requests',
-      },
-    };
-  return { caller: outcome.caller };
+  return { caller: callerOf(outcome.authInfo) ?? localCaller('ws') };
 }
 
 function refuseUpgrade(socket: Duplex, a: HttpAnswer): void {
