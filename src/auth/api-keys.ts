@@ -50,6 +50,15 @@ export async function issueApiKey(
   return { key, record };
 }
 
+/** Whether a key works as of `now`: revoked wins over expired. */
+export function keyState(
+  k: Pick<ApiKeyRecord, 'revokedAt' | 'expiresAt'>,
+  now: number,
+): 'active' | 'revoked' | 'expired' {
+  if (k.revokedAt !== null) return 'revoked';
+  return k.expiresAt !== null && k.expiresAt <= now ? 'expired' : 'active';
+}
+
 /** The caller an api key stands for, or an `invalid_token` OAuthError (unknown, revoked or expired). */
 export async function callerForApiKey(
   store: ApiKeyStore,
@@ -58,10 +67,9 @@ export async function callerForApiKey(
 ): Promise<{ caller: Caller; expiresAt: number | null }> {
   const record = await store.byHash(hashSecret(key));
   if (!record) throw new OAuthError(OAuthErrorCode.InvalidToken, 'Unknown api key');
-  if (record.revokedAt !== null)
-    throw new OAuthError(OAuthErrorCode.InvalidToken, 'This api key was revoked');
-  if (record.expiresAt !== null && record.expiresAt <= now)
-    throw new OAuthError(OAuthErrorCode.InvalidToken, 'This api key has expired');
+  const state = keyState(record, now);
+  if (state === 'revoked') throw new OAuthError(OAuthErrorCode.InvalidToken, 'This api key was revoked');
+  if (state === 'expired') throw new OAuthError(OAuthErrorCode.InvalidToken, 'This api key has expired');
   return {
     caller: {
       id: `key:${record.name}`,

@@ -1,4 +1,4 @@
-import { issueApiKey } from '../auth/api-keys.js';
+import { issueApiKey, keyState } from '../auth/api-keys.js';
 import type { Flags } from '../config/load.js';
 import { openStore } from '../storage/open.js';
 import type { ApiKeyRecord } from '../storage/ports.js';
@@ -61,14 +61,8 @@ export async function runKeys(
       if (keys.length === 0)
         process.stderr.write('No api keys. Create one with: mcp-stripe keys create --name=NAME\n');
       for (const r of keys) {
-        const state =
-          r.revokedAt !== null
-            ? 'revoked'
-            : r.expiresAt !== null && r.expiresAt <= now
-              ? 'expired'
-              : 'active';
         process.stdout.write(
-          `${r.id}  ${r.name}  ${r.prefix}…  ${state}  ${r.scopes.join(',')}${r.tenant ? `  tenant=${r.tenant}` : ''}  created ${new Date(r.createdAt).toISOString()}${describeExpiry(r)}\n`,
+          `${r.id}  ${r.name}  ${r.prefix}…  ${keyState(r, now)}  ${r.scopes.join(',')}${r.tenant ? `  tenant=${r.tenant}` : ''}  created ${new Date(r.createdAt).toISOString()}${describeExpiry(r)}\n`,
         );
       }
     } else {

@@ -2,6 +2,7 @@
 // here is inline script or style (the Content-Security-Policy forbids both).
 import { html, raw } from 'hono/html';
 import type { HtmlEscapedString } from 'hono/utils/html';
+import { keyState } from '../auth/api-keys.js';
 import { formatMoney } from '../money/currencies.js';
 import type { ApiKeyRecord, ApprovalRecord, AuditRecord, StoredEvent } from '../storage/ports.js';
 
@@ -364,8 +365,7 @@ export interface AccessView {
 
 /** Api keys (create, revoke) and the OAuth clients registered with the embedded authorization server. */
 export function accessPage(v: AccessView): Html {
-  const state = (k: ApiKeyRecord) =>
-    k.revokedAt !== null ? 'revoked' : k.expiresAt !== null && k.expiresAt <= v.now ? 'expired' : 'active';
+  const state = (k: ApiKeyRecord) => keyState(k, v.now);
   return html`<p>
       Callers authenticate with
       ${v.modes.length ? v.modes.join(', ') : 'nothing: only local callers are accepted'}. See docs/remote.md.
