@@ -13,6 +13,7 @@ import { openStore } from './storage/open.js';
 import type { ApiKeyStore, Store } from './storage/ports.js';
 import { createStripeClient, lazyStripeClient, type LazyStripeClient } from './stripe/client.js';
 import type { Tool } from './tools/define-tool.js';
+import type { RemoteHttp } from './transports/http.js';
 import { closeAll } from './util/close-all.js';
 import type { EventFeed } from './webhooks/feed.js';
 import type { WebhookDeps } from './webhooks/receiver.js';
@@ -20,8 +21,8 @@ import type { WebhookDeps } from './webhooks/receiver.js';
 export interface Runtime {
   /** Builds a fresh MCP server for one caller (transports call it per connection or request). */
   factory: ServerFactory;
-  /** The HTTP edge's authentication for a server at `origin` (undefined without --auth). */
-  edgeAuth: (origin: string) => Promise<EdgeAuth | undefined>;
+  /** Who may reach the HTTP server: the public URL, allowed origins, the proxy, authentication. */
+  remote: RemoteHttp;
   stripe: LazyStripeClient;
   tools: readonly Tool[];
   mode: 'sandbox' | 'test' | 'live';
@@ -128,36 +129,42 @@ export async function createRuntime(
     logger,
     onStored: (e) => events.notify(e),
   };
+  // Loaded only with --auth: jose, oauth4webapi and the verifiers are not evaluated at a plain start.
+  const edgeAuth = async (origin: string): Promise<EdgeAuth | undefined> =>
+    config.remote.auth.length === 0
+      ? undefined
+      : (await import('./auth/edge.js')).createEdgeAuth(
+          config,
+          {
+            apiKeys,
+            oauthState: credentials.oauth,
+            settings: credentials.operators,
+            logger,
+            // The key's own account, without the server's Stripe-Account header; no retries: a bad key fails fast.
+            accountOf: async (key) => {
+              const s = await createStripeClient(
+                stripeOptions(config, {
+                  apiKey: key,
+                  stripeAccount: undefined,
+                  maxNetworkRetries: 0,
+                  ...toSandbox,
+                }),
+              );
+              return (await s.accounts.retrieveCurrent()).id;
+            },
+            stepUp: server.stepUp,
+            now: opts.now,
+          },
+          origin,
+        );
   return {
     factory,
-    // Loaded only with --auth: jose, oauth4webapi and the verifiers are not evaluated at a plain start.
-    edgeAuth: async (origin) =>
-      config.remote.auth.length === 0
-        ? undefined
-        : (await import('./auth/edge.js')).createEdgeAuth(
-            config,
-            {
-              apiKeys,
-              oauthState: credentials.oauth,
-              settings: credentials.operators,
-              logger,
-              // The key's own account, without the server's Stripe-Account header; no retries: a bad key fails fast.
-              accountOf: async (key) => {
-                const s = await createStripeClient(
-                  stripeOptions(config, {
-                    apiKey: key,
-                    stripeAccount: undefined,
-                    maxNetworkRetries: 0,
-                    ...toSandbox,
-                  }),
-                );
-                return (await s.accounts.retrieveCurrent()).id;
-              },
-              stepUp: server.stepUp,
-              now: opts.now,
-            },
-            origin,
-          ),
+    remote: {
+      publicUrl: config.remote.publicUrl,
+      allowedOrigins: config.remote.allowedOrigins,
+      trustProxy: config.remote.trustProxy,
+      auth: edgeAuth,
+    },
     stripe,
     tools: server.tools,
     mode,

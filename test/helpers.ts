@@ -252,12 +252,7 @@ export async function startHttpStack(opts: {
     // Port 0 unless the test names one (a restart on the same address).
     port: opts.flags.port === undefined ? 0 : config.port,
     console: runtime.console,
-    remote: {
-      publicUrl: config.remote.publicUrl,
-      allowedOrigins: config.remote.allowedOrigins,
-      trustProxy: config.remote.trustProxy,
-      auth: runtime.edgeAuth,
-    },
+    remote: runtime.remote,
   });
   return {
     runtime,

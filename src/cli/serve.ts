@@ -62,12 +62,7 @@ export async function serve(flags: Flags): Promise<void> {
       host: config.host,
       port: config.port,
       console: runtime.console,
-      remote: {
-        publicUrl: config.remote.publicUrl,
-        allowedOrigins: config.remote.allowedOrigins,
-        trustProxy: config.remote.trustProxy,
-        auth: runtime.edgeAuth,
-      },
+      remote: runtime.remote,
     });
     closers.push(() => http.close());
     const origin = new URL(http.url).origin;
