@@ -1,21 +1,20 @@
 // An external identity provider for tests: a separately started oidc-provider, with the library's own
 // development sign-in and consent pages, dynamic registration and audience-bound JWT access tokens.
 import { createServer, type Server } from 'node:http';
-import { createRequire } from 'node:module';
 import type { AddressInfo } from 'node:net';
 import { exportJWK, generateKeyPair } from 'jose';
+import { loadOidcProvider } from '../src/auth/embedded.js';
+import { silentLogger } from '../src/log.js';
 
 export async function startExternalIdp(): Promise<{ issuer: string; close(): Promise<void> }> {
-  const { default: Provider } = createRequire(import.meta.url)(
-    'oidc-provider',
-  ) as typeof import('oidc-provider');
+  const { default: Provider } = loadOidcProvider(silentLogger);
   const { privateKey } = await generateKeyPair('RS256', { extractable: true });
   const jwk = { ...(await exportJWK(privateKey)), kid: 'idp-1', alg: 'RS256', use: 'sig' };
   const serve: { handler?: ReturnType<InstanceType<typeof Provider>['callback']> } = {};
   const server: Server = createServer((req, res) => void serve.handler!(req, res));
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const issuer = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-  // Its start-up notices (development pages, Node 20) are expected here: kept out of the test output.
+  // Its notice about the development pages is expected here: kept out of the test output.
   const warn = console.warn;
   console.warn = () => {};
   const provider = new Provider(issuer, {

@@ -26,7 +26,7 @@ export interface EdgeParts {
 }
 
 /** What a client should ask for: the scopes this server's policy lets anyone use. */
-export function offeredScopes(config: Pick<Config, 'security'>): Scope[] {
+function offeredScopes(config: Pick<Config, 'security'>): Scope[] {
   return config.security.permissions.readOnly ? ['stripe:read'] : [...CLIENT_SCOPES];
 }
 

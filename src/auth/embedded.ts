@@ -12,12 +12,12 @@ import { createLocalJWKSet, exportJWK, generateKeyPair, type JWK } from 'jose';
 import type { UserEntry } from '../config/users.js';
 import type { Logger } from '../log.js';
 import type { OAuthStateStore, OperatorAuth } from '../storage/ports.js';
-import { CLIENT_SCOPES, isScope, SCOPES, type Scope } from './caller.js';
+import { SCOPES, type Scope } from './caller.js';
 import { OAuthVerifier } from './oauth.js';
 import { verifyPassword } from './passwords.js';
 
 /** Where the authorization server lives under this server's origin: its issuer is `<origin>/oauth`. */
-export const AS_PATH = '/oauth';
+const AS_PATH = '/oauth';
 const KEYS_SETTING = 'oauth.signing-key';
 const COOKIE_SETTING = 'oauth.cookie-keys';
 const ACCESS_TOKEN_TTL_S = 3600;
@@ -176,7 +176,7 @@ export async function createEmbeddedAuthServer(opts: EmbeddedOptions): Promise<E
  * when V8's code cache is used (src/boot.ts). The warning it prints on Node 20 ("use Node 22") is kept
  * out of the structured log lines and logged at debug level.
  */
-function loadOidcProvider(logger: Logger): typeof import('oidc-provider') {
+export function loadOidcProvider(logger: Pick<Logger, 'debug'>): typeof import('oidc-provider') {
   /* eslint-disable no-console -- the library's own start-up warning, redirected into the log */
   const warn = console.warn;
   console.warn = (...args: unknown[]) =>
@@ -283,9 +283,8 @@ function requestedScopes(details: unknown, fallback: string): Scope[] {
   const d = details as { missingResourceScopes?: Record<string, string[]> };
   const asked = Object.values(d.missingResourceScopes ?? {}).flat();
   const list = asked.length ? asked : fallback.split(' ');
-  return CLIENT_SCOPES.filter((s) => list.includes(s)).concat(
-    list.filter((s): s is Scope => s === 'stripe:admin' && isScope(s)),
-  );
+  // In the order SCOPES declares them, so the page reads the same whatever order the client asked in.
+  return (Object.keys(SCOPES) as Scope[]).filter((s) => list.includes(s));
 }
 
 function loginPage(res: ServerResponse, action: string, client: string, error?: string) {

@@ -19,7 +19,7 @@ import { scopesFrom, type Caller } from './caller.js';
  * Asymmetric algorithms only: never `none`, never an HMAC (an HS256 token "signed" with the issuer's
  * public key must not verify).
  */
-export const ACCEPTED_ALGORITHMS = [
+const ACCEPTED_ALGORITHMS = [
   'RS256',
   'RS384',
   'RS512',
@@ -35,7 +35,7 @@ export const ACCEPTED_ALGORITHMS = [
 const MAX_CACHED = 10_000;
 
 /** Clock skew allowed on `exp` and `nbf`, seconds. */
-export const CLOCK_TOLERANCE_S = 30;
+const CLOCK_TOLERANCE_S = 30;
 
 export interface VerifiedToken {
   caller: Caller;
@@ -198,7 +198,7 @@ export class OAuthVerifier {
 }
 
 /** RFC 8414 metadata, else OpenID Connect discovery; the metadata must name the issuer exactly. */
-export async function discover(issuer: string): Promise<oauth.AuthorizationServer> {
+async function discover(issuer: string): Promise<oauth.AuthorizationServer> {
   const url = new URL(issuer);
   const options = { [oauth.allowInsecureRequests]: insecure(issuer) };
   let last: unknown;
