@@ -52,7 +52,12 @@ async function main(): Promise<void> {
   if (command === 'console') return runConsole(flags, values['print-link'] === true);
   if (isSync) return runSync(flags, values.since);
   if (isUsersAdd)
-    return runUsersAdd(flags, { username: values.username, email: values.email, groups: values.groups });
+    return runUsersAdd(flags, {
+      username: values.username,
+      email: values.email,
+      groups: values.groups,
+      admin: values.admin,
+    });
   if (isKeys)
     return runKeys(keys!, rest[1], flags, {
       name: values.name,

@@ -371,6 +371,16 @@ describe('CLI messages', () => {
     });
     expect(short.status).toBe(1);
     expect(short.stderr).toContain('at least 12 characters');
+    // --admin: an operator, who may sign in to the console (stripe:admin).
+    const admin = spawnSync(
+      process.execPath,
+      [CLI, 'users', 'add', '--username=ops', '--admin', `--config=${config}`],
+      { env: cleanEnv(), encoding: 'utf8', input: 'another long passphrase\n' },
+    );
+    expect(admin.status).toBe(0);
+    const users = (JSON.parse(readFileSync(config, 'utf8')) as { users: Record<string, unknown>[] }).users;
+    expect(users.find((u) => u.username === 'ops')).toMatchObject({ admin: true });
+    expect(users.find((u) => u.username === 'ana')).not.toHaveProperty('admin');
 
     // A real server (no sandbox user: the config's users only) signs ana in.
     const child = spawn(

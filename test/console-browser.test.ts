@@ -1,4 +1,4 @@
-import { existsSync, mkdirSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
@@ -9,19 +9,13 @@ import { announceConsole } from '../src/cli/console.js';
 import type { Runtime } from '../src/runtime.js';
 import { startSandbox, type RunningSandbox } from '../src/sandbox/index.js';
 import type { RunningHttp } from '../src/transports/http.js';
+import { CHROMIUM } from './chromium.js';
 import { callTool, startHttpStack, type HttpStack } from './helpers.js';
 
 /**
  * The console in a real browser (Debian's chromium through playwright-core), with a real MCP client as
  * the agent. Screenshots of each page go to test-artifacts/console/.
  */
-const CHROMIUM = [process.env.CHROMIUM_PATH, '/usr/bin/chromium', '/usr/bin/chromium-browser'].find(
-  (p): p is string => !!p && existsSync(p),
-);
-if (!CHROMIUM)
-  process.stderr.write(
-    "console browser tests skipped: no chromium (install Debian's chromium, or set CHROMIUM_PATH; .ci/run installs it).\n",
-  );
 const ARTIFACTS = join(import.meta.dirname, '..', 'test-artifacts', 'console');
 
 let sandbox: RunningSandbox;

@@ -15,7 +15,11 @@ export async function signIn(link: string): Promise<OperatorBrowser> {
   const res = await fetch(link, { redirect: 'manual' });
   if (res.status !== 303) throw new Error(`sign-in answered ${res.status}`);
   const cookie = (res.headers.get('set-cookie') ?? '').split(';')[0]!;
-  const origin = new URL(link).origin;
+  return operatorBrowser(new URL(link).origin, cookie);
+}
+
+/** The operator whose session cookie (`name=value`) this is, however it signed in. */
+export async function operatorBrowser(origin: string, cookie: string): Promise<OperatorBrowser> {
   const get = (path: string) => fetch(`${origin}${path}`, { headers: { cookie }, redirect: 'manual' });
   const page = await (await get('/console/approvals')).text();
   const csrf = /name="_csrf" value="([^"]+)"/.exec(page)?.[1];

@@ -6,7 +6,13 @@ import { exportJWK, generateKeyPair } from 'jose';
 import { loadOidcProvider } from '../src/auth/embedded.js';
 import { silentLogger } from '../src/log.js';
 
-export async function startExternalIdp(): Promise<{ issuer: string; close(): Promise<void> }> {
+/**
+ * `console`: a confidential client for mcp-stripe's console, the one client this issuer grants
+ * `stripe:admin` (as an operator's identity provider would be set up).
+ */
+export async function startExternalIdp(
+  opts: { console?: { clientId: string; clientSecret: string; redirectUri: string } } = {},
+): Promise<{ issuer: string; close(): Promise<void> }> {
   const { default: Provider } = loadOidcProvider(silentLogger);
   const { privateKey } = await generateKeyPair('RS256', { extractable: true });
   const jwk = { ...(await exportJWK(privateKey)), kid: 'idp-1', alg: 'RS256', use: 'sig' };
@@ -19,7 +25,18 @@ export async function startExternalIdp(): Promise<{ issuer: string; close(): Pro
   console.warn = () => {};
   const provider = new Provider(issuer, {
     jwks: { keys: [jwk] },
-    scopes: ['openid', 'offline_access', 'stripe:read', 'stripe:write', 'stripe:money'],
+    scopes: ['openid', 'offline_access', 'stripe:read', 'stripe:write', 'stripe:money', 'stripe:admin'],
+    clients: opts.console
+      ? [
+          {
+            client_id: opts.console.clientId,
+            client_secret: opts.console.clientSecret,
+            redirect_uris: [opts.console.redirectUri],
+            grant_types: ['authorization_code'],
+            token_endpoint_auth_method: 'client_secret_basic',
+          },
+        ]
+      : [],
     clientDefaults: {
       grant_types: ['authorization_code', 'refresh_token'],
       token_endpoint_auth_method: 'none',
@@ -30,8 +47,11 @@ export async function startExternalIdp(): Promise<{ issuer: string; close(): Pro
       resourceIndicators: {
         enabled: true,
         useGrantedResource: () => true,
-        getResourceServerInfo: (_ctx, indicator) => ({
-          scope: 'stripe:read stripe:write stripe:money',
+        getResourceServerInfo: (_ctx, indicator, client) => ({
+          scope:
+            client.clientId === opts.console?.clientId
+              ? 'stripe:admin'
+              : 'stripe:read stripe:write stripe:money',
           audience: indicator,
           accessTokenFormat: 'jwt',
           jwt: { sign: { alg: 'RS256' } },

@@ -9,6 +9,7 @@ import type { ApiKeyStore, OAuthStateStore, OperatorAuth } from '../storage/port
 import { CLIENT_SCOPES, type Scope } from './caller.js';
 import { AuthGate, type EdgeAuth } from './gate.js';
 import { OAuthVerifier } from './oauth.js';
+import { operatorSignIn, type OperatorSignIn } from './operator.js';
 import { hashPassword } from './passwords.js';
 import { StripeKeyVerifier } from './stripe-key.js';
 import { tenantsOf } from './tenants.js';
@@ -42,16 +43,25 @@ export async function createEdgeAuth(
   const scopes = offeredScopes(config);
   const issuers: OAuthVerifier[] = [];
   const o = remote.oauth;
-  if (remote.auth.includes('oauth') && o.issuer)
-    issuers.push(
-      new OAuthVerifier({
-        issuer: o.issuer,
-        resource,
-        ...(o.introspectionUrl && o.clientId && o.clientSecret
-          ? { introspection: { url: o.introspectionUrl, clientId: o.clientId, clientSecret: o.clientSecret } }
-          : {}),
-      }),
-    );
+  // How operators sign in to the console: the external issuer when this server has a client there,
+  // else the embedded server's own console client; without either, only the terminal's one-time link.
+  let operators: OperatorSignIn | undefined;
+  if (remote.auth.includes('oauth') && o.issuer) {
+    const external = new OAuthVerifier({
+      issuer: o.issuer,
+      resource,
+      ...(o.introspectionUrl && o.clientId && o.clientSecret
+        ? { introspection: { url: o.introspectionUrl, clientId: o.clientId, clientSecret: o.clientSecret } }
+        : {}),
+    });
+    issuers.push(external);
+    if (o.clientId && o.clientSecret)
+      operators = operatorSignIn({
+        verifier: external,
+        client: { id: o.clientId, secret: o.clientSecret },
+        origin,
+      });
+  }
 
   let authorizationServer: EdgeAuth['authorizationServer'];
   let signInHint: string | undefined;
@@ -60,8 +70,14 @@ export async function createEdgeAuth(
     // The offline demo: a user made at start-up, its password printed to the operator's terminal only.
     if (config.sandbox && users.length === 0) {
       const password = randomBytes(9).toString('base64url');
-      users.push({ username: 'demo', passwordHash: await hashPassword(password), email: 'demo@example.com' });
-      signInHint = `sign in to the embedded authorization server as demo / ${password}`;
+      // An admin, so the demo also shows the console's OAuth sign-in.
+      users.push({
+        username: 'demo',
+        passwordHash: await hashPassword(password),
+        email: 'demo@example.com',
+        admin: true,
+      });
+      signInHint = `sign in to the embedded authorization server (and the console) as demo / ${password}`;
     }
     // Loaded only with --auth=embedded: oidc-provider (and Koa) are not parsed otherwise.
     const { createEmbeddedAuthServer } = await import('./embedded.js');
@@ -78,6 +94,12 @@ export async function createEdgeAuth(
     });
     issuers.unshift(as.verifier);
     authorizationServer = as;
+    operators ??= operatorSignIn({
+      verifier: as.verifier,
+      client: as.consoleClient,
+      origin,
+      isAdmin: as.isAdmin,
+    });
   }
 
   const gate = new AuthGate({
@@ -102,5 +124,6 @@ export async function createEdgeAuth(
     stepUp: parts.stepUp,
     ...(authorizationServer ? { authorizationServer } : {}),
     ...(signInHint ? { signInHint } : {}),
+    ...(operators ? { operators } : {}),
   };
 }

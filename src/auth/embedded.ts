@@ -14,12 +14,19 @@ import type { Logger } from '../log.js';
 import type { OAuthStateStore, OperatorAuth } from '../storage/ports.js';
 import { SCOPES, type Scope } from './caller.js';
 import { OAuthVerifier } from './oauth.js';
+import { CONSOLE_CALLBACK_PATH } from './operator.js';
 import { verifyPassword } from './passwords.js';
 
 /** Where the authorization server lives under this server's origin: its issuer is `<origin>/oauth`. */
 const AS_PATH = '/oauth';
 const KEYS_SETTING = 'oauth.signing-key';
 const COOKIE_SETTING = 'oauth.cookie-keys';
+const CONSOLE_SECRET_SETTING = 'oauth.console-client-secret';
+/**
+ * The operator console's own client: confidential, registered here and nowhere else, redirecting only to
+ * the console. It is the one client `stripe:admin` is offered to, and only for admin users.
+ */
+const CONSOLE_CLIENT_ID = 'mcp-stripe-console';
 const ACCESS_TOKEN_TTL_S = 3600;
 const MAX_FORM_BYTES = 16 * 1024;
 
@@ -45,6 +52,10 @@ export interface EmbeddedAuthServer {
   verifier: OAuthVerifier;
   /** Serves the request when it is the authorization server's (`/oauth/…`, its discovery aliases). */
   handle(req: IncomingMessage, res: ServerResponse): boolean;
+  /** The operator console's client (its secret made once and kept in the store). */
+  consoleClient: { id: string; secret: string };
+  /** Whether this subject is an admin user of the config file now (a demoted user's old grant counts for nothing). */
+  isAdmin: (subject: string) => boolean;
 }
 
 export async function createEmbeddedAuthServer(opts: EmbeddedOptions): Promise<EmbeddedAuthServer> {
@@ -52,6 +63,7 @@ export async function createEmbeddedAuthServer(opts: EmbeddedOptions): Promise<E
   const { default: Provider, errors } = loadOidcProvider(opts.logger);
   const signing = await signingKey(opts.settings);
   const cookieKeys = await secretList(opts.settings, COOKIE_SETTING);
+  const consoleSecret = (await secretList(opts.settings, CONSOLE_SECRET_SETTING))[0]!;
   const users = new Map(opts.users.map((u) => [u.username, u]));
   const resource = opts.resource.href;
   const offered = opts.scopes.join(' ');
@@ -61,7 +73,18 @@ export async function createEmbeddedAuthServer(opts: EmbeddedOptions): Promise<E
     adapter: adapterFor(opts.state, now),
     jwks: { keys: [signing] },
     cookies: { keys: cookieKeys },
-    scopes: ['openid', 'offline_access', ...opts.scopes],
+    scopes: ['openid', 'offline_access', ...opts.scopes, 'stripe:admin'],
+    clients: [
+      {
+        client_id: CONSOLE_CLIENT_ID,
+        client_secret: consoleSecret,
+        client_name: 'mcp-stripe console',
+        redirect_uris: [`${opts.origin}${CONSOLE_CALLBACK_PATH}`],
+        grant_types: ['authorization_code'],
+        response_types: ['code'],
+        token_endpoint_auth_method: 'client_secret_basic',
+      },
+    ],
     claims: { openid: ['sub'], email: ['email'], profile: ['name'], groups: ['groups'] },
     clientDefaults: {
       grant_types: ['authorization_code', 'refresh_token'],
@@ -80,11 +103,12 @@ export async function createEmbeddedAuthServer(opts: EmbeddedOptions): Promise<E
         // A client that names no resource gets tokens for this server (the only resource there is).
         defaultResource: () => resource,
         useGrantedResource: () => true,
-        getResourceServerInfo: (_ctx, indicator) => {
+        getResourceServerInfo: (_ctx, indicator, client) => {
           if (indicator !== resource)
             throw new errors.InvalidTarget(`this server issues tokens for ${resource} only`);
           return {
-            scope: offered,
+            // MCP clients get the policy's scopes; the console gets stripe:admin and nothing else.
+            scope: client.clientId === CONSOLE_CLIENT_ID ? 'stripe:admin' : offered,
             audience: resource,
             accessTokenTTL: ACCESS_TOKEN_TTL_S,
             accessTokenFormat: 'jwt',
@@ -143,6 +167,8 @@ export async function createEmbeddedAuthServer(opts: EmbeddedOptions): Promise<E
   return {
     issuer,
     verifier,
+    consoleClient: { id: CONSOLE_CLIENT_ID, secret: consoleSecret },
+    isAdmin: (subject) => users.get(subject)?.admin === true,
     handle(req, res) {
       const url = req.url ?? '/';
       const path = url.split('?')[0]!;
@@ -205,6 +231,23 @@ function interactionPages(provider: ProviderInstance, users: Map<string, UserEnt
     const client = await provider.Client.find(String(params.client_id));
     const clientName = client?.clientName ?? String(params.client_id);
     const action = `${AS_PATH}/interaction/${uid}`;
+    // The console is for operators: anyone else is sent back to it refused, before any consent.
+    const notAnOperator = (accountId: string | undefined) =>
+      params.client_id === CONSOLE_CLIENT_ID && !(accountId && users.get(accountId)?.admin)
+        ? provider.interactionFinished(
+            req,
+            res,
+            {
+              error: 'access_denied',
+              error_description: `${accountId ?? 'This account'} is not an admin of this server, so it may not operate it (an admin user has "admin": true in the config file: mcp-stripe users add --admin).`,
+            },
+            { mergeWithLastSubmission: false },
+          )
+        : undefined;
+    if (prompt.name === 'consent') {
+      const refused = notAnOperator(details.session?.accountId);
+      if (refused) return refused;
+    }
 
     if (req.method === 'GET') {
       if (prompt.name === 'login') return loginPage(res, action, clientName);
@@ -241,11 +284,14 @@ function interactionPages(provider: ProviderInstance, users: Map<string, UserEnt
           'That username and password do not match a user of this server.',
         );
       }
-      return provider.interactionFinished(
-        req,
-        res,
-        { login: { accountId: user.username } },
-        { mergeWithLastSubmission: false },
+      return (
+        notAnOperator(user.username) ??
+        provider.interactionFinished(
+          req,
+          res,
+          { login: { accountId: user.username } },
+          { mergeWithLastSubmission: false },
+        )
       );
     }
     // Consent: grant what was asked (and this server offers), bound to this server as the resource.

@@ -21,6 +21,7 @@ import type { ApiKeyStore } from '../storage/ports.js';
 import { API_KEY_PREFIX, callerForApiKey } from './api-keys.js';
 import { callerOf, type Caller, type Scope } from './caller.js';
 import type { OAuthVerifier } from './oauth.js';
+import type { OperatorSignIn } from './operator.js';
 import type { StripeKeyVerifier } from './stripe-key.js';
 
 /** An HTTP answer in plain form, for node:http or a web Response alike. */
@@ -52,6 +53,8 @@ export interface EdgeAuth {
   authorizationServer?: { handle(req: IncomingMessage, res: ServerResponse): boolean };
   /** Printed at start-up for the operator: how to sign in (the sandbox's demo user). */
   signInHint?: string;
+  /** How operators sign in to the console with OAuth (`stripe:admin`), when an authorization server is at hand. */
+  operators?: OperatorSignIn;
   rateLimit?: CallerRateLimit;
   /**
    * For a `tools/call` of a tool the caller cannot see for want of a scope: the scopes to ask for (the

@@ -57,7 +57,8 @@ export interface OAuthVerifierOptions {
 }
 
 const invalid = (why: string) => new OAuthError(OAuthErrorCode.InvalidToken, why);
-const insecure = (url: string) => isLoopbackHost(new URL(url).hostname) && url.startsWith('http:');
+/** Plain http is allowed to loopback only (a test's or a local issuer). */
+export const insecure = (url: string) => isLoopbackHost(new URL(url).hostname) && url.startsWith('http:');
 
 /** Verifies access tokens of one issuer; discovery runs on first use and is retried after a failure. */
 export class OAuthVerifier {
@@ -198,7 +199,7 @@ export class OAuthVerifier {
 }
 
 /** RFC 8414 metadata, else OpenID Connect discovery; the metadata must name the issuer exactly. */
-async function discover(issuer: string): Promise<oauth.AuthorizationServer> {
+export async function discover(issuer: string): Promise<oauth.AuthorizationServer> {
   const url = new URL(issuer);
   const options = { [oauth.allowInsecureRequests]: insecure(issuer) };
   let last: unknown;

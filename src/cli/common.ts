@@ -30,8 +30,9 @@ Usage:
   mcp-stripe keys create --name=NAME [--scopes=stripe:read,stripe:write] [--tenant=T] [--expires=90d]
                                        an api key for --auth=api-key, printed once (stdout)
   mcp-stripe keys list | keys revoke ID|NAME
-  mcp-stripe users add --username=NAME --config=FILE [--email=E] [--groups=a,b]
-                                       a user of --auth=embedded (password from stdin or a prompt)
+  mcp-stripe users add --username=NAME --config=FILE [--email=E] [--groups=a,b] [--admin]
+                                       a user of --auth=embedded (password from stdin or a prompt);
+                                       --admin: may sign in to the console (stripe:admin)
 
 A flag wins over its environment variables [in brackets], which win over --config.
 LIMIT is minor units for every currency (50000), per currency (usd:50000,eur:40000), or both.
@@ -55,6 +56,7 @@ const COMMAND_FLAGS = {
   username: { type: 'string' },
   email: { type: 'string' },
   groups: { type: 'string' },
+  admin: { type: 'boolean' },
   n: { type: 'string', short: 'n' },
   help: { type: 'boolean', short: 'h' },
   version: { type: 'boolean', short: 'v' },

@@ -10,6 +10,8 @@ export interface UserFlags {
   username?: string;
   email?: string;
   groups?: string;
+  /** May sign in to the operator console (stripe:admin). */
+  admin?: boolean;
 }
 
 /**
@@ -47,6 +49,7 @@ export async function runUsersAdd(flags: Flags, u: UserFlags): Promise<void> {
             .filter(Boolean),
         }
       : {}),
+    ...(u.admin ? { admin: true } : {}),
   };
   const parsed = userSchema.safeParse(entry);
   if (!parsed.success) fail(parsed.error.issues.map((i) => `${i.path.join('.') || 'user'}: ${i.message}.`));

@@ -630,7 +630,11 @@ export const OPTIONS = {
     env: ['MCP_STRIPE_OAUTH_CLIENT_ID'],
     file: [{ path: 'server.oauthClientId', schema: z.string() }],
     parse: text,
-    help: "this server's client id at the introspection endpoint",
+    help: "this server's client id at the issuer (introspection, console sign-in)",
+    docs: {
+      notes:
+        'a confidential client: it authenticates introspection, and operators sign in to the console through it (redirect URI `<public-url>/console/oauth/callback`, scope `stripe:admin`)',
+    },
   }),
   oauthClientSecret: option({
     section: 'remote',
@@ -638,7 +642,7 @@ export const OPTIONS = {
     file: [{ path: 'server.oauthClientSecret', schema: z.string() }],
     parse: text,
     secret: true,
-    help: "this server's client secret at the introspection endpoint",
+    help: "this server's client secret at the issuer (introspection, console sign-in)",
   }),
   rateLimit: option({
     section: 'remote',

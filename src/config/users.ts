@@ -15,5 +15,7 @@ export const userSchema = z.strictObject({
   email: z.email().optional(),
   name: z.string().max(200).optional(),
   groups: z.array(z.string()).optional(),
+  /** May be granted `stripe:admin`: sign in to the operator console and decide approvals. */
+  admin: z.boolean().optional(),
 });
 export type UserEntry = z.infer<typeof userSchema>;

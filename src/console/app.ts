@@ -7,6 +7,7 @@ import { bodyLimit } from 'hono/body-limit';
 import { deleteCookie, getCookie, setCookie } from 'hono/cookie';
 import { streamSSE } from 'hono/streaming';
 import { issueApiKey } from '../auth/api-keys.js';
+import type { OperatorSignIn } from '../auth/operator.js';
 import type { Logger } from '../log.js';
 import { limitFor, type AmountLimit } from '../policy/amounts.js';
 import { ledgerScope } from '../policy/daily-limit.js';
@@ -22,18 +23,20 @@ import type {
 import type { OwnOrigin } from '../transports/origin.js';
 import { parseDuration } from '../util/duration.js';
 import { findUp } from '../util/find-up.js';
+import { mountOAuthSignIn, OAUTH_START_PATH } from './oauth-sign-in.js';
 import {
   accessPage,
   approvalsPage,
   AUDIT_PAGE_LIMIT,
   auditPage,
+  continueToConsole,
   eventsPage,
   layout,
   notConfigured,
   overviewPage,
   pendingList,
   settingsPage,
-  signedOut,
+  signedOut as signedOutPage,
   type AuditFilter,
 } from './pages.js';
 import { SESSION_COOKIE, SESSION_TTL_MS } from './sign-in.js';
@@ -83,8 +86,14 @@ const ASSET_TYPES: Record<string, string> = {
   'uPlot.min.css': 'text/css; charset=utf-8',
 };
 
-export function mountConsole(app: Hono, deps: ConsoleDeps, own: OwnOrigin): void {
+/**
+ * The console under `/console`. `operators`: signing in with OAuth (`stripe:admin`) besides the
+ * terminal's one-time link.
+ */
+export function mountConsole(app: Hono, deps: ConsoleDeps, own: OwnOrigin, operators?: OperatorSignIn): void {
   const now = () => (deps.now ?? Date.now)();
+  const oauthOption = operators ? { start: OAUTH_START_PATH, issuer: operators.issuer } : undefined;
+  const signedOut = (reason: string) => signedOutPage(reason, oauthOption);
   const secure = (c: Context) => new URL(c.req.url).protocol === 'https:';
   const assets = new Map<string, Buffer>();
 
@@ -130,6 +139,15 @@ export function mountConsole(app: Hono, deps: ConsoleDeps, own: OwnOrigin): void
     });
     return c.redirect('/console', 303);
   });
+  if (operators)
+    mountOAuthSignIn(app, {
+      signIn: operators,
+      operators: deps.store.operators,
+      logger: deps.logger,
+      now,
+      refuse: (c, reason, status) => c.html(signedOut(reason), status),
+      signedIn: (c) => c.html(continueToConsole()),
+    });
 
   // Everything below needs a session; a POST also its CSRF token and this server's own origin.
   const signedIn: MiddlewareHandler<Env> = async (c, next) => {

@@ -31,6 +31,8 @@ export function layout(p: {
   operator?: string;
   csrf?: string;
   mode?: string;
+  /** Go on to this page at once (after signing in). */
+  next?: string;
 }): Html {
   return html`<!doctype html>
     <html lang="en">
@@ -38,6 +40,7 @@ export function layout(p: {
         <meta charset="utf-8" />
         <meta name="viewport" content="width=device-width, initial-scale=1" />
         <title>${p.title} &middot; mcp-stripe console</title>
+        ${p.next ? html`<meta http-equiv="refresh" content="0; url=${p.next}" />` : ''}
         <link rel="stylesheet" href="/console/assets/console.css" />
         <link rel="stylesheet" href="/console/assets/uPlot.min.css" />
         <script type="module" src="/console/assets/console.js"></script>
@@ -71,16 +74,35 @@ export function layout(p: {
     </html>`;
 }
 
-export function signedOut(reason: string): Html {
+/** Signed out, and how to sign in: with OAuth when an authorization server is configured, or the terminal's link. */
+export function signedOut(reason: string, oauth?: { start: string; issuer: string }): Html {
   return layout({
     title: 'Signed out',
     path: '',
     body: html`<p>${reason}</p>
+      ${
+        oauth
+          ? html`<p>
+              <a class="button" href="${oauth.start}">Sign in with ${oauth.issuer}</a>
+              (an operator's account: it must grant <code>stripe:admin</code>)
+            </p>`
+          : ''
+      }
       <p>
-        Sign in with the one-time link printed in the terminal where the server or
+        ${oauth ? 'Or sign' : 'Sign'} in with the one-time link printed in the terminal where the server or
         <code>mcp-stripe console</code> started. <code>mcp-stripe console --print-link</code> prints a fresh
         one.
       </p>`,
+  });
+}
+
+/** Signed in with OAuth: on to the overview (a page, not a redirect, so the new SameSite=Strict cookie goes along). */
+export function continueToConsole(): Html {
+  return layout({
+    title: 'Signed in',
+    path: '',
+    next: '/console',
+    body: html`<p><a href="/console">Continue to the console</a></p>`,
   });
 }
 

@@ -64,7 +64,7 @@ export function createHttpApp(opts: HttpOptions, own = new OwnOrigin(), auth?: E
       app.get(path, serve);
     }
   }
-  if (opts.console) mountConsole(app, opts.console, own);
+  if (opts.console) mountConsole(app, opts.console, own, auth?.operators);
   const endpoints = [
     ...(opts.factory ? ['/mcp', '/sse', '/messages', '/ws'] : []),
     '/healthz',
