@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 // The CLI: argv → a subcommand (one module each in cli/): the server, the sandbox, audit or events.
 import { runAudit } from './cli/audit.js';
+import { runBillingSync } from './cli/billing.js';
 import { fail, help, parse } from './cli/common.js';
 import { runConsole } from './cli/console.js';
 import { runSync } from './cli/events.js';
@@ -29,12 +30,14 @@ async function main(): Promise<void> {
   const isKeys =
     keys === 'create' || keys === 'list' ? rest.length === 1 : keys === 'revoke' && rest.length === 2;
   const isUsersAdd = command === 'users' && rest.length === 1 && rest[0] === 'add';
+  const isBillingSync = command === 'billing' && rest.length === 1 && rest[0] === 'sync';
   const single = command === 'sandbox' || command === 'console';
   if (
     !isAudit &&
     !isSync &&
     !isKeys &&
     !isUsersAdd &&
+    !isBillingSync &&
     (rest.length > 0 || (command !== undefined && !single))
   ) {
     // Never echo a key: `mcp-stripe sk_test_…` (without --api-key=) is a common slip.
@@ -42,7 +45,7 @@ async function main(): Promise<void> {
     const hint =
       said !== positionals.join(' ') ? ' To pass a key, use --api-key=… or STRIPE_SECRET_KEY.' : '';
     fail([
-      `unknown command "${said}" (commands: console, sandbox, audit tail, audit export, events sync, keys create, keys list, keys revoke ID, users add).${hint}`,
+      `unknown command "${said}" (commands: console, sandbox, audit tail, audit export, events sync, keys create, keys list, keys revoke ID, users add, billing sync).${hint}`,
     ]);
   }
 
@@ -51,6 +54,7 @@ async function main(): Promise<void> {
   if (command === 'sandbox') return runSandbox(flags);
   if (command === 'console') return runConsole(flags, values['print-link'] === true);
   if (isSync) return runSync(flags, values.since);
+  if (isBillingSync) return runBillingSync(flags, values['dry-run'] === true);
   if (isUsersAdd)
     return runUsersAdd(flags, {
       username: values.username,

@@ -33,6 +33,8 @@ Usage:
   mcp-stripe users add --username=NAME --config=FILE [--email=E] [--groups=a,b] [--admin]
                                        a user of --auth=embedded (password from stdin or a prompt);
                                        --admin: may sign in to the console (stripe:admin)
+  mcp-stripe billing sync --plans=FILE [--dry-run]
+                                       the plans' products, prices, meter and portal at Stripe
 
 A flag wins over its environment variables [in brackets], which win over --config.
 LIMIT is minor units for every currency (50000), per currency (usd:50000,eur:40000), or both.
@@ -49,6 +51,7 @@ Docs: docs/configuration.md, docs/tools.md, docs/security.md, docs/webhooks.md`;
 const COMMAND_FLAGS = {
   since: { type: 'string' },
   'print-link': { type: 'boolean' },
+  'dry-run': { type: 'boolean' },
   name: { type: 'string' },
   scopes: { type: 'string' },
   tenant: { type: 'string' },

@@ -11,6 +11,7 @@ import {
   type Flags,
   type Values,
 } from './options.js';
+import { loadPlansFile, type PlansFile } from './plans.js';
 import type { Config } from './schema.js';
 import type { TenantConfig, TenantParsed } from './tenants.js';
 
@@ -75,6 +76,12 @@ export function loadConfig(opts: LoadOptions): Config {
     problems.push(
       'tenants need --auth: a tenant is chosen by who the caller is, and without authentication every caller is the same.',
     );
+  let plans: PlansFile | undefined;
+  if (v.plans !== undefined) {
+    const loaded = loadPlansFile(v.plans);
+    if ('problems' in loaded) problems.push(...loaded.problems);
+    else plans = loaded.plans;
+  }
   if (problems.length > 0) throw new ConfigError(problems);
 
   // Default: the compact profile (every endpoint, a small tools/list). `all`: every named tool too.
@@ -133,6 +140,10 @@ export function loadConfig(opts: LoadOptions): Config {
     },
     users: file.users ?? [],
     tenants,
+    billing: {
+      ...(plans ? { plans, plansPath: v.plans } : {}),
+      ...(v.billingUser ? { user: v.billingUser } : {}),
+    },
     host: v.host,
     port: v.port,
     logLevel: v.logLevel,

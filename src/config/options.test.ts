@@ -59,6 +59,8 @@ const SAMPLES: Record<OptionKey, { raw: Raw; fileRaw?: Raw; value: unknown }> = 
   oauthClientId: { raw: 'mcp-stripe', value: 'mcp-stripe' },
   oauthClientSecret: { raw: 's3cret', value: 's3cret' },
   rateLimit: { raw: '60', fileRaw: 60, value: 60 },
+  plans: { raw: '/srv/plans.json', value: '/srv/plans.json' },
+  billingUser: { raw: 'user@example.com', value: 'user@example.com' },
 };
 
 const entries = Object.entries(OPTIONS) as [OptionKey, (typeof OPTIONS)[OptionKey]][];

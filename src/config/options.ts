@@ -21,6 +21,10 @@ export const SECTIONS = {
   security: { title: 'Safety policy', intro: 'See [security.md](security.md) for what each does.' },
   webhooks: { title: 'Webhooks and events', intro: 'See [webhooks.md](webhooks.md).' },
   server: { title: 'Server' },
+  billing: {
+    title: 'Charging for tools',
+    intro: 'Plans synced to Stripe, paywalls and quotas. See [billing.md](billing.md).',
+  },
   remote: {
     title: 'Remote access',
     intro:
@@ -30,7 +34,7 @@ export const SECTIONS = {
 export type SectionId = keyof typeof SECTIONS;
 
 /** The config file's top-level sections (`api.key`, `security.maxAmount`, …). */
-export const FILE_SECTIONS = ['api', 'security', 'defaults', 'webhooks', 'server'] as const;
+export const FILE_SECTIONS = ['api', 'security', 'defaults', 'webhooks', 'server', 'billing'] as const;
 type FileSection = (typeof FILE_SECTIONS)[number];
 
 interface FileSource {
@@ -654,6 +658,26 @@ export const OPTIONS = {
     default: 300,
     help: 'MCP requests per minute per authenticated caller; 0 turns the limit off',
     docs: { notes: 'over it: HTTP 429 with `Retry-After`' },
+  }),
+
+  plans: option({
+    section: 'billing',
+    flag: '--plans',
+    value: 'FILE',
+    env: ['MCP_STRIPE_PLANS'],
+    file: [{ path: 'billing.plans', schema: z.string() }],
+    parse: (raw: Raw) => resolve(String(raw)),
+    help: 'a plans file: put tools behind plans and quotas (mcp-stripe billing sync makes them at Stripe)',
+    docs: { notes: 'JSON; see [billing.md](billing.md) for the fields' },
+  }),
+  billingUser: option({
+    section: 'billing',
+    flag: '--billing-user',
+    value: 'ID',
+    env: ['MCP_STRIPE_BILLING_USER'],
+    file: [{ path: 'billing.user', schema: z.string() }],
+    parse: matching(/^[\w.@:+-]{1,200}$/, 'an id of letters, digits and . @ : + - _'),
+    help: 'who pays, over stdio (over HTTP it is the authenticated caller)',
   }),
 
   config: option({

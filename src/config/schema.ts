@@ -2,6 +2,7 @@ import type { AmountLimit } from '../policy/amounts.js';
 import type { ConfirmMode } from '../policy/confirm.js';
 import type { PermissionConfig } from '../policy/permissions.js';
 import type { AuthMode, ConfirmChannel, LOG_LEVELS, Redactable, ToolDefaults } from './options.js';
+import type { PlansFile } from './plans.js';
 import type { TenantConfig } from './tenants.js';
 import type { UserEntry } from './users.js';
 
@@ -86,6 +87,8 @@ export interface Config {
   users: UserEntry[];
   /** Several Stripe accounts in one deployment (the config file's `tenants`); empty: one account. */
   tenants: TenantConfig[];
+  /** Charging for tools: the plans file (`--plans`), and who pays over stdio (`--billing-user`). */
+  billing: { plans?: PlansFile; plansPath?: string; user?: string };
   host: string;
   port: number;
   logLevel: LogLevel;

@@ -10,6 +10,7 @@ import { disputeRoutes } from './resources/disputes.js';
 import { eventRoutes } from './resources/events.js';
 import { invoiceItemRoutes } from './resources/invoice-items.js';
 import { invoiceRoutes } from './resources/invoices.js';
+import { meterRoutes, portalConfigurationRoutes } from './resources/meters.js';
 import { paymentIntentRoutes } from './resources/payment-intents.js';
 import { paymentMethodRoutes } from './resources/payment-methods.js';
 import { refundRoutes } from './resources/refunds.js';
@@ -39,6 +40,8 @@ function registerAll(routes: RouteTable): void {
   invoiceRoutes(routes);
   invoiceItemRoutes(routes);
   sessionRoutes(routes);
+  meterRoutes(routes);
+  portalConfigurationRoutes(routes);
   eventRoutes(routes);
   webhookEndpointRoutes(routes);
   customerActionRoutes(routes);

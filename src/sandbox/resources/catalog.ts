@@ -7,7 +7,15 @@ import { listRoute, retrieveRoute } from './common.js';
 function createProduct(store: AccountStore, params: Params, param = 'name'): StripeObject {
   const name = str(params, 'name', { required: true });
   if (name.length > 250) throw invalid('Product name can be at most 250 characters.', param);
+  // Stripe lets a product have an id of your choosing.
+  const id = str(params, 'id');
+  if (id && store.get(id))
+    throw new SandboxError(400, 'invalid_request_error', `Product already exists.`, {
+      code: 'resource_already_exists',
+      param: 'id',
+    });
   const product = store.create<StripeObject>('prod', 'product', {
+    ...(id ? { id } : {}),
     active: bool(params, 'active') ?? true,
     default_price: null,
     description: str(params, 'description') ?? null,
@@ -59,6 +67,13 @@ function createPrice(store: AccountStore, params: Params, productId?: string): S
       trial_period_days: null,
       usage_type: str(recurringParams, 'usage_type', { oneOf: ['licensed', 'metered'] }) ?? 'licensed',
     };
+    const meter = str(recurringParams, 'meter');
+    if (meter) {
+      if (recurring.usage_type !== 'metered')
+        throw invalid('A meter can only be set on a price with usage_type=metered.', 'recurring[meter]');
+      store.require('billing.meter', meter, 'recurring[meter]');
+      recurring.meter = meter;
+    }
   }
   let product = productId ?? str(params, 'product');
   const productData = obj(params, 'product_data');
@@ -72,12 +87,14 @@ function createPrice(store: AccountStore, params: Params, productId?: string): S
   if (product) store.require('product', product, 'product');
   else product = createProduct(store, productData!, 'product_data[name]').id;
   const amount = unitAmount ?? (unitAmountDecimal !== undefined ? Math.round(unitAmountDecimal) : null);
+  const lookupKey = str(params, 'lookup_key');
+  if (lookupKey) claimLookupKey(store, lookupKey, bool(params, 'transfer_lookup_key') === true);
   const price = store.create<StripeObject>('price', 'price', {
     active: bool(params, 'active') ?? true,
     billing_scheme: 'per_unit',
     currency: cur,
     custom_unit_amount: null,
-    lookup_key: str(params, 'lookup_key') ?? null,
+    lookup_key: lookupKey ?? null,
     metadata: metadata(params),
     nickname: str(params, 'nickname') ?? null,
     product,
@@ -92,6 +109,18 @@ function createPrice(store: AccountStore, params: Params, productId?: string): S
   });
   store.emit('price.created', price);
   return price;
+}
+
+/** A lookup key names one price: taking one in use needs `transfer_lookup_key`, which moves it. */
+function claimLookupKey(store: AccountStore, key: string, transfer: boolean, except?: string): void {
+  const holder = store.all('price').find((p) => p.lookup_key === key && p.id !== except);
+  if (!holder) return;
+  if (!transfer)
+    throw invalid(
+      `A price (\`${holder.id}\`) already uses that lookup key. Pass transfer_lookup_key=true to move it to this price.`,
+      'lookup_key',
+    );
+  holder.lookup_key = null;
 }
 
 export function requireActivePrice(store: AccountStore, id: string, param: string): Stored<'price'> {
@@ -230,6 +259,8 @@ export function catalogRoutes(routes: RouteTable): void {
     const p = store.require('price', path.id!);
     const active = bool(params, 'active');
     if (active !== undefined) p.active = active;
+    const key = str(params, 'lookup_key');
+    if (key) claimLookupKey(store, key, bool(params, 'transfer_lookup_key') === true, p.id);
     for (const f of ['nickname', 'lookup_key']) if (f in params) p[f] = str(params, f) ?? null;
     if ('metadata' in params) p.metadata = metadata(params, p.metadata);
     store.emit('price.updated', p);
