@@ -424,7 +424,117 @@ describe.each(adapters)('%s OAuth state', (_name, make) => {
   });
 });
 
+describe.each(adapters)('%s billing', (_name, make) => {
+  let store: Store;
+  afterEach(async () => {
+    await store.close();
+  });
+  const sub = (over: Partial<import('./ports.js').BillingSubscription> = {}) => ({
+    id: 'sub_1',
+    mode: 'test',
+    user: 'u1',
+    customer: 'cus_1',
+    plan: 'pro',
+    status: 'active',
+    currentPeriodEnd: 2_000,
+    cancelAtPeriodEnd: false,
+    trialEnd: null,
+    asOf: 100,
+    ...over,
+  });
+
+  it('links a user to one customer per mode; the first link wins', async () => {
+    store = make();
+    const b = store.billing;
+    expect(await b.linkCustomer('test', 'u1', 'cus_1')).toBe('cus_1');
+    expect(await b.linkCustomer('test', 'u1', 'cus_2')).toBe('cus_1');
+    expect(await b.customerOf('test', 'u1')).toBe('cus_1');
+    expect(await b.customerOf('live', 'u1')).toBeUndefined();
+    expect(await b.userOfCustomer('test', 'cus_1')).toBe('u1');
+  });
+
+  it('keeps the newest subscription state: an older event does not overwrite it', async () => {
+    store = make();
+    const b = store.billing;
+    expect(await b.putSubscription(sub({ status: 'past_due', asOf: 200 }))).toBe(true);
+    expect(await b.putSubscription(sub({ status: 'active', asOf: 100 }))).toBe(false);
+    expect((await b.subscription('test', 'sub_1'))?.status).toBe('past_due');
+    expect(await b.putSubscription(sub({ status: 'canceled', asOf: 200, cancelAtPeriodEnd: true }))).toBe(
+      true,
+    );
+    expect(await b.subscriptionsOf('test', 'u1')).toEqual([
+      sub({ status: 'canceled', asOf: 200, cancelAtPeriodEnd: true }),
+    ]);
+    expect(await b.subscriptionsOf('live', 'u1')).toEqual([]);
+    await b.linkCustomer('test', 'u1', 'cus_1');
+    await b.forgetCustomer('test', 'cus_1');
+    expect(await b.subscriptionsOf('test', 'u1')).toEqual([]);
+    expect(await b.customerOf('test', 'u1')).toBeUndefined();
+  });
+
+  it('reserves quota units without ever passing the limit, and releases them', async () => {
+    store = make();
+    const b = store.billing;
+    const key = { mode: 'test', user: 'u1', window: 'day:2026-01-01' };
+    const tries = await Promise.all(Array.from({ length: 20 }, () => b.reserve(key, 1, 5)));
+    expect(tries.filter((t) => t.ok)).toHaveLength(5);
+    expect(await b.used(key)).toBe(5);
+    expect(await b.reserve(key, 1, 5)).toEqual({ ok: false, used: 5 });
+    await b.release(key, 2);
+    expect(await b.reserve(key, 2, 5)).toEqual({ ok: true, used: 5 });
+    expect(await b.reserve({ ...key, window: 'day:2026-01-02' }, 3, undefined)).toEqual({
+      ok: true,
+      used: 3,
+    });
+  });
+
+  it('drains the metering outbox: each row once, leased, retried when it failed', async () => {
+    store = make();
+    const b = store.billing;
+    const row = { mode: 'test', customer: 'cus_1', event: 'tool_calls', value: 5, at: 1000 };
+    await b.enqueueMeter({ id: 'call_1', ...row });
+    await b.enqueueMeter({ id: 'call_1', ...row });
+    await b.enqueueMeter({ id: 'call_2', ...row });
+    expect(await b.meterBacklog()).toBe(2);
+    const [first, second] = await Promise.all([b.claimMeters(10, 1000, 60), b.claimMeters(10, 1000, 60)]);
+    expect([...first, ...second].map((r) => r.id).sort()).toEqual(['call_1', 'call_2']);
+    await b.meterSent('call_1');
+    await b.meterFailed('call_2', 1010);
+    expect(await b.claimMeters(10, 1005, 60)).toEqual([]);
+    expect((await b.claimMeters(10, 1010, 60)).map((r) => [r.id, r.attempts])).toEqual([['call_2', 2]]);
+    expect(await b.meterBacklog()).toBe(1);
+  });
+
+  it('a single-use token is good once; usage is kept newest first', async () => {
+    store = make();
+    const b = store.billing;
+    expect(await b.useOnce('lnk_1', 2_000_000_000)).toBe(true);
+    expect(await b.useOnce('lnk_1', 2_000_000_000)).toBe(false);
+    await b.recordUsage({ id: 'c1', mode: 'test', user: 'u1', tool: 'a', units: 1, at: 1, outcome: 'ok' });
+    await b.recordUsage({ id: 'c2', mode: 'test', user: 'u1', tool: 'b', units: 5, at: 2, outcome: 'error' });
+    expect((await b.usageOf('test', 'u1', 10)).map((u) => u.id)).toEqual(['c2', 'c1']);
+  });
+});
+
 describe('sqlite durability', () => {
+  it('two handles on one file (two processes) share quota counters: the limit holds across them', async () => {
+    const path = join(mkdtempSync(join(tmpdir(), 'mcp-stripe-store-')), 'store.db');
+    const a = createSqliteStore(path);
+    const b = createSqliteStore(path);
+    try {
+      const key = { mode: 'live', user: 'u1', window: 'month:2026-01' };
+      const tries = await Promise.all(
+        Array.from({ length: 20 }, (_, i) => (i % 2 ? a : b).billing.reserve(key, 1, 7)),
+      );
+      expect(tries.filter((t) => t.ok)).toHaveLength(7);
+      expect(await a.billing.used(key)).toBe(7);
+      expect(await b.billing.used(key)).toBe(7);
+    } finally {
+      await a.close();
+      await b.close();
+    }
+  });
+
   it('two handles on one file (two processes) share approvals: decided in one, consumed once in either', async () => {
     const path = join(mkdtempSync(join(tmpdir(), 'mcp-stripe-store-')), 'store.db');
     const server = createSqliteStore(path);

@@ -234,8 +234,98 @@ export interface OAuthStateStore {
   ): Promise<{ id: string; payload: Record<string, unknown> }[]>;
 }
 
+/** What this server knows of one Stripe subscription, kept in sync by webhooks (billing/projector.ts). */
+export interface BillingSubscription {
+  id: string;
+  /** `test`, `live` or `sandbox`: test and live ids never meet. */
+  mode: string;
+  user: string;
+  customer: string;
+  /** The plan its price belongs to (plans file), or null when the price is not one of them. */
+  plan: string | null;
+  status: string;
+  /** Unix seconds. */
+  currentPeriodEnd: number | null;
+  cancelAtPeriodEnd: boolean;
+  trialEnd: number | null;
+  /**
+   * The Stripe event time (seconds) of this state, or the fetch time of a fresh read: an event older
+   * than the stored state does not overwrite it (webhooks arrive out of order).
+   */
+  asOf: number;
+}
+
+/** One paid call, as the usage history keeps it. */
+export interface UsageRecord {
+  id: string;
+  mode: string;
+  user: string;
+  tool: string;
+  units: number;
+  /** Unix milliseconds. */
+  at: number;
+  outcome: 'ok' | 'error';
+}
+
+/** A usage report waiting to reach Stripe (`/v1/billing/meter_events`), identified by the call's id. */
+export interface MeterRow {
+  id: string;
+  mode: string;
+  customer: string;
+  event: string;
+  value: number;
+  /** Unix seconds: the meter event's timestamp. */
+  at: number;
+  attempts: number;
+}
+
+/**
+ * Billing's durable state (charging for tools): who is which Stripe customer, their subscriptions,
+ * quota counters, usage, the metering outbox, and upgrade links already used. Everything is keyed by
+ * mode, so test and live stay apart.
+ */
+export interface BillingStore {
+  customerOf(mode: string, user: string): Promise<string | undefined>;
+  /** Links a user to a customer; the first link wins (the customer now linked is returned). */
+  linkCustomer(mode: string, user: string, customer: string): Promise<string>;
+  userOfCustomer(mode: string, customer: string): Promise<string | undefined>;
+  /** Stores the state unless the stored one is newer (`asOf`); whether it was stored. */
+  putSubscription(sub: BillingSubscription): Promise<boolean>;
+  subscription(mode: string, id: string): Promise<BillingSubscription | undefined>;
+  subscriptionsOf(mode: string, user: string): Promise<BillingSubscription[]>;
+  /** A customer deleted at Stripe: its link and subscriptions go. */
+  forgetCustomer(mode: string, customer: string): Promise<void>;
+  /**
+   * Takes `units` from a quota window in one step (never past `limit`): whether they fit and what is
+   * used after. `limit` undefined: no limit, always fits (usage is still counted).
+   */
+  reserve(key: QuotaKey, units: number, limit: number | undefined): Promise<{ ok: boolean; used: number }>;
+  release(key: QuotaKey, units: number): Promise<void>;
+  used(key: QuotaKey): Promise<number>;
+  recordUsage(u: UsageRecord): Promise<void>;
+  usageOf(mode: string, user: string, limit: number): Promise<UsageRecord[]>;
+  /** Queues a meter event; a second one with the same id is ignored. */
+  enqueueMeter(row: Omit<MeterRow, 'attempts'>): Promise<void>;
+  /** Up to `limit` rows due by `now` (seconds), leased to this caller until `now + leaseS`. */
+  claimMeters(limit: number, now: number, leaseS: number): Promise<MeterRow[]>;
+  meterSent(id: string): Promise<void>;
+  /** Back in the queue, due again at `retryAt` (seconds). */
+  meterFailed(id: string, retryAt: number): Promise<void>;
+  meterBacklog(): Promise<number>;
+  /** A single-use token (an upgrade link's id): true the first time, false ever after. */
+  useOnce(id: string, expiresAt: number): Promise<boolean>;
+}
+
+/** A quota counter: one user, one window (`day:2026-12-02`, `month:2026-12`), one mode. */
+export interface QuotaKey {
+  mode: string;
+  user: string;
+  window: string;
+}
+
 export interface Store {
   ledger: MoneyLedger;
+  billing: BillingStore;
   apiKeys: ApiKeyStore;
   oauth: OAuthStateStore;
   audit: AuditLog;

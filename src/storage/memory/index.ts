@@ -15,6 +15,7 @@ import type {
 } from '../ports.js';
 import { MemoryApiKeys } from './api-keys.js';
 import { MemoryApprovals, MemoryOperators } from './approvals.js';
+import { MemoryBilling } from './billing.js';
 import { MemoryOAuthState } from './oauth-state.js';
 
 interface Row {
@@ -179,6 +180,7 @@ export function createMemoryStore({ retain = DEFAULT_RETAIN }: { retain?: number
   const records: AuditRecord[] = [];
   return {
     ledger: new MemoryLedger(),
+    billing: new MemoryBilling(),
     events: new MemoryEventLog(retain),
     approvals: new MemoryApprovals(retain),
     apiKeys: new MemoryApiKeys(),

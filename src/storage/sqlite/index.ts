@@ -19,6 +19,7 @@ import type {
 } from '../ports.js';
 import { API_KEY_MIGRATION, SqliteApiKeys } from './api-keys.js';
 import { APPROVAL_MIGRATION, SqliteApprovals, SqliteOperators } from './approvals.js';
+import { BILLING_MIGRATION, SqliteBilling } from './billing.js';
 import { startCheckpointer, type Checkpointer } from './checkpointer.js';
 import { OAUTH_STATE_MIGRATION, SqliteOAuthState } from './oauth-state.js';
 
@@ -74,6 +75,8 @@ const MIGRATIONS = [
   API_KEY_MIGRATION,
   // The embedded authorization server's clients, grants, sessions and tokens.
   OAUTH_STATE_MIGRATION,
+  // Charging for tools: customers, subscriptions, quotas, usage, the metering outbox.
+  BILLING_MIGRATION,
 ];
 
 /**
@@ -414,6 +417,7 @@ export function createSqliteStore(path: string): Store {
   };
   return {
     ledger: new SqliteLedger(db, wrote),
+    billing: new SqliteBilling(db, wrote),
     audit: new SqliteAudit(db, wrote),
     events: new SqliteEventLog(db, wrote),
     approvals: new SqliteApprovals(db, wrote),
