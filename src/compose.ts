@@ -3,6 +3,7 @@
 // a new dependency of the runner is added once.
 import type { AuthInfo } from '@modelcontextprotocol/server';
 import { callerOf, scopeFor, type Caller } from './auth/caller.js';
+import type { BillingEngine } from './billing/engine.js';
 import type { Config } from './config/schema.js';
 import type { TenantConfig } from './config/tenants.js';
 import { approvalPage } from './console/paths.js';
@@ -20,6 +21,7 @@ import type { Store } from './storage/ports.js';
 import type { LazyStripeClient, StripeClientOptions } from './stripe/client.js';
 import type { Tool } from './tools/define-tool.js';
 import { expandProfiles, selectTools } from './tools/registry.js';
+import { planTools } from './tools/toolsets/plans.js';
 import { EventFeed } from './webhooks/feed.js';
 
 /** The parts of the configuration a server is built from. */
@@ -93,6 +95,8 @@ export interface ServerParts {
   events?: EventFeed;
   /** These tools instead of the ones the permissions select (tests, tenants). */
   tools?: readonly Tool[];
+  /** Plans and quotas (`--plans`): the paywall before each call, and the paying user's own tools. */
+  billing?: BillingEngine;
   /** The tenant this server acts for (config `tenants`): its daily limit and audit trail are its own. */
   tenant?: string;
   now?: () => number;
@@ -110,7 +114,8 @@ export interface ComposedServer {
 
 export function composeServer(settings: ServerSettings, parts: ServerParts): ComposedServer {
   const permissions = expandProfiles(settings.security.permissions);
-  const tools = parts.tools ?? selectTools(permissions);
+  const selected = parts.tools ?? selectTools(permissions);
+  const tools = parts.billing ? [...selected, ...planTools] : selected;
   const events = parts.events ?? new EventFeed(parts.store.events);
   const s = settings.security;
   const deps: ServerDeps = {
@@ -147,6 +152,7 @@ export function composeServer(settings: ServerSettings, parts: ServerParts): Com
       events,
       now: parts.now,
       permits: (t) => isPermitted(t, permissions),
+      ...(parts.billing ? { paywall: parts.billing, billing: parts.billing } : {}),
     },
     refused: (t) => !isPermitted(t, { ...permissions, allow: 'all' }),
   };

@@ -1,5 +1,6 @@
 import type { EdgeAuth } from './auth/gate.js';
 import { fingerprint } from './auth/stripe-key.js';
+import type { BillingEngine } from './billing/engine.js';
 import { composeServer, composeTenant, stripeOptions, type ServerParts } from './compose.js';
 import { describeConfig } from './config/describe.js';
 import type { Config } from './config/schema.js';
@@ -37,6 +38,8 @@ export interface Runtime {
   sandbox?: RunningSandbox;
   /** What the operator console needs (served at /console over HTTP). */
   console: ConsoleDeps;
+  /** Plans and quotas, with --plans: its pages are served at /billing over HTTP. */
+  billing?: BillingEngine;
   /** With --sandbox: register `<origin>/webhooks/stripe` with the sandbox so it delivers events here. */
   connectSandboxWebhooks(origin: string): Promise<void>;
   close(): Promise<void>;
@@ -100,7 +103,35 @@ export async function createRuntime(
       ? notifier(config.security.notifyUrl, logger, () => store.operators.getValue(CONSOLE_URL_KEY))
       : undefined,
   });
-  const parts: ServerParts = { stripe, stripeFor, store, logger, mode, approvals, now: opts.now };
+  // Loaded only with --plans.
+  const billing = config.billing.plans
+    ? await (async () => {
+        const [{ BillingEngine }, { Plans }] = await Promise.all([
+          import('./billing/engine.js'),
+          import('./billing/plans.js'),
+        ]);
+        return new BillingEngine({
+          plans: new Plans(config.billing.plans!),
+          store: store.billing,
+          settings: store.operators,
+          stripe,
+          mode,
+          ...(config.billing.user ? { localUser: config.billing.user } : {}),
+          logger,
+          now: opts.now,
+        });
+      })()
+    : undefined;
+  const parts: ServerParts = {
+    stripe,
+    stripeFor,
+    store,
+    logger,
+    mode,
+    approvals,
+    now: opts.now,
+    ...(billing ? { billing } : {}),
+  };
   const server = composeServer(config, parts);
   // Tenants: one server each, on its own key or connected account (the sandbox's key with --sandbox).
   const tenants = new Map(
@@ -127,7 +158,10 @@ export async function createRuntime(
     toleranceSeconds: config.webhooks.toleranceSeconds,
     events: store.events,
     logger,
-    onStored: (e) => events.notify(e),
+    onStored: (e) => {
+      events.notify(e);
+      if (billing) void billing.projector.apply(e);
+    },
   };
   // Loaded only with --auth: jose, oauth4webapi and the verifiers are not evaluated at a plain start.
   const edgeAuth = async (origin: string): Promise<EdgeAuth | undefined> =>
@@ -174,6 +208,7 @@ export async function createRuntime(
     events,
     webhooks,
     sandbox,
+    ...(billing ? { billing } : {}),
     console: {
       store,
       approvals,

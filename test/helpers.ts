@@ -253,6 +253,7 @@ export async function startHttpStack(opts: {
     port: opts.flags.port === undefined ? 0 : config.port,
     console: runtime.console,
     remote: runtime.remote,
+    ...(runtime.billing ? { billing: runtime.billing } : {}),
   });
   return {
     runtime,

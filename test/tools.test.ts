@@ -348,7 +348,8 @@ describe('checkout and portal', () => {
       client_reference_id: 'user-42',
       customer: c.id,
     });
-    expect(pay.url).toMatch(/^https:\/\/checkout\.stripe\.com\//);
+    // The sandbox's own hosted Checkout page, which a person or a test can pay.
+    expect(pay.url).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/checkout\/pay\/cs_test_/);
     const sub = await ok('create_checkout_session', {
       mode: 'subscription',
       line_items: [{ price: monthly.id }],

@@ -63,6 +63,7 @@ export async function serve(flags: Flags): Promise<void> {
       port: config.port,
       console: runtime.console,
       remote: runtime.remote,
+      ...(runtime.billing ? { billing: runtime.billing } : {}),
     });
     closers.push(() => http.close());
     const origin = new URL(http.url).origin;
@@ -71,10 +72,12 @@ export async function serve(flags: Flags): Promise<void> {
     const signIn = await announceConsole(runtime.store, `${origin}/console`);
     process.stderr.write(banner(http.url, runtime.mode, signIn, config.remote.auth, http.signInHint));
   } else {
-    // A loopback listener for webhooks (for `stripe listen --forward-to`), and always with the sandbox.
-    if (config.webhooks.port !== undefined || runtime.sandbox) {
+    // A loopback listener for webhooks (for `stripe listen --forward-to`), always with the sandbox, and
+    // with --plans (its upgrade links lead to its /billing pages).
+    if (config.webhooks.port !== undefined || runtime.sandbox || runtime.billing) {
       const hooks = await listen({
         webhooks: runtime.webhooks,
+        ...(runtime.billing ? { billing: runtime.billing } : {}),
         logger,
         mode: runtime.mode,
         host: '127.0.0.1',

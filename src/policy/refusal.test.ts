@@ -4,6 +4,7 @@ import { amountKnownGate, perCallCapGate } from './caps.js';
 import { confirmationDeclined, confirmationUnavailable } from './confirm.js';
 import { dailyLimitRefusal } from './daily-limit.js';
 import { moneyPermissionGate } from './money-permission.js';
+import { paymentRequired, quotaExceeded } from './paywall.js';
 import { cardDataGate } from './pci.js';
 import { refusal, type Refusal, type RefusalCode } from './refusal.js';
 import { scopeGate } from './scope.js';
@@ -28,6 +29,26 @@ const EXAMPLES: Record<RefusalCode, () => Refusal | null> = {
   confirmation_unavailable: () =>
     confirmationUnavailable('money-moving calls need confirmation (--confirm=money)'),
   insufficient_scope: () => scopeGate({ scopes: new Set(['stripe:read']) }, 'stripe:money'),
+  payment_required: () =>
+    paymentRequired({
+      tool: 'expensive_lookup',
+      current: { key: 'free', label: 'Free', price: 'free' },
+      needed: { key: 'pro', label: 'Pro', price: '29.00 USD per month', trialDays: 14 },
+      url: 'https://mcp.example.com/billing/upgrade/eyJ…',
+    }),
+  quota_exceeded: () =>
+    quotaExceeded({
+      tool: 'search',
+      plan: { key: 'free', label: 'Free', price: 'free' },
+      quota: 'calls_per_day',
+      used: 100,
+      limit: 100,
+      resetsAt: '2026-12-03T00:00:00.000Z',
+      upgrade: {
+        plan: { key: 'hobby', label: 'Hobby', price: '9.00 USD per month' },
+        url: 'https://mcp.example.com/billing/upgrade/eyJ…',
+      },
+    }),
   approval_required: () =>
     refusal(
       'approval_required',

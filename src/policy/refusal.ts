@@ -24,7 +24,11 @@ export type RefusalCode =
   /** Waiting for a person's approval (the call is not done yet). */
   | 'approval_required'
   /** The caller's token lacks the scope the call needs (stripe:read, stripe:write, stripe:money). */
-  | 'insufficient_scope';
+  | 'insufficient_scope'
+  /** The tool is sold on a plan the caller does not have (the message carries the upgrade URL). */
+  | 'payment_required'
+  /** The caller's plan's quota for this window is used up. */
+  | 'quota_exceeded';
 
 /** Failures that are not refusals, read in the same `_meta` field. */
 export type FailureCode =

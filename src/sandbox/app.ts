@@ -54,6 +54,8 @@ export interface SandboxOptions {
 /** The whole sandbox: one platform account plus Connect accounts, idempotency records and faults. */
 export class SandboxState {
   readonly clock: Clock;
+  /** Where the sandbox listens (`http://127.0.0.1:port`): its hosted pages' URLs name it. */
+  origin?: string;
   readonly platform: AccountStore;
   readonly accounts = new Map<string, AccountStore>();
   readonly idempotency = new Map<string, StoredResponse>();

@@ -1,6 +1,8 @@
 import type { AddressInfo } from 'node:net';
 import { createAdaptorServer } from '@hono/node-server';
+import type { Hono } from 'hono';
 import { createSandboxApp, SandboxState, type RouteTable, type SandboxOptions } from './app.js';
+import { mountHostedPages } from './hosted.js';
 import { accountRoutes } from './resources/account.js';
 import { catalogRoutes } from './resources/catalog.js';
 import { chargeRoutes } from './resources/charges.js';
@@ -58,6 +60,7 @@ export interface RunningSandbox {
 export function createSandbox(options: SandboxOptions = {}) {
   const state = new SandboxState(options);
   const app = createSandboxApp(state, registerAll);
+  mountHostedPages(app as unknown as Hono, state);
   return { state, app };
 }
 
@@ -73,6 +76,7 @@ export async function startSandbox(
     server.listen(options.port ?? 0, host, () => resolve());
   });
   const port = (server.address() as AddressInfo).port;
+  state.origin = `http://${host}:${port}`;
   return {
     url: `http://${host}:${port}`,
     port,

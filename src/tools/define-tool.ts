@@ -3,6 +3,7 @@ import { z } from 'zod';
 import type { Caller } from '../auth/caller.js';
 import type { ToolDefaults } from '../config/options.js';
 import { moneyFor, MONEY_RULES, type Money } from '../money/model.js';
+import type { BillingView } from '../policy/paywall.js';
 import type { StripeClient } from '../stripe/client.js';
 import type { EventFeed } from '../webhooks/feed.js';
 
@@ -27,7 +28,9 @@ export type Toolset =
   | 'checkout'
   | 'billing_portal'
   | 'events'
-  | 'api';
+  | 'api'
+  /** The paying user's own tools (billing_status, upgrade_plan, manage_billing), with --plans. */
+  | 'plans';
 
 export interface ToolAccess {
   /** Reads only, or changes something at Stripe. */
@@ -68,6 +71,8 @@ export interface ToolContext {
   defaults: ToolDefaults;
   /** `given`, else the configured default currency, else an input error naming `currency`. */
   currency(given: string | undefined): string;
+  /** Plans and quotas (`--plans`), for the paying user's own tools. */
+  billing?: BillingView;
 }
 
 export interface ToolDefinition<I extends z.ZodRawShape, O extends z.ZodObject> {

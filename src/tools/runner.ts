@@ -15,6 +15,7 @@ import {
 } from '../policy/confirm.js';
 import { dailyLimitGate, isRefusal, ledgerScope, type DailyLimit } from '../policy/daily-limit.js';
 import { moneyPermissionGate } from '../policy/money-permission.js';
+import { isPaidCall, type BillingView, type PaidCall, type Paywall } from '../policy/paywall.js';
 import { cardDataGate, maskCardData } from '../policy/pci.js';
 import { maskForAudit, redactPii } from '../policy/redact.js';
 import { META_KEY, refusal, type FailureCode, type Refusal, type RefusalCode } from '../policy/refusal.js';
@@ -71,6 +72,10 @@ export interface RunnerDeps {
     toolset: string;
     access: { write: boolean; moneyMoving: boolean };
   }) => boolean;
+  /** Plans and quotas (`--plans`): asked after validation and the scope check, before anything else runs. */
+  paywall?: Paywall;
+  /** The same plans, as the paying user's own tools read them. */
+  billing?: BillingView;
 }
 
 /** What a human said about one call. */
@@ -125,12 +130,25 @@ export async function runTool(
     requestIds: [],
     durationMs: 0,
   };
+  const billed: { paid?: PaidCall } = {};
+  let threw = false;
   try {
-    const result = await execute(tool, rawArgs ?? {}, deps, call, audit);
+    const result = await execute(tool, rawArgs ?? {}, deps, call, audit, billed);
     if ('isError' in result && result.isError && audit.outcome === 'ok') audit.outcome = 'error';
     return result;
+  } catch (err) {
+    threw = true;
+    throw err;
   } finally {
     audit.durationMs = Date.now() - started;
+    if (billed.paid) {
+      // Counted when it ran (ok or error); given back when it was refused later or is still waiting.
+      const outcome =
+        threw || audit.outcome === 'error' ? 'error' : audit.outcome === 'ok' ? 'ok' : 'not_run';
+      await billed.paid.settle(outcome).catch((error: unknown) => {
+        deps.logger.error('billing: settling a paid call failed', { tool: tool.name, error });
+      });
+    }
     // One line per call at debug level: what ran and how it ended, never its arguments (PII).
     deps.logger.debug('tool call', {
       tool: tool.name,
@@ -177,6 +195,7 @@ async function execute(
   deps: RunnerDeps,
   call: CallContext,
   audit: AuditRecord,
+  billed: { paid?: PaidCall },
 ): Promise<CallToolResult | InputRequiredResult> {
   const refuse = (r: Refusal) => {
     audit.decision = r.decision;
@@ -187,7 +206,8 @@ async function execute(
   };
 
   // The gates, in order: card data (before anything else reads the arguments, so no message can echo
-  // it) → validation → money permission → amount known → per-call cap → confirmation → daily limit.
+  // it) → validation → scope → paywall and quota → money permission → amount known → per-call cap →
+  // confirmation → daily limit.
   const card = cardDataGate(args);
   if (card) {
     deps.logger.warn('refused card data', { tool: tool.name, path: card.details.param });
@@ -223,6 +243,7 @@ async function execute(
     defaults: deps.defaults,
     progress: call.progress ?? (() => Promise.resolve()),
     signal: call.signal,
+    ...(deps.billing ? { billing: deps.billing } : {}),
     currency(given) {
       const c = given ?? deps.defaults.currency;
       if (!c) {
@@ -242,6 +263,10 @@ async function execute(
     const moving = effect?.moneyMoving ?? tool.access.moneyMoving;
     const unscoped = scopeGate(call.caller, scopeFor({ write: tool.access.write, moneyMoving: moving }));
     if (unscoped) return refuse(unscoped);
+    // The paywall: the plan this tool is sold on, and a quota unit taken (settled when the call ends).
+    const admitted = await deps.paywall?.admit(tool.name, call.caller, randomUUID());
+    if (admitted && !isPaidCall(admitted)) return refuse(admitted);
+    if (admitted) billed.paid = admitted;
     const denied = moneyPermissionGate(tool, effect?.moneyMoving === true, deps.permits);
     if (denied) return refuse(denied);
     const money = moving && tool.money ? await tool.money(input, ctx) : null;
@@ -447,7 +472,13 @@ function failure(
   text: string,
   details: { error: RefusalCode | FailureCode } & Record<string, unknown>,
 ): CallToolResult {
-  return { isError: true, content: [{ type: 'text', text }], _meta: { [META_KEY]: details } };
+  // The facts in both places agents and clients read them (clients skip output schemas for errors).
+  return {
+    isError: true,
+    content: [{ type: 'text', text }],
+    structuredContent: details,
+    _meta: { [META_KEY]: details },
+  };
 }
 
 function describeInputError(tool: Tool, error: z.ZodError): string {

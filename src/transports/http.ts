@@ -13,6 +13,7 @@ import { Hono } from 'hono';
 import { cors as honoCors } from 'hono/cors';
 import { callerOf, localCaller } from '../auth/caller.js';
 import type { EdgeAuth, HttpAnswer } from '../auth/gate.js';
+import type { BillingEngine } from '../billing/engine.js';
 import { mountConsole, type ConsoleDeps } from '../console/app.js';
 import type { Logger } from '../log.js';
 import type { ServerFactory } from '../server/build-server.js';
@@ -43,13 +44,21 @@ export interface HttpOptions {
   /** What `/healthz` reports as the Stripe mode. */
   mode: 'sandbox' | 'test' | 'live';
   remote?: RemoteHttp;
+  /** Plans and quotas: the pages its links lead to, at /billing. */
+  billing?: BillingEngine;
 }
 
 /**
  * The HTTP surface besides MCP: `GET /healthz`, the operator console, and a 404 that lists the
  * endpoints. `/mcp` and `/webhooks/stripe` are served straight from node:http (see startHttp).
  */
-export function createHttpApp(opts: HttpOptions, own = new OwnOrigin(), auth?: EdgeAuth): Hono {
+export function createHttpApp(
+  opts: HttpOptions,
+  own = new OwnOrigin(),
+  auth?: EdgeAuth,
+  /** billing/routes.ts's mountBilling, loaded only with --plans. */
+  mountBilling?: (app: Hono, billing: BillingEngine, logger: Logger) => void,
+): Hono {
   const app = new Hono();
   app.get('/healthz', (c) => c.json({ status: 'ok', name: PRODUCT_NAME, version: VERSION, mode: opts.mode }));
   const metadata = auth?.gate.metadata();
@@ -65,10 +74,12 @@ export function createHttpApp(opts: HttpOptions, own = new OwnOrigin(), auth?: E
     }
   }
   if (opts.console) mountConsole(app, opts.console, own, auth?.operators);
+  if (opts.billing && mountBilling) mountBilling(app, opts.billing, opts.logger);
   const endpoints = [
     ...(opts.factory ? ['/mcp', '/sse', '/messages', '/ws'] : []),
     '/healthz',
     ...(opts.console ? ['/console'] : []),
+    ...(opts.billing ? ['/billing'] : []),
     ...(opts.webhooks ? ['/webhooks/stripe'] : []),
   ];
   app.notFound((c) => c.json({ error: 'not found', endpoints }, 404));
@@ -104,7 +115,10 @@ export async function startHttp(opts: HttpOptions & { host: string; port: number
   const host = opts.host.includes(':') ? `[${opts.host}]` : opts.host;
   const origin = remote.publicUrl ?? `http://${host}:${port}`;
   const auth = await remote.auth?.(origin);
-  const app = createHttpApp(opts, own, auth);
+  // Billing links are absolute: they name this origin.
+  await opts.billing?.bind(origin);
+  const billingRoutes = opts.billing ? await import('../billing/routes.js') : undefined;
+  const app = createHttpApp(opts, own, auth, billingRoutes?.mountBilling);
   const honoListener = getRequestListener((req, env) => app.fetch(req, env), {
     hostname: opts.host,
     overrideGlobalObjects: false,

@@ -1,12 +1,13 @@
 import type { RouteTable } from '../app.js';
 import { invalid } from '../errors.js';
+import { checkoutPath } from '../hosted.js';
 import { arr, int, metadata, obj, str } from '../params.js';
 import { paginate, type StripeObject } from '../store.js';
 import { lineItemObjects, lineItems } from './catalog.js';
 import { listRoute, retrieveRoute } from './common.js';
 
 export function sessionRoutes(routes: RouteTable): void {
-  routes.add('POST', '/v1/checkout/sessions', ({ store, params }) => {
+  routes.add('POST', '/v1/checkout/sessions', ({ store, params, sandbox }) => {
     const mode = str(params, 'mode', { required: true, oneOf: ['payment', 'setup', 'subscription'] });
     const items = lineItems(store, params, mode !== 'setup');
     if (mode === 'subscription' && !items.some((i) => i.price.type === 'recurring')) {
@@ -76,7 +77,10 @@ export function sessionRoutes(routes: RouteTable): void {
       ui_mode: 'hosted',
       url: '',
     });
-    session.url = `https://checkout.stripe.com/c/pay/${session.id}`;
+    // The sandbox's own hosted page when it knows where it listens (a person or a test can pay there).
+    session.url = sandbox.origin
+      ? `${sandbox.origin}${checkoutPath(session.id)}`
+      : `https://checkout.stripe.com/c/pay/${session.id}`;
     store.lineItems.set(session.id, lineItemObjects(items));
     return session;
   });
