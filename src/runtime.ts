@@ -122,6 +122,7 @@ export async function createRuntime(
         });
       })()
     : undefined;
+  billing?.metering.start();
   const parts: ServerParts = {
     stripe,
     stripeFor,
@@ -236,7 +237,12 @@ export async function createRuntime(
       logger.info('sandbox delivers webhooks', { url: endpoint.url });
     },
     close: async () => {
-      await closeAll([() => sandbox?.close(), () => store.close(), () => keyStore?.close()]);
+      await closeAll([
+        () => billing?.metering.stop(),
+        () => sandbox?.close(),
+        () => store.close(),
+        () => keyStore?.close(),
+      ]);
     },
   };
 }

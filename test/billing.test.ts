@@ -20,10 +20,15 @@ const PLANS = {
     free: { quotas: { calls_per_day: 3 } },
     hobby: { price: { amount: 900, currency: 'usd', interval: 'month' }, quotas: { calls_per_day: 60 } },
     pro: { price: { amount: 2900, currency: 'usd', interval: 'month' }, trial_days: 14 },
+    metered: {
+      price: { amount: 1900, currency: 'usd', interval: 'month' },
+      quotas: { calls_per_day: 2 },
+      overage: { meter: 'tool_calls', unit_amount_decimal: '0.5' },
+    },
   },
   tools: {
     retrieve_balance: { plans: ['hobby', 'pro'] },
-    '*': { plans: ['free', 'hobby', 'pro'] },
+    '*': { plans: ['free', 'hobby', 'pro', 'metered'] },
   },
 };
 
@@ -177,6 +182,26 @@ describe('charging for tools with Stripe', () => {
     expect((await callTool(bob, 'retrieve_balance')).isError).toBe(false);
   });
 
+  it.each([
+    ['newest first', { order: 'reverse' as const }],
+    ['shuffled and each twice', { order: 'shuffle' as const, duplicate: true }],
+  ])('webhooks delivered %s still make the user entitled, once', async (_name, behaviour) => {
+    sandbox.state.webhooks.behaviour = behaviour;
+    try {
+      const who = `ordering-${behaviour.order}`;
+      const agent = await agentFor(who);
+      const up = await callTool(agent, 'upgrade_plan', { plan: 'hobby' });
+      await pay(up.data.url);
+      expect(await untilPlan(agent, 'hobby')).toMatchObject({ status: 'active' });
+      await sandbox.state.webhooks.idle();
+      const stored = await stack.runtime.store.billing.subscriptionsOf('test', `key:${who}`);
+      expect(stored).toHaveLength(1);
+      expect(stored[0]).toMatchObject({ status: 'active', plan: 'hobby' });
+    } finally {
+      sandbox.state.webhooks.behaviour = {};
+    }
+  });
+
   it('a declined card leaves the user where they were; a forged link changes nothing', async () => {
     const carol = await agentFor('carol');
     const up = await callTool(carol, 'upgrade_plan', {});
@@ -233,6 +258,42 @@ describe('charging for tools with Stripe', () => {
     });
     expect(res.status).toBe(400);
     expect((await callTool(erin, 'billing_status')).data.plan).toBe('free');
+  });
+
+  it('past the quota on a plan with overage: calls run and each successful one is metered once', async () => {
+    const gina = await agentFor('gina');
+    const up = await callTool(gina, 'upgrade_plan', { plan: 'metered' });
+    await pay(up.data.url);
+    await untilPlan(gina, 'metered');
+    // The first overage report is stored at Stripe but its answer is lost: the retry must not bill twice.
+    sandbox.state.faults.push({
+      kind: 'drop_after_commit',
+      method: 'POST',
+      path: '/v1/billing/meter_events',
+    });
+    for (let i = 0; i < 5; i++) {
+      const r = await callTool(gina, 'get_stripe_account_info');
+      expect(r.isError, r.text).toBe(false);
+    }
+    // A failed call is not metered (and gives its unit back).
+    expect((await callTool(gina, 'retrieve_customer', { customer: 'cus_doesnotexist' })).isError).toBe(true);
+    const customer = (await stack.runtime.store.billing.customerOf('test', 'key:gina'))!;
+    const stripe = await stack.runtime.stripe();
+    const meter = (await stripe.billing.meters.list()).data.find((m) => m.event_name === 'tool_calls')!;
+    const now = Math.floor(Date.now() / 1000);
+    for (;;) {
+      await stack.runtime.billing!.metering.drain();
+      if ((await stack.runtime.store.billing.meterBacklog()) === 0) break;
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    const summary = await stripe.billing.meters.listEventSummaries(meter.id, {
+      customer,
+      start_time: now - 3600,
+      end_time: now + 3600,
+    });
+    expect(summary.data[0]?.aggregated_value).toBe(3);
+    const events = sandbox.state.platform.all('billing.meter_event').filter((e) => e.customer === customer);
+    expect(events).toHaveLength(3);
   });
 
   it('50 concurrent calls with one unit of quota left: exactly one runs', async () => {

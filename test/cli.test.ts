@@ -5,21 +5,9 @@ import { join } from 'node:path';
 import { Client } from '@modelcontextprotocol/client';
 import { StdioClientTransport } from '@modelcontextprotocol/client/stdio';
 import { describe, expect, it } from 'vitest';
-import { callTool, cleanEnv, CLI, TEST_KEY } from './helpers.js';
+import { announcedUrl, callTool, cleanEnv, CLI, TEST_KEY } from './helpers.js';
 
 /** The MCP URL an HTTP server prints once it is ready (its banner ends with "Press Ctrl+C to stop."). */
-function announcedUrl(child: ReturnType<typeof spawn>): Promise<string> {
-  return new Promise<string>((resolve, reject) => {
-    let buf = '';
-    child.stderr!.on('data', (d: Buffer) => {
-      buf += d.toString();
-      const m = /(http:\/\/127\.0\.0\.1:\d+\/mcp)/.exec(buf);
-      if (buf.includes('Press Ctrl+C to stop.') && m) resolve(m[1]!);
-    });
-    child.once('exit', () => reject(new Error(buf)));
-  });
-}
-
 const run = (args: string[], env: Record<string, string> = {}) =>
   spawnSync(process.execPath, [CLI, ...args], {
     env: { ...cleanEnv(), ...env },

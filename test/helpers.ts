@@ -1,3 +1,4 @@
+import type { spawn } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -269,4 +270,17 @@ export async function startHttpStack(opts: {
 /** POSTs that reached the sandbox (what "Stripe" actually received). */
 export function writesSeen(sandbox: RunningSandbox, path?: string): number {
   return sandbox.state.requestLog.filter((r) => r.method !== 'GET' && (!path || r.path === path)).length;
+}
+
+/** The MCP URL a CLI server prints on stderr once it listens. */
+export function announcedUrl(child: ReturnType<typeof spawn>): Promise<string> {
+  return new Promise<string>((resolve, reject) => {
+    let buf = '';
+    child.stderr!.on('data', (d: Buffer) => {
+      buf += d.toString();
+      const m = /(http:\/\/127\.0\.0\.1:\d+\/mcp)/.exec(buf);
+      if (buf.includes('Press Ctrl+C to stop.') && m) resolve(m[1]!);
+    });
+    child.once('exit', () => reject(new Error(buf)));
+  });
 }

@@ -16,6 +16,7 @@ import type { Refusal } from '../policy/refusal.js';
 import type { BillingStore, BillingSubscription, OperatorAuth, QuotaKey } from '../storage/ports.js';
 import type { LazyStripeClient } from '../stripe/client.js';
 import { BillingLinks } from './links.js';
+import { MeterDrain } from './metering.js';
 import { priceText, type NamedPlan, type Plans } from './plans.js';
 import { BillingProjector } from './projector.js';
 import { overageKeyOf } from './sync.js';
@@ -61,10 +62,13 @@ export class BillingEngine implements Paywall, BillingView {
   private readonly now: () => number;
   /** Webhooks → the local copy of subscriptions (the runtime feeds it every stored event). */
   readonly projector: BillingProjector;
+  /** Overage usage → Stripe's Billing Meters, in the background (the runtime starts and stops it). */
+  readonly metering: MeterDrain;
 
   constructor(readonly opts: BillingOptions) {
     this.now = opts.now ?? Date.now;
-    this.projector = new BillingProjector({ ...opts, store: opts.store });
+    this.projector = new BillingProjector(opts);
+    this.metering = new MeterDrain(opts);
   }
 
   get plans(): Plans {
@@ -196,6 +200,7 @@ export class BillingEngine implements Paywall, BillingView {
               value: overage,
               at: Math.floor(this.now() / 1000),
             });
+          this.metering.kick();
         }
       },
     };

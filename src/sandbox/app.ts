@@ -16,7 +16,7 @@ import {
   type SandboxEnv,
 } from './middleware.js';
 import { AccountStore, newId, systemClock, type Clock, type StripeObject } from './store.js';
-import { WebhookDispatcher } from './webhooks.js';
+import { WebhookDispatcher, type DeliveryBehaviour } from './webhooks.js';
 
 export type { Handler, SandboxRequest } from './middleware.js';
 
@@ -49,6 +49,8 @@ export interface SandboxOptions {
   onEvent?: (event: StripeObject) => void;
   /** Delays between webhook delivery attempts, in ms; the length is the number of attempts. */
   webhookRetryDelaysMs?: number[];
+  /** Deliveries out of order and twice (Stripe promises neither order nor once). */
+  webhookDelivery?: DeliveryBehaviour;
 }
 
 /** The whole sandbox: one platform account plus Connect accounts, idempotency records and faults. */
@@ -78,6 +80,7 @@ export class SandboxState {
     this.clock = options.clock ?? systemClock;
     this.retain = options.retain ?? DEFAULT_RETAIN;
     this.webhooks = new WebhookDispatcher(this, options.webhookRetryDelaysMs);
+    this.webhooks.behaviour = options.webhookDelivery ?? {};
     this.platform = this.newAccount(newId('acct', 16), false);
   }
 
@@ -140,6 +143,11 @@ export function createSandboxApp(
   app.delete('/_sandbox/faults', (c) => {
     state.faults.clear();
     return c.json({ ok: true });
+  });
+  // How webhooks are delivered from now on: `{ "order": "reverse" | "shuffle", "duplicate": true }`.
+  app.post('/_sandbox/webhooks', async (c) => {
+    state.webhooks.behaviour = await c.req.json<DeliveryBehaviour>();
+    return c.json({ ok: true, behaviour: state.webhooks.behaviour });
   });
 
   const routes: RouteTable = {

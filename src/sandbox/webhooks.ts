@@ -21,6 +21,18 @@ export function newWebhookSecret(): string {
 }
 
 /**
+ * How deliveries reach endpoints, as Stripe does not promise: events held for `holdMs` and sent in
+ * reverse or shuffled order, and each one sent twice. Set with the sandbox's options or, while it runs,
+ * `POST /_sandbox/webhooks` (JSON).
+ */
+export interface DeliveryBehaviour {
+  order?: 'as-created' | 'reverse' | 'shuffle';
+  duplicate?: boolean;
+  /** How long events are held to be reordered (default 100 ms). */
+  holdMs?: number;
+}
+
+/**
  * Delivers every event to the webhook endpoints that want it, signed, retrying failed deliveries
  * (non-2xx or no connection) with the configured delays. Connect accounts' events go to endpoints
  * created with `connect=true`.
@@ -28,8 +40,11 @@ export function newWebhookSecret(): string {
 export class WebhookDispatcher {
   readonly secrets = new Map<string, string>();
   readonly deliveries: Delivery[] = [];
+  behaviour: DeliveryBehaviour = {};
   private inFlight = 0;
   private idleWaiters: (() => void)[] = [];
+  private held: (() => void)[] = [];
+  private holdTimer?: NodeJS.Timeout;
 
   constructor(
     private readonly state: SandboxState,
@@ -47,7 +62,31 @@ export class WebhookDispatcher {
       });
     event.pending_webhooks = endpoints.length;
     const payload = JSON.stringify(event, null, 2);
-    for (const endpoint of endpoints) this.attempt(event, endpoint, payload, 0);
+    const copies = this.behaviour.duplicate ? 2 : 1;
+    const send = () => {
+      for (const endpoint of endpoints)
+        for (let i = 0; i < copies; i++) this.attempt(event, endpoint, payload, 0);
+    };
+    const order = this.behaviour.order ?? 'as-created';
+    if (order === 'as-created') return send();
+    // Held, then sent in another order (the in-flight count covers them, so idle() waits).
+    this.inFlight++;
+    this.held.push(send);
+    this.holdTimer ??= setTimeout(() => this.release(order), this.behaviour.holdMs ?? 100);
+  }
+
+  private release(order: 'reverse' | 'shuffle'): void {
+    this.holdTimer = undefined;
+    const batch = this.held.splice(0);
+    if (order === 'reverse') batch.reverse();
+    else
+      for (let i = batch.length - 1; i > 0; i--) {
+        const j = Math.floor(Math.random() * (i + 1));
+        [batch[i], batch[j]] = [batch[j]!, batch[i]!];
+      }
+    for (const send of batch) send();
+    this.inFlight -= batch.length;
+    if (this.inFlight === 0) for (const w of this.idleWaiters.splice(0)) w();
   }
 
   private attempt(event: StripeObject, endpoint: StripeObject, payload: string, n: number): void {

@@ -496,12 +496,18 @@ describe.each(adapters)('%s billing', (_name, make) => {
     await b.enqueueMeter({ id: 'call_1', ...row });
     await b.enqueueMeter({ id: 'call_2', ...row });
     expect(await b.meterBacklog()).toBe(2);
-    const [first, second] = await Promise.all([b.claimMeters(10, 1000, 60), b.claimMeters(10, 1000, 60)]);
+    const [first, second] = await Promise.all([
+      b.claimMeters('test', 10, 1000, 60),
+      b.claimMeters('test', 10, 1000, 60),
+    ]);
     expect([...first, ...second].map((r) => r.id).sort()).toEqual(['call_1', 'call_2']);
     await b.meterSent('call_1');
     await b.meterFailed('call_2', 1010);
-    expect(await b.claimMeters(10, 1005, 60)).toEqual([]);
-    expect((await b.claimMeters(10, 1010, 60)).map((r) => [r.id, r.attempts])).toEqual([['call_2', 2]]);
+    expect(await b.claimMeters('test', 10, 1005, 60)).toEqual([]);
+    expect(await b.claimMeters('live', 10, 1010, 60)).toEqual([]);
+    expect((await b.claimMeters('test', 10, 1010, 60)).map((r) => [r.id, r.attempts])).toEqual([
+      ['call_2', 2],
+    ]);
     expect(await b.meterBacklog()).toBe(1);
   });
 

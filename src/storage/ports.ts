@@ -306,8 +306,8 @@ export interface BillingStore {
   usageOf(mode: string, user: string, limit: number): Promise<UsageRecord[]>;
   /** Queues a meter event; a second one with the same id is ignored. */
   enqueueMeter(row: Omit<MeterRow, 'attempts'>): Promise<void>;
-  /** Up to `limit` rows due by `now` (seconds), leased to this caller until `now + leaseS`. */
-  claimMeters(limit: number, now: number, leaseS: number): Promise<MeterRow[]>;
+  /** Up to `limit` rows of this mode due by `now` (seconds), leased to this caller until `now + leaseS`. */
+  claimMeters(mode: string, limit: number, now: number, leaseS: number): Promise<MeterRow[]>;
   meterSent(id: string): Promise<void>;
   /** Back in the queue, due again at `retryAt` (seconds). */
   meterFailed(id: string, retryAt: number): Promise<void>;

@@ -79,11 +79,11 @@ export class MemoryBilling implements BillingStore {
     if (!this.outbox.has(row.id)) this.outbox.set(row.id, { ...row, attempts: 0, due: 0, sent: false });
     return Promise.resolve();
   }
-  claimMeters(limit: number, now: number, leaseS: number) {
+  claimMeters(mode: string, limit: number, now: number, leaseS: number) {
     const out: MeterRow[] = [];
     for (const r of this.outbox.values()) {
       if (out.length >= limit) break;
-      if (r.sent || r.due > now) continue;
+      if (r.sent || r.due > now || r.mode !== mode) continue;
       r.due = now + leaseS;
       r.attempts++;
       const { due: _d, sent: _s, ...row } = r;

@@ -147,8 +147,8 @@ export class SqliteBilling implements BillingStore {
       enqueue: db.prepare(
         'INSERT INTO billing_outbox (id, mode, customer, event, value, at) VALUES (@id, @mode, @customer, @event, @value, @at) ON CONFLICT DO NOTHING',
       ),
-      due: db.prepare<[number, number], MeterRow>(
-        'SELECT id, mode, customer, event, value, at, attempts FROM billing_outbox WHERE sent = 0 AND due <= ? ORDER BY due, rowid LIMIT ?',
+      due: db.prepare<[string, number, number], MeterRow>(
+        'SELECT id, mode, customer, event, value, at, attempts FROM billing_outbox WHERE sent = 0 AND mode = ? AND due <= ? ORDER BY due, rowid LIMIT ?',
       ),
       lease: db.prepare('UPDATE billing_outbox SET due = ?, attempts = attempts + 1 WHERE id = ?'),
       sent: db.prepare('UPDATE billing_outbox SET sent = 1 WHERE id = ?'),
@@ -164,8 +164,8 @@ export class SqliteBilling implements BillingStore {
       this.s.add.run({ mode: key.mode, user: key.user, window: key.window, units });
       return { ok: true, used: used + units };
     });
-    this.claimTx = db.transaction((limit: number, now: number, leaseS: number) => {
-      const rows = this.s.due.all(now, limit);
+    this.claimTx = db.transaction((mode: string, limit: number, now: number, leaseS: number) => {
+      const rows = this.s.due.all(mode, now, limit);
       for (const r of rows) this.s.lease.run(now + leaseS, r.id);
       return rows.map((r) => ({ ...r, attempts: r.attempts + 1 }));
     });
@@ -239,8 +239,8 @@ export class SqliteBilling implements BillingStore {
     this.wrote();
     return Promise.resolve();
   }
-  claimMeters(limit: number, now: number, leaseS: number) {
-    return Promise.resolve(this.claimTx.immediate(limit, now, leaseS));
+  claimMeters(mode: string, limit: number, now: number, leaseS: number) {
+    return Promise.resolve(this.claimTx.immediate(mode, limit, now, leaseS));
   }
   meterSent(id: string) {
     this.s.sent.run(id);
