@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // The CLI: argv → a subcommand (one module each in cli/): the server, the sandbox, audit or events.
 import { runAudit } from './cli/audit.js';
-import { runBillingSync } from './cli/billing.js';
+import { runBillingReconcile, runBillingSync } from './cli/billing.js';
 import { fail, help, parse } from './cli/common.js';
 import { runConsole } from './cli/console.js';
 import { runSync } from './cli/events.js';
@@ -31,6 +31,7 @@ async function main(): Promise<void> {
     keys === 'create' || keys === 'list' ? rest.length === 1 : keys === 'revoke' && rest.length === 2;
   const isUsersAdd = command === 'users' && rest.length === 1 && rest[0] === 'add';
   const isBillingSync = command === 'billing' && rest.length === 1 && rest[0] === 'sync';
+  const isReconcile = command === 'billing' && rest.length === 1 && rest[0] === 'reconcile';
   const single = command === 'sandbox' || command === 'console';
   if (
     !isAudit &&
@@ -38,6 +39,7 @@ async function main(): Promise<void> {
     !isKeys &&
     !isUsersAdd &&
     !isBillingSync &&
+    !isReconcile &&
     (rest.length > 0 || (command !== undefined && !single))
   ) {
     // Never echo a key: `mcp-stripe sk_test_…` (without --api-key=) is a common slip.
@@ -45,7 +47,7 @@ async function main(): Promise<void> {
     const hint =
       said !== positionals.join(' ') ? ' To pass a key, use --api-key=… or STRIPE_SECRET_KEY.' : '';
     fail([
-      `unknown command "${said}" (commands: console, sandbox, audit tail, audit export, events sync, keys create, keys list, keys revoke ID, users add, billing sync).${hint}`,
+      `unknown command "${said}" (commands: console, sandbox, audit tail, audit export, events sync, keys create, keys list, keys revoke ID, users add, billing sync, billing reconcile).${hint}`,
     ]);
   }
 
@@ -55,6 +57,7 @@ async function main(): Promise<void> {
   if (command === 'console') return runConsole(flags, values['print-link'] === true);
   if (isSync) return runSync(flags, values.since);
   if (isBillingSync) return runBillingSync(flags, values['dry-run'] === true);
+  if (isReconcile) return runBillingReconcile(flags);
   if (isUsersAdd)
     return runUsersAdd(flags, {
       username: values.username,

@@ -156,4 +156,39 @@ describe('metering across a crash', () => {
     expect(new Set(events.map((e) => e.identifier)).size).toBe(5);
     await agent.close();
   }, 120_000);
+
+  it('billing reconcile stores what Stripe has, for subscriptions the webhooks never brought', async () => {
+    const stripe = await createStripeClient({
+      apiKey: TEST_KEY,
+      apiVersion: PINNED_API_VERSION,
+      timeoutMs: 5000,
+      maxNetworkRetries: 0,
+      apiBase: sandbox.url,
+    });
+    const customer = await stripe.customers.create({ metadata: { user_id: 'key:zed' } });
+    await stripe.paymentMethods.attach('pm_card_visa', { customer: customer.id });
+    const price = (await stripe.prices.list({ lookup_keys: ['restart-tools:metered'] })).data[0]!;
+    await stripe.subscriptions.create({
+      customer: customer.id,
+      items: [{ price: price.id }],
+      default_payment_method: (await stripe.paymentMethods.list({ customer: customer.id })).data[0]!.id,
+      metadata: { user_id: 'key:zed', plan: 'metered' },
+    });
+    const out = JSON.parse(
+      await cli('billing', 'reconcile', `--plans=${plansPath}`, `--data-dir=${dir}`),
+    ) as {
+      read: number;
+      stored: number;
+    };
+    expect(out.read).toBeGreaterThanOrEqual(1);
+    expect(out.stored).toBeGreaterThanOrEqual(1);
+    const store = createSqliteStore(join(dir, 'mcp-stripe.db'));
+    try {
+      expect(await store.billing.subscriptionsOf('test', 'key:zed')).toEqual([
+        expect.objectContaining({ status: 'active', plan: 'metered', customer: customer.id }),
+      ]);
+    } finally {
+      await store.close();
+    }
+  });
 });

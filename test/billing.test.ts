@@ -211,7 +211,12 @@ describe('charging for tools with Stripe', () => {
     expect(declined.body).toContain('declined');
     expect((await callTool(carol, 'billing_status')).data.plan).toBe('free');
 
-    const forged = up.data.url.replace(/.$/, (c: string) => (c === 'A' ? 'B' : 'A'));
+    // The link, made out to another user (its claims changed, its signature kept).
+    const [head, claims, signature] = (up.data.url as string).split('/').pop()!.split('.');
+    const forgedClaims = Buffer.from(
+      JSON.stringify({ ...JSON.parse(Buffer.from(claims!, 'base64url').toString()), sub: 'key:mallory' }),
+    ).toString('base64url');
+    const forged = `${stack.origin}/billing/upgrade/${head}.${forgedClaims}.${signature}`;
     const refused = await fetch(forged, { redirect: 'manual' });
     expect(refused.status).toBe(400);
     expect(await refused.text()).toContain('This link is not valid');

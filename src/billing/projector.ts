@@ -77,6 +77,25 @@ export class BillingProjector {
     }
   }
 
+  /**
+   * `mcp-stripe billing reconcile`: every subscription at Stripe, stored as of now (after downtime, or
+   * a misconfigured endpoint). Those of no known user are skipped.
+   */
+  async reconcile(
+    onProgress?: (read: number) => void,
+  ): Promise<{ read: number; stored: number; skipped: number }> {
+    const stripe = await this.deps.stripe();
+    const asOf = Math.floor((this.deps.now ?? Date.now)() / 1000);
+    let read = 0;
+    let stored = 0;
+    for await (const sub of stripe.subscriptions.list({ status: 'all', limit: 100 })) {
+      read++;
+      if (await this.put(sub, asOf)) stored++;
+      if (read % 100 === 0) onProgress?.(read);
+    }
+    return { read, stored, skipped: read - stored };
+  }
+
   /** The subscription as Stripe has it now, stored as of now. */
   async refresh(id: string, user?: string): Promise<void> {
     const stripe = await this.deps.stripe();
@@ -84,13 +103,14 @@ export class BillingProjector {
     await this.put(sub, Math.floor((this.deps.now ?? Date.now)() / 1000), user);
   }
 
-  private async put(sub: Stripe.Subscription, asOf: number, knownUser?: string): Promise<void> {
+  /** Whether it was stored (false: no billing user, or the stored state is newer). */
+  private async put(sub: Stripe.Subscription, asOf: number, knownUser?: string): Promise<boolean> {
     const { store, mode, plans } = this.deps;
     const customer = idOf(sub.customer)!;
     const user = knownUser ?? sub.metadata?.user_id ?? (await store.userOfCustomer(mode, customer));
     if (!user) {
       this.deps.logger.debug('subscription of no billing user', { subscription: sub.id });
-      return;
+      return false;
     }
     await store.linkCustomer(mode, user, customer);
     const item = sub.items.data.find((i) => i.price.recurring?.usage_type !== 'metered') ?? sub.items.data[0];
@@ -99,7 +119,7 @@ export class BillingProjector {
       (item as { current_period_end?: number } | undefined)?.current_period_end ??
       (sub as { current_period_end?: number }).current_period_end ??
       null;
-    await store.putSubscription({
+    return store.putSubscription({
       id: sub.id,
       mode,
       user,

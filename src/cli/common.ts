@@ -35,6 +35,8 @@ Usage:
                                        --admin: may sign in to the console (stripe:admin)
   mcp-stripe billing sync --plans=FILE [--dry-run]
                                        the plans' products, prices, meter and portal at Stripe
+  mcp-stripe billing reconcile --plans=FILE
+                                       store every subscription's current state (after downtime)
 
 A flag wins over its environment variables [in brackets], which win over --config.
 LIMIT is minor units for every currency (50000), per currency (usd:50000,eur:40000), or both.
