@@ -5,6 +5,7 @@ import { runBillingReconcile, runBillingSync } from './cli/billing.js';
 import { fail, help, parse } from './cli/common.js';
 import { runConsole } from './cli/console.js';
 import { runSync } from './cli/events.js';
+import { runGateway } from './cli/gateway.js';
 import { runKeys } from './cli/keys.js';
 import { runSandbox } from './cli/sandbox.js';
 import { serve } from './cli/serve.js';
@@ -32,7 +33,7 @@ async function main(): Promise<void> {
   const isUsersAdd = command === 'users' && rest.length === 1 && rest[0] === 'add';
   const isBillingSync = command === 'billing' && rest.length === 1 && rest[0] === 'sync';
   const isReconcile = command === 'billing' && rest.length === 1 && rest[0] === 'reconcile';
-  const single = command === 'sandbox' || command === 'console';
+  const single = command === 'sandbox' || command === 'console' || command === 'gateway';
   if (
     !isAudit &&
     !isSync &&
@@ -47,7 +48,7 @@ async function main(): Promise<void> {
     const hint =
       said !== positionals.join(' ') ? ' To pass a key, use --api-key=… or STRIPE_SECRET_KEY.' : '';
     fail([
-      `unknown command "${said}" (commands: console, sandbox, audit tail, audit export, events sync, keys create, keys list, keys revoke ID, users add, billing sync, billing reconcile).${hint}`,
+      `unknown command "${said}" (commands: console, sandbox, audit tail, audit export, events sync, keys create, keys list, keys revoke ID, users add, billing sync, billing reconcile, gateway).${hint}`,
     ]);
   }
 
@@ -55,6 +56,7 @@ async function main(): Promise<void> {
 
   if (command === 'sandbox') return runSandbox(flags);
   if (command === 'console') return runConsole(flags, values['print-link'] === true);
+  if (command === 'gateway') return runGateway(flags);
   if (isSync) return runSync(flags, values.since);
   if (isBillingSync) return runBillingSync(flags, values['dry-run'] === true);
   if (isReconcile) return runBillingReconcile(flags);

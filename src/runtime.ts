@@ -123,6 +123,11 @@ export async function createRuntime(
       })()
     : undefined;
   billing?.metering.start();
+  // The sandbox is fresh each run: the plans' products and prices are made in it at start.
+  if (billing && sandbox) {
+    const { syncPlans } = await import('./billing/sync.js');
+    await syncPlans(await stripe(), billing.plans, { dryRun: false });
+  }
   const parts: ServerParts = {
     stripe,
     stripeFor,

@@ -13,6 +13,7 @@ import { createLogger, silentLogger, type Logger } from '../src/log.js';
 import { createRuntime, type Runtime } from '../src/runtime.js';
 import { startSandbox, type RunningSandbox, type SandboxOptions } from '../src/sandbox/index.js';
 import { ApprovalService } from '../src/server/approvals.js';
+import type { ServerFactory } from '../src/server/build-server.js';
 import { buildServer } from '../src/server/build-server.js';
 import { createMemoryStore, MemoryEventLog } from '../src/storage/memory/index.js';
 import type { Store } from '../src/storage/ports.js';
@@ -237,6 +238,8 @@ export async function startHttpStack(opts: {
   env: Record<string, string>;
   store?: Store;
   now?: () => number;
+  /** What serves MCP instead of the runtime's own tools (the gateway). */
+  factory?: (runtime: Runtime) => ServerFactory;
 }): Promise<HttpStack> {
   const config = loadConfig({
     flags: { transport: 'http', dataDir: mkdtempSync(join(tmpdir(), 'mcp-stripe-http-')), ...opts.flags },
@@ -245,7 +248,7 @@ export async function startHttpStack(opts: {
   });
   const runtime = await createRuntime(config, silentLogger, { store: opts.store, now: opts.now });
   const http = await startHttp({
-    factory: runtime.factory,
+    factory: opts.factory?.(runtime) ?? runtime.factory,
     webhooks: runtime.webhooks,
     logger: silentLogger,
     mode: runtime.mode,

@@ -35,6 +35,8 @@ Usage:
                                        --admin: may sign in to the console (stripe:admin)
   mcp-stripe billing sync --plans=FILE [--dry-run]
                                        the plans' products, prices, meter and portal at Stripe
+  mcp-stripe gateway --plans=FILE --upstream=URL | --upstream-command=CMD
+                                       plans in front of any MCP server (HTTP by default)
   mcp-stripe billing reconcile --plans=FILE
                                        store every subscription's current state (after downtime)
 

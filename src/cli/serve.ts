@@ -3,8 +3,9 @@ import { localCaller } from '../auth/caller.js';
 import { ConfigError } from '../config/errors.js';
 import { maskKey } from '../config/keys.js';
 import type { Flags } from '../config/load.js';
-import { createLogger } from '../log.js';
+import { createLogger, type Logger } from '../log.js';
 import { createRuntime, type Runtime } from '../runtime.js';
+import type { ServerFactory } from '../server/build-server.js';
 import type { RunningHttp, startHttp as StartHttp } from '../transports/http.js';
 import { startStdio } from '../transports/stdio.js';
 import { closeAll } from '../util/close-all.js';
@@ -16,8 +17,15 @@ import { announceConsole } from './console.js';
 const NO_EVENT_SOURCE =
   'this server receives no Stripe events (stdio, no webhook listener), so the event tools see only what is already in the event log. To get events: run it with --webhook-port=N and STRIPE_WEBHOOK_SECRET (for example behind `stripe listen --forward-to 127.0.0.1:N/webhooks/stripe`), with --sync-on-start, or run `mcp-stripe events sync`.';
 
+/** What serves MCP in place of mcp-stripe's own tools (the gateway), over the same runtime. */
+export interface FrontEnd {
+  /** For the banner: "mcp-stripe gateway in front of …". */
+  describe: string;
+  make(runtime: Runtime, logger: Logger): { factory: ServerFactory; close(): Promise<void> };
+}
+
 /** `mcp-stripe [options]`: the MCP server, over stdio or HTTP, until a signal or stdin closes. */
-export async function serve(flags: Flags): Promise<void> {
+export async function serve(flags: Flags, front?: FrontEnd): Promise<void> {
   const config = loadConfigOrFail(flags);
   const logger = createLogger(config.logLevel);
   let runtime: Runtime;
@@ -38,6 +46,7 @@ export async function serve(flags: Flags): Promise<void> {
     ...(config.stripeAccount ? { stripe_account: config.stripeAccount } : {}),
   });
 
+  const served = front?.make(runtime, logger) ?? { factory: runtime.factory, close: () => Promise.resolve() };
   const listen = async (opts: Parameters<typeof StartHttp>[0]): Promise<RunningHttp> => {
     try {
       // The HTTP stack loads only when something listens.
@@ -55,7 +64,7 @@ export async function serve(flags: Flags): Promise<void> {
   const closers: (() => Promise<void>)[] = [];
   if (config.transport === 'http') {
     const http = await listen({
-      factory: runtime.factory,
+      factory: served.factory,
       webhooks: runtime.webhooks,
       logger,
       mode: runtime.mode,
@@ -70,7 +79,9 @@ export async function serve(flags: Flags): Promise<void> {
     await runtime.connectSandboxWebhooks(origin);
     // The console's sign-in link goes to this terminal only (the operator's), never over MCP.
     const signIn = await announceConsole(runtime.store, `${origin}/console`);
-    process.stderr.write(banner(http.url, runtime.mode, signIn, config.remote.auth, http.signInHint));
+    process.stderr.write(
+      banner(http.url, runtime.mode, signIn, config.remote.auth, http.signInHint, front?.describe),
+    );
   } else {
     // A loopback listener for webhooks (for `stripe listen --forward-to`), always with the sandbox, and
     // with --plans (its upgrade links lead to its /billing pages).
@@ -91,10 +102,11 @@ export async function serve(flags: Flags): Promise<void> {
       runtime.events.noSource = NO_EVENT_SOURCE;
       logger.warn(`no webhook source over stdio: ${NO_EVENT_SOURCE}`);
     }
-    const stdio = startStdio(() => runtime.factory(localCaller('stdio')), logger);
+    const stdio = startStdio(() => served.factory(localCaller('stdio')), logger);
     closers.push(() => stdio.close());
     process.stdin.once('close', () => void shutdown('stdin closed'));
   }
+  closers.unshift(() => served.close());
   const closeTransport = () => closeAll([...closers].reverse());
   if (config.webhooks.syncOnStart) {
     void defaultSyncSince(runtime.events.log)
@@ -129,7 +141,14 @@ function selfPath(): string {
   return resolve(process.argv[1] ?? 'dist/cli.cjs');
 }
 
-function banner(url: string, mode: string, signIn: string, auth: readonly string[], hint?: string): string {
+function banner(
+  url: string,
+  mode: string,
+  signIn: string,
+  auth: readonly string[],
+  hint?: string,
+  front?: string,
+): string {
   const json = (v: unknown) => JSON.stringify(v, null, 2).replace(/^/gm, '    ');
   const who =
     auth.length === 0
@@ -137,7 +156,7 @@ function banner(url: string, mode: string, signIn: string, auth: readonly string
       : `callers authenticate with ${auth.join(', ')} (docs/remote.md)${auth.includes('api-key') ? '; create a key with: mcp-stripe keys create --name=NAME' : ''}`;
   return [
     '',
-    `  mcp-stripe is running (${mode === 'sandbox' ? 'on the built-in Stripe sandbox: no real money, no key needed' : `${mode} mode`}).`,
+    `  ${front ?? 'mcp-stripe'} is running (${mode === 'sandbox' ? 'on the built-in Stripe sandbox: no real money, no key needed' : `${mode} mode`}).`,
     `  MCP endpoint (Streamable HTTP): ${url}`,
     `  Access: ${who}`,
     ...(hint ? [`  OAuth: ${hint}`] : []),

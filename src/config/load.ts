@@ -143,6 +143,15 @@ export function loadConfig(opts: LoadOptions): Config {
     billing: {
       ...(plans ? { plans, plansPath: v.plans } : {}),
       ...(v.billingUser ? { user: v.billingUser } : {}),
+      ...(v.upstream || v.upstreamCommand
+        ? {
+            upstream: {
+              ...(v.upstream ? { url: v.upstream } : {}),
+              ...(v.upstreamCommand ? { command: v.upstreamCommand } : {}),
+              timeoutMs: v.upstreamTimeout * 1000,
+            },
+          }
+        : {}),
     },
     host: v.host,
     port: v.port,

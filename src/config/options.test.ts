@@ -61,6 +61,9 @@ const SAMPLES: Record<OptionKey, { raw: Raw; fileRaw?: Raw; value: unknown }> = 
   rateLimit: { raw: '60', fileRaw: 60, value: 60 },
   plans: { raw: '/srv/plans.json', value: '/srv/plans.json' },
   billingUser: { raw: 'user@example.com', value: 'user@example.com' },
+  upstream: { raw: 'http://127.0.0.1:9000/mcp', value: 'http://127.0.0.1:9000/mcp' },
+  upstreamCommand: { raw: 'python server.py', value: 'python server.py' },
+  upstreamTimeout: { raw: '20', fileRaw: 20, value: 20 },
 };
 
 const entries = Object.entries(OPTIONS) as [OptionKey, (typeof OPTIONS)[OptionKey]][];

@@ -88,7 +88,13 @@ export interface Config {
   /** Several Stripe accounts in one deployment (the config file's `tenants`); empty: one account. */
   tenants: TenantConfig[];
   /** Charging for tools: the plans file (`--plans`), and who pays over stdio (`--billing-user`). */
-  billing: { plans?: PlansFile; plansPath?: string; user?: string };
+  billing: {
+    plans?: PlansFile;
+    plansPath?: string;
+    user?: string;
+    /** `mcp-stripe gateway`: the server behind it (a URL, or a command over stdio). */
+    upstream?: { url?: string; command?: string; timeoutMs: number };
+  };
   host: string;
   port: number;
   logLevel: LogLevel;

@@ -1,4 +1,9 @@
-import { McpServer, type ScopeChallenge, type ScopeChallengeHandler } from '@modelcontextprotocol/server';
+import {
+  McpServer,
+  type ScopeChallenge,
+  type ScopeChallengeHandler,
+  type Server,
+} from '@modelcontextprotocol/server';
 import { z } from 'zod';
 import { scopeFor, type Caller, type Scope } from '../auth/caller.js';
 import type { Logger } from '../log.js';
@@ -13,7 +18,8 @@ import { registerPrompts } from './prompts.js';
 import { registerResources } from './resources.js';
 
 /** Builds a fresh MCP server for one caller (transports call it per connection or request). */
-export type ServerFactory = (caller: Caller) => McpServer;
+/** A fresh MCP server for one caller: mcp-stripe's own (McpServer), or the gateway's proxy (the low-level Server). */
+export type ServerFactory = (caller: Caller) => McpServer | Server;
 
 export interface ServerDeps {
   stripe: LazyStripeClient;

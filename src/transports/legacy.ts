@@ -9,6 +9,7 @@ import {
   type AuthInfo,
   type JSONRPCMessage,
   type McpServer,
+  type Server,
   type Transport,
 } from '@modelcontextprotocol/server';
 import { WebSocketServer, type WebSocket } from 'ws';
@@ -23,7 +24,7 @@ const MAX_SESSIONS = 1_000;
 
 interface Session {
   transport: SSEServerTransport;
-  server: McpServer;
+  server: McpServer | Server;
   caller: Caller;
 }
 

@@ -1,9 +1,9 @@
-import type { McpServer } from '@modelcontextprotocol/server';
+import type { McpServer, Server } from '@modelcontextprotocol/server';
 import { serveStdio } from '@modelcontextprotocol/server/stdio';
 import type { Logger } from '../log.js';
 
 /** MCP over stdin/stdout. stdout carries only protocol messages; logs go to stderr. */
-export function startStdio(factory: () => McpServer, logger: Logger): { close(): Promise<void> } {
+export function startStdio(factory: () => McpServer | Server, logger: Logger): { close(): Promise<void> } {
   return serveStdio(factory, {
     onerror: (error) => {
       // A line that parses as JSON but is not a JSON-RPC message: the SDK skips it and reports
