@@ -12,8 +12,7 @@ import { syncPlans } from '../src/billing/sync.js';
 import { loadPlansFile } from '../src/config/plans.js';
 import { startSandbox, type RunningSandbox } from '../src/sandbox/index.js';
 import { createSqliteStore } from '../src/storage/sqlite/index.js';
-import { createStripeClient, PINNED_API_VERSION } from '../src/stripe/client.js';
-import { announcedUrl, callTool, cleanEnv, CLI, TEST_KEY } from './helpers.js';
+import { announcedUrl, callTool, cleanEnv, CLI, TEST_KEY, sandboxStripe } from './helpers.js';
 
 const PLANS = {
   product: 'Restart Tools',
@@ -37,13 +36,7 @@ beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), 'mcp-stripe-restart-'));
   plansPath = join(dir, 'plans.json');
   writeFileSync(plansPath, JSON.stringify(PLANS));
-  const stripe = await createStripeClient({
-    apiKey: TEST_KEY,
-    apiVersion: PINNED_API_VERSION,
-    timeoutMs: 5000,
-    maxNetworkRetries: 0,
-    apiBase: sandbox.url,
-  });
+  const stripe = await sandboxStripe(sandbox);
   const loaded = loadPlansFile(plansPath);
   if ('problems' in loaded) throw new Error(loaded.problems.join('\n'));
   await syncPlans(stripe, new Plans(loaded.plans), { dryRun: false });
@@ -158,13 +151,7 @@ describe('metering across a crash', () => {
   }, 120_000);
 
   it('billing reconcile stores what Stripe has, for subscriptions the webhooks never brought', async () => {
-    const stripe = await createStripeClient({
-      apiKey: TEST_KEY,
-      apiVersion: PINNED_API_VERSION,
-      timeoutMs: 5000,
-      maxNetworkRetries: 0,
-      apiBase: sandbox.url,
-    });
+    const stripe = await sandboxStripe(sandbox);
     const customer = await stripe.customers.create({ metadata: { user_id: 'key:zed' } });
     await stripe.paymentMethods.attach('pm_card_visa', { customer: customer.id });
     const price = (await stripe.prices.list({ lookup_keys: ['restart-tools:metered'] })).data[0]!;

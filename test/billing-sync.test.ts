@@ -9,8 +9,7 @@ import { Plans } from '../src/billing/plans.js';
 import { syncPlans } from '../src/billing/sync.js';
 import { loadPlansFile, type PlansFile } from '../src/config/plans.js';
 import { startSandbox, type RunningSandbox } from '../src/sandbox/index.js';
-import { createStripeClient, PINNED_API_VERSION } from '../src/stripe/client.js';
-import { cleanEnv, CLI, TEST_KEY } from './helpers.js';
+import { cleanEnv, CLI, TEST_KEY, sandboxStripe } from './helpers.js';
 
 export const EXAMPLE_PLANS = {
   product: 'Acme Search',
@@ -87,13 +86,7 @@ describe('billing sync against the sandbox', () => {
   let stripe: Stripe;
   beforeAll(async () => {
     sandbox = await startSandbox();
-    stripe = await createStripeClient({
-      apiKey: TEST_KEY,
-      apiVersion: PINNED_API_VERSION,
-      timeoutMs: 5000,
-      maxNetworkRetries: 0,
-      apiBase: sandbox.url,
-    });
+    stripe = await sandboxStripe(sandbox);
   });
   afterAll(async () => sandbox?.close());
 

@@ -11,8 +11,7 @@ import { Plans } from '../src/billing/plans.js';
 import { syncPlans } from '../src/billing/sync.js';
 import { loadPlansFile } from '../src/config/plans.js';
 import { startSandbox, type RunningSandbox } from '../src/sandbox/index.js';
-import { createStripeClient, PINNED_API_VERSION } from '../src/stripe/client.js';
-import { callTool, startHttpStack, TEST_KEY, type Called, type HttpStack } from './helpers.js';
+import { callTool, startHttpStack, TEST_KEY, type Called, type HttpStack, sandboxStripe } from './helpers.js';
 
 const PLANS = {
   product: 'Acme Tools',
@@ -40,13 +39,7 @@ beforeAll(async () => {
   sandbox = await startSandbox();
   const path = join(mkdtempSync(join(tmpdir(), 'mcp-stripe-billing-')), 'plans.json');
   writeFileSync(path, JSON.stringify(PLANS));
-  const stripe = await createStripeClient({
-    apiKey: TEST_KEY,
-    apiVersion: PINNED_API_VERSION,
-    timeoutMs: 5000,
-    maxNetworkRetries: 0,
-    apiBase: sandbox.url,
-  });
+  const stripe = await sandboxStripe(sandbox);
   const loaded = loadPlansFile(path);
   if ('problems' in loaded) throw new Error(loaded.problems.join('\n'));
   await syncPlans(stripe, new Plans(loaded.plans), { dryRun: false });

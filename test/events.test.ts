@@ -8,11 +8,11 @@ import type { Runtime } from '../src/runtime.js';
 import { startSandbox, type RunningSandbox } from '../src/sandbox/index.js';
 import type { EventLog } from '../src/storage/ports.js';
 import { createSqliteStore } from '../src/storage/sqlite/index.js';
-import { createStripeClient, PINNED_API_VERSION, type StripeClient } from '../src/stripe/client.js';
+import { PINNED_API_VERSION, type StripeClient } from '../src/stripe/client.js';
 import { signWebhook } from '../src/stripe/webhooks.js';
 import type { RunningHttp } from '../src/transports/http.js';
 import { syncEvents } from '../src/webhooks/sync.js';
-import { callTool, cleanEnv, CLI, startHttpStack } from './helpers.js';
+import { callTool, cleanEnv, CLI, startHttpStack, sandboxStripe } from './helpers.js';
 
 const SECRET = `whsec_${'test'}secretnumberone1234`;
 const OLD_SECRET = `whsec_${'rotated'}outsecret5678`;
@@ -45,13 +45,7 @@ beforeAll(async () => {
   hookUrl = http.url.replace('/mcp', '/webhooks/stripe');
   client = new Client({ name: 'events-test', version: '1.0.0' });
   await client.connect(new StreamableHTTPClientTransport(new URL(http.url)));
-  stripe = await createStripeClient({
-    apiKey: KEY,
-    apiVersion: PINNED_API_VERSION,
-    timeoutMs: 5000,
-    maxNetworkRetries: 0,
-    apiBase: sandbox.url,
-  });
+  stripe = await sandboxStripe(sandbox, KEY);
 });
 afterAll(async () => {
   await client.close();

@@ -287,3 +287,14 @@ export function announcedUrl(child: ReturnType<typeof spawn>): Promise<string> {
     child.once('exit', () => reject(new Error(buf)));
   });
 }
+
+/** The real SDK against a sandbox: no retries, so each test request is one request. */
+export function sandboxStripe(sandbox: { url: string }, apiKey: string = TEST_KEY): Promise<StripeClient> {
+  return createStripeClient({
+    apiKey,
+    apiVersion: PINNED_API_VERSION,
+    timeoutMs: 5000,
+    maxNetworkRetries: 0,
+    apiBase: sandbox.url,
+  });
+}

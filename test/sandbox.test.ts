@@ -4,6 +4,7 @@ import Stripe from 'stripe';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startSandbox, type RunningSandbox } from '../src/sandbox/index.js';
 import { createStripeClient, PINNED_API_VERSION, type StripeClient } from '../src/stripe/client.js';
+import { sandboxStripe } from './helpers.js';
 
 /** The sandbox as any Stripe SDK user sees it: the real `stripe` package over real HTTP. */
 let sb: RunningSandbox;
@@ -12,13 +13,7 @@ const KEY = 'sk_test_sandboxfidelity1';
 
 beforeAll(async () => {
   sb = await startSandbox();
-  stripe = await createStripeClient({
-    apiKey: KEY,
-    apiVersion: PINNED_API_VERSION,
-    timeoutMs: 5000,
-    maxNetworkRetries: 0,
-    apiBase: sb.url,
-  });
+  stripe = await sandboxStripe(sb, KEY);
 });
 afterAll(async () => {
   await sb.close();

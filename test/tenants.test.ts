@@ -8,9 +8,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { issueApiKey } from '../src/auth/api-keys.js';
 import { announceConsole } from '../src/cli/console.js';
 import { startSandbox, type RunningSandbox } from '../src/sandbox/index.js';
-import { createStripeClient, PINNED_API_VERSION } from '../src/stripe/client.js';
 import { signIn } from './console-helpers.js';
-import { callTool, startHttpStack, TEST_KEY, type HttpStack } from './helpers.js';
+import { callTool, startHttpStack, TEST_KEY, type HttpStack, sandboxStripe } from './helpers.js';
 import { startTestIdp, type TestIdp } from './idp.js';
 
 let sandbox: RunningSandbox;
@@ -22,13 +21,7 @@ let globex: string;
 beforeAll(async () => {
   sandbox = await startSandbox();
   idp = await startTestIdp();
-  const platform = await createStripeClient({
-    apiKey: TEST_KEY,
-    apiVersion: PINNED_API_VERSION,
-    timeoutMs: 5000,
-    maxNetworkRetries: 0,
-    apiBase: sandbox.url,
-  });
+  const platform = await sandboxStripe(sandbox);
   acme = (await platform.accounts.create({ type: 'express', email: 'ops@acme.example' })).id;
   globex = (await platform.accounts.create({ type: 'express', email: 'ops@globex.example' })).id;
   const config = join(mkdtempSync(join(tmpdir(), 'mcp-stripe-tenants-')), 'config.json');
