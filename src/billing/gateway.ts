@@ -3,6 +3,7 @@
 // tools, then goes to the upstream server (Streamable HTTP, or a command over stdio). Its tools are
 // listed with their plan in the description, its resources and prompts forwarded as they are. An
 // upstream that fails, crashes or hangs gives an `isError` result, never a hang.
+import { randomUUID } from 'node:crypto';
 import { Client, StreamableHTTPClientTransport } from '@modelcontextprotocol/client';
 import { StdioClientTransport } from '@modelcontextprotocol/client/stdio';
 import {
@@ -17,8 +18,8 @@ import type { Caller } from '../auth/caller.js';
 import type { Logger } from '../log.js';
 import { isPaidCall } from '../policy/paywall.js';
 import { maskForAudit } from '../policy/redact.js';
-import { META_KEY, type Refusal } from '../policy/refusal.js';
 import type { AuditLog, AuditRecord } from '../storage/ports.js';
+import { refusalResult } from '../tools/runner.js';
 import { planTools } from '../tools/toolsets/plans.js';
 import { VERSION } from '../version.js';
 import type { BillingEngine } from './engine.js';
@@ -221,12 +222,12 @@ async function call(
 ): Promise<CallToolResult> {
   const { billing, upstream } = deps;
   if (BILLING_TOOL_LIST.some((t) => t.name === name)) return billingTool(billing, caller, name, args);
-  const admitted = await billing.admit(name, caller, crypto.randomUUID());
+  const admitted = await billing.admit(name, caller, randomUUID());
   if (admitted && !isPaidCall(admitted)) {
     record.decision = 'denied';
     record.outcome = 'refused';
     record.error = admitted.code;
-    return refused(admitted);
+    return refusalResult(admitted);
   }
   let outcome: 'ok' | 'error' = 'error';
   try {
@@ -272,16 +273,6 @@ function withPlan(tool: McpTool, billing: BillingEngine): McpTool {
   const units = rule.units === 1 ? '' : `; each call uses ${rule.units} quota units`;
   const note = `Plans: ${rule.plans.map((p) => p.label).join(', ')}${units}.`;
   return { ...tool, description: tool.description ? `${tool.description}\n\n${note}` : note };
-}
-
-function refused(r: Refusal): CallToolResult {
-  const details = { error: r.code, ...r.details };
-  return {
-    isError: true,
-    content: [{ type: 'text', text: r.message }],
-    structuredContent: details,
-    _meta: { [META_KEY]: details },
-  };
 }
 
 const errorResult = (text: string): CallToolResult => ({ isError: true, content: [{ type: 'text', text }] });

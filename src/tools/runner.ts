@@ -202,7 +202,7 @@ async function execute(
     audit.outcome = 'refused';
     audit.reason = r.message;
     audit.error = r.code;
-    return failure(r.message, { error: r.code, ...r.details });
+    return refusalResult(r);
   };
 
   // The gates, in order: card data (before anything else reads the arguments, so no message can echo
@@ -467,6 +467,10 @@ function idOfResult(value: unknown): string | undefined {
     ? value.id
     : undefined;
 }
+
+/** A refusal as the agent reads it: the message, and its code and facts in structuredContent and `_meta`. */
+export const refusalResult = (r: Refusal): CallToolResult =>
+  failure(r.message, { error: r.code, ...r.details });
 
 function failure(
   text: string,
