@@ -281,8 +281,8 @@ export interface MeterRow {
 
 /**
  * Billing's durable state (charging for tools): who is which Stripe customer, their subscriptions,
- * quota counters, usage, the metering outbox, and upgrade links already used. Everything is keyed by
- * mode, so test and live stay apart.
+ * quota counters, usage and the metering outbox. Everything is keyed by mode, so test and live stay
+ * apart.
  */
 export interface BillingStore {
   customerOf(mode: string, user: string): Promise<string | undefined>;
@@ -312,8 +312,6 @@ export interface BillingStore {
   /** Back in the queue, due again at `retryAt` (seconds). */
   meterFailed(id: string, retryAt: number): Promise<void>;
   meterBacklog(): Promise<number>;
-  /** A single-use token (an upgrade link's id): true the first time, false ever after. */
-  useOnce(id: string, expiresAt: number): Promise<boolean>;
 }
 
 /** A quota counter: one user, one window (`day:2026-12-02`, `month:2026-12`), one mode. */

@@ -11,7 +11,6 @@ export class MemoryBilling implements BillingStore {
   private readonly quotas = new Map<string, number>();
   private readonly usage: UsageRecord[] = [];
   private readonly outbox = new Map<string, MeterRow & { due: number; sent: boolean }>();
-  private readonly onceTokens = new Map<string, number>();
 
   customerOf(mode: string, user: string) {
     return Promise.resolve(this.customers.get(k(mode, user)));
@@ -103,10 +102,5 @@ export class MemoryBilling implements BillingStore {
   }
   meterBacklog() {
     return Promise.resolve([...this.outbox.values()].filter((r) => !r.sent).length);
-  }
-  useOnce(id: string, expiresAt: number) {
-    if (this.onceTokens.has(id)) return Promise.resolve(false);
-    this.onceTokens.set(id, expiresAt);
-    return Promise.resolve(true);
   }
 }

@@ -51,6 +51,7 @@ export const BILLING_MIGRATION = `CREATE TABLE billing_customers (
      sent INTEGER NOT NULL DEFAULT 0
    );
    CREATE INDEX billing_outbox_due ON billing_outbox (sent, due);
+   -- Unused: made by the first version of this migration; a migration that ran never changes.
    CREATE TABLE billing_once (
      id TEXT PRIMARY KEY,
      expires_at INTEGER NOT NULL
@@ -154,8 +155,6 @@ export class SqliteBilling implements BillingStore {
       sent: db.prepare('UPDATE billing_outbox SET sent = 1 WHERE id = ?'),
       failed: db.prepare('UPDATE billing_outbox SET due = ? WHERE id = ?'),
       backlog: db.prepare<[], { n: number }>('SELECT COUNT(*) AS n FROM billing_outbox WHERE sent = 0'),
-      once: db.prepare('INSERT INTO billing_once (id, expires_at) VALUES (?, ?) ON CONFLICT DO NOTHING'),
-      onceSweep: db.prepare('DELETE FROM billing_once WHERE expires_at < ?'),
     };
     // Read and add in one IMMEDIATE transaction: two processes cannot both take the last unit.
     this.reserveTx = db.transaction((key: QuotaKey, units: number, limit: number | undefined) => {
@@ -253,11 +252,5 @@ export class SqliteBilling implements BillingStore {
   }
   meterBacklog() {
     return Promise.resolve(this.s.backlog.get()?.n ?? 0);
-  }
-  useOnce(id: string, expiresAt: number) {
-    this.s.onceSweep.run(Math.floor(Date.now() / 1000) - 86_400);
-    const r = this.s.once.run(id, expiresAt);
-    this.wrote();
-    return Promise.resolve(r.changes > 0);
   }
 }
