@@ -19,7 +19,7 @@ import { BillingLinks } from './links.js';
 import { MeterDrain } from './metering.js';
 import { priceText, type NamedPlan, type Plans } from './plans.js';
 import { BillingProjector } from './projector.js';
-import { overageKeyOf } from './sync.js';
+import { MANAGED, overageKeyOf } from './sync.js';
 
 /** The paying user's own tools: they never count against a quota and are never paywalled. */
 export const BILLING_TOOLS: ReadonlySet<string> = new Set([
@@ -29,6 +29,8 @@ export const BILLING_TOOLS: ReadonlySet<string> = new Set([
 ]);
 
 type QuotaName = 'calls_per_day' | 'calls_per_month';
+/** Subscription statuses that no longer entitle but are not over: paying brings the plan back. */
+const LAPSED: ReadonlySet<string> = new Set(['past_due', 'unpaid', 'incomplete']);
 
 export interface BillingOptions {
   plans: Plans;
@@ -50,6 +52,8 @@ export interface BillingStatus {
   plan: string | null;
   plan_label: string | null;
   status: string;
+  /** What to do about a lapsed subscription. */
+  note?: string;
   renews_at: string | null;
   trial_ends_at: string | null;
   cancel_at_period_end: boolean;
@@ -58,6 +62,7 @@ export interface BillingStatus {
 
 export class BillingEngine implements Paywall, BillingView {
   private links?: BillingLinks;
+  private portalConfig?: Promise<string | undefined>;
   private origin?: string;
   private readonly now: () => number;
   /** Webhooks → the local copy of subscriptions (the runtime feeds it every stored event). */
@@ -237,11 +242,19 @@ export class BillingEngine implements Paywall, BillingView {
         resets_at: resetOf(quota, now),
       });
     const current = s && plan && s.plan === plan.key;
+    // A subscription that lapsed but can come back (a failed payment) is shown, with what to do.
+    const lapsed = !current && s && LAPSED.has(s.status) ? s : undefined;
+    const lapsedPlan = lapsed?.plan ? this.plans.byKey.get(lapsed.plan) : undefined;
     return {
       user,
       plan: plan?.key ?? null,
       plan_label: plan?.label ?? null,
-      status: current ? s.status : plan ? 'free' : (s?.status ?? 'none'),
+      status: current ? s.status : lapsed ? lapsed.status : plan ? 'free' : (s?.status ?? 'none'),
+      ...(lapsed
+        ? {
+            note: `The last payment for the ${lapsedPlan?.label ?? 'paid'} plan failed, so its tools are paused. Update the card with manage_billing; the plan comes back as soon as it is paid.`,
+          }
+        : {}),
       renews_at: current && !s.cancelAtPeriodEnd ? iso(s.currentPeriodEnd) : null,
       trial_ends_at: current && s.status === 'trialing' ? iso(s.trialEnd) : null,
       cancel_at_period_end: current ? s.cancelAtPeriodEnd : false,
@@ -302,9 +315,11 @@ export class BillingEngine implements Paywall, BillingView {
       const live = await stripe.subscriptions.retrieve(subscription.id);
       const item = live.items.data[0];
       if (item) {
+        const configuration = await this.portalConfiguration(stripe);
         const session = await stripe.billingPortal.sessions.create({
           customer: subscription.customer,
           return_url: `${this.origin}/billing/return`,
+          ...(configuration ? { configuration } : {}),
           flow_data: {
             type: 'subscription_update_confirm',
             subscription_update_confirm: {
@@ -360,9 +375,11 @@ export class BillingEngine implements Paywall, BillingView {
         'You have no subscription yet: there is nothing to manage. Ask for an upgrade link.',
       );
     const stripe = await this.opts.stripe();
+    const configuration = await this.portalConfiguration(stripe);
     const session = await stripe.billingPortal.sessions.create({
       customer,
       return_url: `${this.origin}/billing/return`,
+      ...(configuration ? { configuration } : {}),
     });
     return session.url;
   }
@@ -371,11 +388,36 @@ export class BillingEngine implements Paywall, BillingView {
     const mode = this.opts.mode;
     const known = await this.opts.store.customerOf(mode, user);
     if (known) return known;
+    const existing = await this.customerTagged(stripe, user);
+    if (existing) return this.opts.store.linkCustomer(mode, user, existing);
     const created = await stripe.customers.create(
       { metadata: { user_id: user }, description: `mcp-stripe billing user ${user}` },
       { idempotencyKey: `mcp-stripe-customer-${mode}-${user}` },
     );
     return this.opts.store.linkCustomer(mode, user, created.id);
+  }
+
+  /**
+   * A customer already tagged `metadata.user_id` for this user (a previous deployment's, or one the
+   * operator made, say on a test clock): reused rather than duplicated. Only ever on the first checkout,
+   * never on the call path; and by the id billing keys on, never by email.
+   */
+  private async customerTagged(stripe: Stripe, user: string): Promise<string | undefined> {
+    if (!/^[\w.@:|-]+$/.test(user)) return undefined; // nothing a search query would need to escape
+    const found = await stripe.customers.search({ query: `metadata['user_id']:'${user}'`, limit: 10 });
+    return found.data.filter((c) => c.metadata.user_id === user).sort((a, b) => a.created - b.created)[0]?.id;
+  }
+
+  /** The portal configuration `billing sync` made (its plans to switch between), looked up once. */
+  private async portalConfiguration(stripe: Stripe): Promise<string | undefined> {
+    this.portalConfig ??= stripe.billingPortal.configurations
+      .list({ active: true, limit: 100 })
+      .then((all) => all.data.find((c) => c.metadata?.[MANAGED] === this.plans.file.product)?.id)
+      .catch((err: unknown) => {
+        this.portalConfig = undefined;
+        throw err;
+      });
+    return this.portalConfig;
   }
 
   private async pricesOf(stripe: Stripe, plan: NamedPlan): Promise<{ base: string; overage?: string }> {

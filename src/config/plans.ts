@@ -120,12 +120,15 @@ export function loadPlansFile(path: string): { plans: PlansFile } | { problems: 
       ],
     };
   }
+  return parsePlans(json, `--plans=${path}`);
+}
+
+/** Plans given as JSON (the library's `plans` option), or the problems, each naming the field. */
+export function parsePlans(json: unknown, where = 'plans'): { plans: PlansFile } | { problems: string[] } {
   const parsed = plansFileSchema.safeParse(json);
   if (!parsed.success)
     return {
-      problems: parsed.error.issues.map(
-        (i) => `--plans=${path}: ${i.path.join('.') || 'the file'}: ${i.message}.`,
-      ),
+      problems: parsed.error.issues.map((i) => `${where}: ${i.path.join('.') || 'the file'}: ${i.message}.`),
     };
   return { plans: parsed.data };
 }

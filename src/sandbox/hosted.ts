@@ -1,4 +1,4 @@
-// Stripe's hosted pages, as far as tests and the offline demo need them: a Checkout page at the session's
+// Stripe's hosted pages, as far as tests and the offline demo need them (the Portal is in portal.ts): a Checkout page at the session's
 // `url` that a person (or a test) completes with a test card that succeeds, is declined, or needs 3-D
 // Secure. Completing it does what Stripe does: a customer (if the session had none), the card attached,
 // the subscription (with the session's trial and metadata) or the payment, `checkout.session.completed`,
@@ -11,15 +11,20 @@ import { createCustomer } from './resources/customers.js';
 import { createPaymentIntent } from './resources/payment-intents.js';
 import { attachPaymentMethod } from './resources/payment-methods.js';
 import { createSubscription } from './resources/subscriptions.js';
+import { inCustomerTime } from './resources/test-clocks.js';
 import type { AccountStore, StripeObject } from './store.js';
 
 /** The cards the page offers, as Stripe's test payment methods. */
-const CARDS = {
+export const CARDS = {
   visa: { pm: 'pm_card_visa', label: 'Visa 4242 4242 4242 4242 (succeeds)' },
   declined: { pm: 'pm_card_chargeDeclined', label: 'Visa 4000 0000 0000 0002 (declined)' },
+  'declines-later': {
+    pm: 'pm_card_chargeCustomerFail',
+    label: 'Visa 4000 0000 0000 0341 (saved, then every charge is declined)',
+  },
   threeds: { pm: 'pm_card_visa', label: 'Visa 4000 0025 0000 3155 (needs 3-D Secure)' },
 } as const;
-type Card = keyof typeof CARDS;
+export type Card = keyof typeof CARDS;
 
 export const checkoutPath = (id: string) => `/checkout/pay/${id}`;
 
@@ -68,7 +73,9 @@ export function mountHostedPages(app: Hono, state: SandboxState): void {
     }
     const email = typeof form.email === 'string' && form.email.includes('@') ? form.email : undefined;
     try {
-      complete(store, session, CARDS[card].pm, email);
+      inCustomerTime(store, session.customer as string | null, () =>
+        complete(store, session, CARDS[card].pm, email),
+      );
     } catch (err) {
       if (err instanceof SandboxError) return checkoutPage(c, store, session, err.message);
       throw err;
@@ -166,9 +173,9 @@ function checkoutPage(c: Context, store: AccountStore, session: StripeObject, er
   );
 }
 
-const text = (v: unknown): string => (typeof v === 'string' ? v : '');
+export const text = (v: unknown): string => (typeof v === 'string' ? v : '');
 
-function page(c: Context, status: 200 | 402 | 404 | 409, title: string, body: unknown) {
+export function page(c: Context, status: 200 | 400 | 402 | 404 | 409, title: string, body: unknown) {
   return c.html(
     html`<!doctype html>
       <html lang="en">

@@ -3,6 +3,7 @@ import { createAdaptorServer } from '@hono/node-server';
 import type { Hono } from 'hono';
 import { createSandboxApp, SandboxState, type RouteTable, type SandboxOptions } from './app.js';
 import { mountHostedPages } from './hosted.js';
+import { mountPortal } from './portal.js';
 import { accountRoutes } from './resources/account.js';
 import { catalogRoutes } from './resources/catalog.js';
 import { chargeRoutes } from './resources/charges.js';
@@ -19,6 +20,7 @@ import { refundRoutes } from './resources/refunds.js';
 import { searchRoutes } from './resources/search.js';
 import { sessionRoutes } from './resources/sessions.js';
 import { subscriptionRoutes } from './resources/subscriptions.js';
+import { testClockRoutes } from './resources/test-clocks.js';
 import { webhookEndpointRoutes } from './resources/webhook-endpoints.js';
 
 export { SandboxState, type SandboxOptions } from './app.js';
@@ -39,6 +41,7 @@ function registerAll(routes: RouteTable): void {
   disputeRoutes(routes);
   catalogRoutes(routes);
   subscriptionRoutes(routes);
+  testClockRoutes(routes);
   invoiceRoutes(routes);
   invoiceItemRoutes(routes);
   sessionRoutes(routes);
@@ -61,6 +64,7 @@ export function createSandbox(options: SandboxOptions = {}) {
   const state = new SandboxState(options);
   const app = createSandboxApp(state, registerAll);
   mountHostedPages(app as unknown as Hono, state);
+  mountPortal(app as unknown as Hono, state);
   return { state, app };
 }
 

@@ -25,6 +25,7 @@ export interface ObjectTypes {
   refund: Stripe.Refund;
   subscription: Stripe.Subscription;
   subscription_item: Stripe.SubscriptionItem;
+  'test_helpers.test_clock': Stripe.TestHelpers.TestClock;
 }
 export type ObjectName = keyof ObjectTypes;
 /** A stored object of a known type: the SDK's fields, plus whatever else the sandbox keeps on it. */
@@ -98,8 +99,24 @@ export class AccountStore {
     private readonly retainEvents = DEFAULT_RETAIN,
   ) {}
 
+  /** Times set by `at()`: a test clock's frozen time while its customer's objects change. */
+  private readonly frozen: number[] = [];
+  /** One-off happenings already done (a trial's "ends in 3 days" notice), by key. */
+  readonly marks = new Set<string>();
+
   now(): number {
-    return this.clock.now();
+    return this.frozen.at(-1) ?? this.clock.now();
+  }
+
+  /** Runs `fn` with `now()` at `time` (a test clock's), or as it is when `time` is undefined. */
+  at<T>(time: number | undefined, fn: () => T): T {
+    if (time === undefined) return fn();
+    this.frozen.push(time);
+    try {
+      return fn();
+    } finally {
+      this.frozen.pop();
+    }
   }
 
   insert<T extends StripeObject>(obj: T): T {

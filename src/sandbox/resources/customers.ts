@@ -51,6 +51,13 @@ function applyCustomer(store: AccountStore, c: StripeObject, params: Params): Re
 
 /** Creates a customer as `POST /v1/customers` does (also used when the sandbox plays a customer). */
 export function createCustomer(store: AccountStore, params: Params): StripeObject {
+  const clockId = str(params, 'test_clock');
+  // A customer on a test clock is created at the clock's time, and lives at it from then on.
+  const clock = clockId ? store.require('test_helpers.test_clock', clockId, 'test_clock') : undefined;
+  return store.at(clock?.frozen_time, () => newCustomer(store, params, clock?.id ?? null));
+}
+
+function newCustomer(store: AccountStore, params: Params, testClock: string | null): StripeObject {
   const c = store.create<StripeObject>('cus', 'customer', {
     address: null,
     balance: 0,
@@ -74,7 +81,7 @@ export function createCustomer(store: AccountStore, params: Params): StripeObjec
     preferred_locales: [],
     shipping: null,
     tax_exempt: 'none',
-    test_clock: null,
+    test_clock: testClock,
   });
   try {
     applyCustomer(store, c, params);

@@ -3,7 +3,7 @@
 import type { RouteTable } from '../app.js';
 import { invalid } from '../errors.js';
 import { bool, int, metadata, obj, str, type Params } from '../params.js';
-import { paginate, type StripeObject } from '../store.js';
+import { paginate, type AccountStore, type StripeObject } from '../store.js';
 import { listRoute, retrieveRoute } from './common.js';
 
 /** How long an identifier is remembered (Stripe: "a rolling period of at least 24 hours"). */
@@ -99,18 +99,7 @@ export function meterRoutes(routes: RouteTable): void {
     const customer = str(params, 'customer', { required: true });
     const start = int(params, 'start_time', { required: true });
     const end = int(params, 'end_time', { required: true });
-    const events = store
-      .all('billing.meter_event')
-      .filter((e) => e.meter === meter.id && e.customer === customer)
-      .filter((e) => (e.timestamp as number) >= start && (e.timestamp as number) < end);
-    const formula = (meter.default_aggregation as { formula: string }).formula;
-    const values = events.map((e) => e.value as number);
-    const aggregated =
-      formula === 'count'
-        ? values.length
-        : formula === 'last'
-          ? (values.at(-1) ?? 0)
-          : values.reduce((a, b) => a + b, 0);
+    const aggregated = meterUsage(store, meter, customer, start, end);
     const summary: StripeObject = {
       id: `mtrusg_${meter.id.slice(4)}_${start}`,
       object: 'billing.meter_event_summary',
@@ -122,6 +111,25 @@ export function meterRoutes(routes: RouteTable): void {
     };
     return paginate([summary], params, `/v1/billing/meters/${meter.id}/event_summaries`);
   });
+}
+
+/** A customer's usage on a meter in [start, end), aggregated by the meter's formula. */
+export function meterUsage(
+  store: AccountStore,
+  meter: StripeObject,
+  customer: string,
+  start: number,
+  end: number,
+): number {
+  const values = store
+    .all('billing.meter_event')
+    .filter((e) => e.meter === meter.id && e.customer === customer)
+    .filter((e) => (e.timestamp as number) >= start && (e.timestamp as number) < end)
+    .map((e) => e.value as number);
+  const formula = (meter.default_aggregation as { formula: string }).formula;
+  if (formula === 'count') return values.length;
+  if (formula === 'last') return values.at(-1) ?? 0;
+  return values.reduce((a, b) => a + b, 0);
 }
 
 function portalFeatures(params: Params, current?: Record<string, unknown>): Record<string, unknown> {

@@ -27,6 +27,13 @@ export const TEST_CARDS: Record<string, TestCard> = {
     funding: 'credit',
     decline: { code: 'card_declined', decline_code: 'generic_decline', message: 'Your card was declined.' },
   },
+  /** Attaches to a customer; every charge after that is declined (Stripe's 4000 0000 0000 0341). */
+  pm_card_chargeCustomerFail: {
+    brand: 'visa',
+    last4: '0341',
+    funding: 'credit',
+    decline: { code: 'card_declined', decline_code: 'generic_decline', message: 'Your card was declined.' },
+  },
   pm_card_chargeDeclinedInsufficientFunds: {
     brand: 'visa',
     last4: '9995',

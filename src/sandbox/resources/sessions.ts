@@ -1,8 +1,9 @@
 import type { RouteTable } from '../app.js';
 import { invalid } from '../errors.js';
 import { checkoutPath } from '../hosted.js';
-import { arr, int, metadata, obj, str } from '../params.js';
-import { paginate, type StripeObject } from '../store.js';
+import { arr, int, metadata, obj, str, type Params } from '../params.js';
+import { portalPath } from '../portal.js';
+import { paginate, type AccountStore, type StripeObject } from '../store.js';
 import { lineItemObjects, lineItems } from './catalog.js';
 import { listRoute, retrieveRoute } from './common.js';
 
@@ -112,21 +113,82 @@ export function sessionRoutes(routes: RouteTable): void {
     return s;
   });
 
-  routes.add('POST', '/v1/billing_portal/sessions', ({ store, params }) => {
+  routes.add('POST', '/v1/billing_portal/sessions', ({ store, params, sandbox }) => {
     const customer = store.require('customer', str(params, 'customer', { required: true }), 'customer');
     const returnUrl = str(params, 'return_url');
     if (returnUrl && !/^https?:\/\//.test(returnUrl))
       throw invalid('Not a valid URL', 'return_url', 'url_invalid');
+    const configId = str(params, 'configuration');
+    const configuration = configId
+      ? store.require('billing_portal.configuration', configId, 'configuration')
+      : store.all('billing_portal.configuration').find((c) => c.is_default === true && c.active === true);
     const session = store.create<StripeObject>('bps', 'billing_portal.session', {
-      configuration: 'bpc_sandbox_default',
+      configuration: configuration?.id ?? 'bpc_sandbox_default',
       customer: customer.id,
-      flow: null,
+      flow: portalFlow(store, customer.id, obj(params, 'flow_data')),
       locale: str(params, 'locale') ?? null,
       on_behalf_of: null,
       return_url: returnUrl ?? null,
       url: '',
     });
-    session.url = `https://billing.stripe.com/p/session/test_${session.id.slice(4)}`;
+    // The sandbox's own portal page when it knows where it listens.
+    session.url = sandbox.origin
+      ? `${sandbox.origin}${portalPath(session.id)}`
+      : `https://billing.stripe.com/p/session/test_${session.id.slice(4)}`;
     return session;
   });
+}
+
+/** `flow_data`, checked as Stripe checks it: the deep link the portal opens on. */
+function portalFlow(store: AccountStore, customer: string, flow: Params | undefined): Params | null {
+  if (!flow) return null;
+  const type = str(flow, 'type', {
+    required: true,
+    oneOf: [
+      'payment_method_update',
+      'subscription_cancel',
+      'subscription_update',
+      'subscription_update_confirm',
+    ],
+  });
+  const key = type === 'payment_method_update' ? undefined : type;
+  const detail = key ? obj(flow, key) : undefined;
+  if (key) {
+    const subId = detail && str(detail, 'subscription');
+    if (!subId)
+      throw invalid(
+        `Missing required param: flow_data[${key}][subscription].`,
+        `flow_data[${key}][subscription]`,
+        'parameter_missing',
+      );
+    const sub = store.require('subscription', subId, `flow_data[${key}][subscription]`);
+    if (sub.customer !== customer)
+      throw invalid(
+        `The subscription ${subId} does not belong to customer ${customer}.`,
+        `flow_data[${key}][subscription]`,
+      );
+    if (type === 'subscription_update_confirm') {
+      const items = arr(detail, 'items');
+      if (!items?.length)
+        throw invalid(
+          'Missing required param: flow_data[subscription_update_confirm][items].',
+          'flow_data[subscription_update_confirm][items]',
+          'parameter_missing',
+        );
+      items.forEach((raw, i) => {
+        const price = str(raw as Params, 'price');
+        if (price)
+          store.require('price', price, `flow_data[subscription_update_confirm][items][${i}][price]`);
+      });
+    }
+  }
+  return {
+    after_completion: obj(flow, 'after_completion') ?? {
+      hosted_confirmation: null,
+      redirect: null,
+      type: 'portal_homepage',
+    },
+    type,
+    ...(key ? { [key]: detail } : {}),
+  };
 }

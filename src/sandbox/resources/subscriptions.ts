@@ -15,6 +15,8 @@ import {
 } from './billing-engine.js';
 import { requireActivePrice } from './catalog.js';
 import { listRoute, retrieveRoute } from './common.js';
+import { endSubscription } from './subscription-cycle.js';
+import { inCustomerTime } from './test-clocks.js';
 
 // Subscriptions: items, trials, proration, cancellation; each period bills through the engine.
 function subscriptionItems(
@@ -106,6 +108,14 @@ export function subscriptionLines(sub: Stored<'subscription'>): Line[] {
 export function createSubscription(store: AccountStore, params: Params): Stored<'subscription'> {
   const customerId = str(params, 'customer', { required: true });
   const customer = store.require('customer', customerId, 'customer');
+  return inCustomerTime(store, customer, () => newSubscription(store, customer, params));
+}
+
+function newSubscription(
+  store: AccountStore,
+  customer: Stored<'customer'>,
+  params: Params,
+): Stored<'subscription'> {
   const items = subscriptionItems(store, params);
   const behavior =
     str(params, 'payment_behavior', {
@@ -173,6 +183,7 @@ export function createSubscription(store: AccountStore, params: Params): Stored<
     pause_collection: null,
     start_date: now,
     status: 'incomplete',
+    test_clock: customer.test_clock ?? null,
     trial_end: trialEnd ?? null,
     trial_start: trialEnd ? now : null,
   });
@@ -220,6 +231,21 @@ export function createSubscription(store: AccountStore, params: Params): Stored<
   }
   store.emit('customer.subscription.created', sub);
   return sub;
+}
+
+/** `POST /v1/subscriptions/:id` (also the Portal's changes): all of it, at the customer's time, or nothing. */
+export function changeSubscription(
+  store: AccountStore,
+  sub: Stored<'subscription'>,
+  params: Params,
+): Stored<'subscription'> {
+  const snapshot = structuredClone(sub);
+  try {
+    return inCustomerTime(store, sub.customer, () => updateSubscription(store, sub, params));
+  } catch (err) {
+    Object.assign(sub, snapshot);
+    throw err;
+  }
 }
 
 function updateSubscription(
@@ -322,36 +348,25 @@ function updateSubscription(
 export function subscriptionRoutes(routes: RouteTable): void {
   routes.add('POST', '/v1/subscriptions', ({ store, params }) => createSubscription(store, params));
   retrieveRoute(routes, '/v1/subscriptions/:id', 'subscription');
-  routes.add('POST', '/v1/subscriptions/:id', ({ store, path, params }) => {
-    const sub = store.require('subscription', path.id!);
-    const snapshot = structuredClone(sub);
-    try {
-      return updateSubscription(store, sub, params);
-    } catch (err) {
-      Object.assign(sub, snapshot);
-      throw err;
-    }
-  });
+  routes.add('POST', '/v1/subscriptions/:id', ({ store, path, params }) =>
+    changeSubscription(store, store.require('subscription', path.id!), params),
+  );
   routes.add('DELETE', '/v1/subscriptions/:id', ({ store, path, params }) => {
     const sub = store.require('subscription', path.id!);
     if (sub.status === 'canceled') {
       throw invalid(`No such subscription: '${sub.id}' (it is already canceled).`, 'id', 'resource_missing');
     }
     const cd = obj(params, 'cancellation_details');
-    const now = store.now();
-    sub.status = 'canceled';
-    sub.canceled_at = now;
-    sub.ended_at = now;
-    sub.cancel_at_period_end = false;
+    sub.canceled_at = null;
     sub.cancellation_details = {
       comment: cd ? (str(cd, 'comment') ?? null) : null,
       feedback: cd
         ? ((str(cd, 'feedback') as Stripe.Subscription.CancellationDetails.Feedback) ?? null)
         : null,
       feedback_option: cd ? (str(cd, 'feedback_option') ?? null) : null,
-      reason: 'cancellation_requested',
+      reason: null,
     };
-    store.emit('customer.subscription.deleted', sub);
+    inCustomerTime(store, sub.customer, () => endSubscription(store, sub, 'cancellation_requested'));
     return sub;
   });
   listRoute(routes, '/v1/subscriptions', 'subscription', ['customer', 'collection_method'], (s, params) => {

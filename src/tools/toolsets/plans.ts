@@ -29,6 +29,7 @@ export const planTools = [
       plan: z.string().nullable(),
       plan_label: z.string().nullable(),
       status: z.string(),
+      note: z.string().optional(),
       renews_at: z.string().nullable(),
       trial_ends_at: z.string().nullable(),
       cancel_at_period_end: z.boolean(),
