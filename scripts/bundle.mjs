@@ -6,11 +6,13 @@
 //   CommonJS too: starting Node's ES module loader costs ~15 ms that start-up does not need.
 // - dist/endpoints.json: the generated endpoint catalog, beside the bundle.
 // - dist/console-assets/: the operator console's script and styles.
+// - dist/billing.mjs and dist/billing.d.ts: the `mcp-stripe/billing` library.
 // BUNDLE_NO_MINIFY=1 keeps names readable in CPU profiles (whitespace is still minified: that drops
 // comments, which esbuild's ascii charset does not escape).
 /* global process */
+import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { chmodSync, copyFileSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { chmodSync, copyFileSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { build } from 'esbuild';
 
 const minify = process.env.BUNDLE_NO_MINIFY
@@ -86,5 +88,34 @@ await build({
 });
 copyFileSync('src/console/client/console.css', 'dist/console-assets/console.css');
 copyFileSync('node_modules/uplot/dist/uPlot.min.css', 'dist/console-assets/uPlot.min.css');
+// The `mcp-stripe/billing` library: one ES module for servers built on the official MCP SDK (which
+// they bring: it stays external, as do native and CLI-only packages), and its types, which name only
+// the SDK's (checked: a relative import would point into sources that are not shipped).
+await build({
+  entryPoints: ['src/billing/library.ts'],
+  bundle: true,
+  ...minify,
+  sourcemap: 'linked',
+  platform: 'node',
+  format: 'esm',
+  target: 'node20',
+  outfile: 'dist/billing.mjs',
+  external: ['better-sqlite3', 'oidc-provider', '@modelcontextprotocol/*'],
+  plugins: [englishOnlyZod],
+  // Bundled CommonJS (the stripe SDK) calls require(); an ES module has none of its own.
+  banner: {
+    js: "import { createRequire as __mcpStripeRequire } from 'node:module'; const require = __mcpStripeRequire(import.meta.url);",
+  },
+  logLevel: 'warning',
+});
+execFileSync(process.execPath, ['node_modules/typescript/bin/tsc', '-p', 'tsconfig.lib.json'], {
+  stdio: 'inherit',
+});
+const types = readFileSync('dist/.types/billing/library.d.ts', 'utf8');
+if (/from '\.{1,2}\//.test(types))
+  throw new Error('dist/billing.d.ts imports a source file; keep the public types self-contained');
+writeFileSync('dist/billing.d.ts', types);
+rmSync('dist/.types', { recursive: true, force: true });
+
 chmodSync('dist/cli.cjs', 0o755);
 process.stderr.write(`built dist/cli.cjs (build ${buildId})\n`);

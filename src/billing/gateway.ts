@@ -3,7 +3,6 @@
 // tools, then goes to the upstream server (Streamable HTTP, or a command over stdio). Its tools are
 // listed with their plan in the description, its resources and prompts forwarded as they are. An
 // upstream that fails, crashes or hangs gives an `isError` result, never a hang.
-import { randomUUID } from 'node:crypto';
 import { Client, StreamableHTTPClientTransport } from '@modelcontextprotocol/client';
 import { StdioClientTransport } from '@modelcontextprotocol/client/stdio';
 import {
@@ -16,13 +15,13 @@ import {
 import { z } from 'zod';
 import type { Caller } from '../auth/caller.js';
 import type { Logger } from '../log.js';
-import { isPaidCall } from '../policy/paywall.js';
 import { maskForAudit } from '../policy/redact.js';
+import type { Refusal } from '../policy/refusal.js';
 import type { AuditLog, AuditRecord } from '../storage/ports.js';
-import { refusalResult } from '../tools/runner.js';
 import { planTools } from '../tools/toolsets/plans.js';
 import { VERSION } from '../version.js';
 import type { BillingEngine } from './engine.js';
+import { errorResult, runBillingTool, runPaid } from './paid-call.js';
 
 export interface UpstreamSpec {
   /** Streamable HTTP: the upstream's MCP endpoint. */
@@ -212,7 +211,7 @@ export function gatewayFactory(deps: GatewayDeps): (caller: Caller) => Server {
   };
 }
 
-async function call(
+function call(
   deps: GatewayDeps,
   caller: Caller,
   name: string,
@@ -220,59 +219,37 @@ async function call(
   signal: AbortSignal | undefined,
   record: AuditRecord,
 ): Promise<CallToolResult> {
-  const { billing, upstream } = deps;
-  if (BILLING_TOOL_LIST.some((t) => t.name === name)) return billingTool(billing, caller, name, args);
-  const admitted = await billing.admit(name, caller, randomUUID());
-  if (admitted && !isPaidCall(admitted)) {
+  const { billing, upstream, logger } = deps;
+  if (BILLING_TOOL_LIST.some((t) => t.name === name)) return runBillingTool(billing, caller, name, args);
+  const refused = (r: Refusal) => {
     record.decision = 'denied';
     record.outcome = 'refused';
-    record.error = admitted.code;
-    return refusalResult(admitted);
-  }
-  let outcome: 'ok' | 'error' = 'error';
-  try {
-    const result = await upstream.callTool(name, args, signal);
-    outcome = result.isError ? 'error' : 'ok';
-    return result;
-  } catch (err) {
-    if (err instanceof ProtocolError && err.code === (ProtocolErrorCode.InvalidParams as number))
-      return errorResult(`${name}: ${err.message}`);
-    deps.logger.warn('upstream call failed', { tool: name, error: err });
-    return errorResult(
-      `The upstream server did not complete ${name}: ${(err as Error).message}. Nothing was charged for this call; try again later.`,
-    );
-  } finally {
-    await admitted
-      ?.settle(outcome)
-      .catch((error: unknown) =>
-        deps.logger.error('billing: settling a gateway call failed', { tool: name, error }),
-      );
-  }
-}
-
-async function billingTool(
-  billing: BillingEngine,
-  caller: Caller,
-  name: string,
-  args: Record<string, unknown>,
-): Promise<CallToolResult> {
-  const data =
-    name === 'billing_status'
-      ? { ...(await billing.status(caller)), offers: billing.offers() }
-      : name === 'upgrade_plan'
-        ? await billing.upgrade(caller, typeof args.plan === 'string' ? args.plan : undefined)
-        : await billing.manage(caller);
-  if ('error' in data && typeof data.error === 'string') return errorResult(data.error);
-  return { content: [{ type: 'text', text: JSON.stringify(data) }], structuredContent: data };
+    record.error = r.code;
+  };
+  return runPaid(
+    billing,
+    name,
+    caller,
+    logger,
+    async () => {
+      try {
+        return await upstream.callTool(name, args, signal);
+      } catch (err) {
+        if (err instanceof ProtocolError && err.code === (ProtocolErrorCode.InvalidParams as number))
+          return errorResult(`${name}: ${err.message}`);
+        logger.warn('upstream call failed', { tool: name, error: err });
+        return errorResult(
+          `The upstream server did not complete ${name}: ${(err as Error).message}. Nothing was charged for this call; try again later.`,
+        );
+      }
+    },
+    refused,
+  );
 }
 
 /** The tool as the upstream describes it, plus the plans it is sold on (so the agent knows an upgrade exists). */
 function withPlan(tool: McpTool, billing: BillingEngine): McpTool {
-  const rule = billing.plans.ruleFor(tool.name);
-  if (!rule) return tool;
-  const units = rule.units === 1 ? '' : `; each call uses ${rule.units} quota units`;
-  const note = `Plans: ${rule.plans.map((p) => p.label).join(', ')}${units}.`;
+  const note = billing.plans.planNote(tool.name);
+  if (!note) return tool;
   return { ...tool, description: tool.description ? `${tool.description}\n\n${note}` : note };
 }
-
-const errorResult = (text: string): CallToolResult => ({ isError: true, content: [{ type: 'text', text }] });

@@ -38,11 +38,35 @@ export class Plans {
     return [...this.byKey.values()].filter((p) => p.price);
   }
 
+  /** Rules given in code (the library's `paidTool`), over the file's. */
+  private readonly sold = new Map<string, PlansFile['tools'][string]>();
+
+  /** Sells `tool` on these plans (the library's `paidTool`); throws, naming the plan, when one is unknown. */
+  sell(tool: string, rule: { plans: string[]; units?: number }): void {
+    if (rule.plans.length === 0) throw new Error(`${tool}: name at least one plan it is sold on.`);
+    const unknown = rule.plans.find((p) => !this.byKey.has(p));
+    if (unknown)
+      throw new Error(
+        `${tool}: "${unknown}" is not a plan in the plans file (plans: ${[...this.byKey.keys()].join(', ')}).`,
+      );
+    if (rule.units !== undefined && !(Number.isInteger(rule.units) && rule.units > 0))
+      throw new Error(`${tool}: units is a whole number above 0 (got ${rule.units}).`);
+    this.sold.set(tool, rule);
+  }
+
   /** The rule for a tool: its own entry, else `*`; undefined: the tool is not sold (free for all). */
   ruleFor(tool: string): { plans: NamedPlan[]; units: number } | undefined {
-    const rule = this.file.tools[tool] ?? this.file.tools['*'];
+    const rule = this.sold.get(tool) ?? this.file.tools[tool] ?? this.file.tools['*'];
     if (!rule) return undefined;
     return { plans: rule.plans.map((p) => this.byKey.get(p)!), units: rule.units ?? 1 };
+  }
+
+  /** What a tool's description adds so the agent knows an upgrade exists: "Plans: Pro, Team; …". */
+  planNote(tool: string): string | undefined {
+    const rule = this.ruleFor(tool);
+    if (!rule) return undefined;
+    const units = rule.units === 1 ? '' : `; each call uses ${rule.units} quota units`;
+    return `Plans: ${rule.plans.map((p) => p.label).join(', ')}${units}.`;
   }
 
   /** The plan a price belongs to (by lookup key, or by the plan named in the price's metadata). */

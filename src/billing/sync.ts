@@ -27,7 +27,6 @@ export interface SyncResult {
 }
 
 /** The metadata every object the sync makes carries, so it is recognised (and another product's is not). */
-/** The metadata key that marks what `billing sync` manages (its value: the plans file's product). */
 export const MANAGED = 'mcp_stripe_plans';
 
 export const productIdOf = (plan: NamedPlan) => plan.lookupKey.replace(':', '-');
