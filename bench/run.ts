@@ -15,6 +15,7 @@ import { startSandbox } from '../src/sandbox/index.js';
 import { createMemoryStore } from '../src/storage/memory/index.js';
 import { createSqliteStore } from '../src/storage/sqlite/index.js';
 import { createStripeClient, lazyStripeClient, PINNED_API_VERSION } from '../src/stripe/client.js';
+import { billingBench } from './billing.js';
 
 const ROOT = join(import.meta.dirname, '..');
 const CLI = join(ROOT, 'dist', 'cli.cjs');
@@ -560,7 +561,11 @@ const TARGETS = {
   throughput: '≥ 2,000 calls/s on 2 cores, 0 errors',
   ingest: '≥ 5,000 events/s, stored = distinct',
   auth: 'p50 ≤ 0.2 ms per call; HTTP with auth ≥ 0.9× without',
+  paywall: 'p50 ≤ 0.5 ms, p99 ≤ 2 ms; 0 Stripe requests per paid call',
+  webhook: 'webhook → entitlement p99 ≤ 50 ms',
 };
+
+const billing = () => billingBench({ root: ROOT, key: KEY, quick, tempDir, pct, round, serve });
 
 const machine = {
   cores: cpus().length,
@@ -579,6 +584,7 @@ if (only) {
     throughput,
     ingest,
     auth: authCost,
+    billing,
   };
   process.stdout.write(`${JSON.stringify(await sections[only]!(), null, 2)}\n`);
   process.exit(0);
@@ -593,6 +599,7 @@ const results = {
   throughput: await throughput(),
   ingest: await ingest(),
   auth: await authCost(),
+  billing: await billing(),
   targets: TARGETS,
 };
 writeFileSync(join(ROOT, 'bench', 'results.json'), `${JSON.stringify(results, null, 2)}\n`);
@@ -603,6 +610,7 @@ const o = results.overhead;
 const t = results.throughput;
 const w = results.ingest;
 const a = results.auth;
+const b = results.billing;
 const rows: [string, string, string, string][] = [
   [
     'start-up (median)',
@@ -654,6 +662,36 @@ const rows: [string, string, string, string][] = [
     `${a.http_c16_api_key.calls_per_s} vs ${a.http_c16_off.calls_per_s} calls/s (errors ${a.http_c16_api_key.errors + a.http_c16_off.errors})`,
     '',
     `${a.throughput_ratio}× (target ≥ 0.9×)`,
+  ],
+  [
+    'paywall decision (SQLite), p50 / p99',
+    `${b.paywall.p50_ms} / ${b.paywall.p99_ms} ms, ${b.paywall.stripe_requests} Stripe requests in ${b.paywall.decisions}`,
+    '',
+    TARGETS.paywall.split('; ')[0]!,
+  ],
+  [
+    'Stripe requests per paid call (unpaid call)',
+    `${b.requests.mcp_stripe.requests_per_paid_call} (${b.requests.mcp_stripe.requests_per_unpaid_call}, ${b.requests.mcp_stripe.checkout_sessions_per_unpaid_call} sessions)`,
+    `agent-toolkit 0.9.0: ${b.requests.agent_toolkit_0_9_0.requests_per_paid_call} (${b.requests.agent_toolkit_0_9_0.requests_per_unpaid_call}, ${b.requests.agent_toolkit_0_9_0.checkout_sessions_per_unpaid_call} sessions)`,
+    'target 0',
+  ],
+  [
+    'paid call p50 / p99 (in-memory client)',
+    `${b.requests.mcp_stripe.p50_ms} / ${b.requests.mcp_stripe.p99_ms} ms`,
+    `agent-toolkit 0.9.0: ${b.requests.agent_toolkit_0_9_0.p50_ms} / ${b.requests.agent_toolkit_0_9_0.p99_ms} ms`,
+    '',
+  ],
+  [
+    'webhook → entitlement, p50 / p99',
+    `${b.webhook_to_entitlement.p50_ms} / ${b.webhook_to_entitlement.p99_ms} ms (${b.webhook_to_entitlement.events} events)`,
+    '',
+    TARGETS.webhook,
+  ],
+  [
+    'gateway overhead per call vs upstream direct',
+    `p50 ${b.gateway.overhead_p50_ms} ms, p99 ${b.gateway.overhead_p99_ms} ms (direct p50 ${b.gateway.direct.p50_ms} ms)`,
+    '',
+    '',
   ],
 ];
 function rate(t: Record<string, LoadRow>, label: string): string {
