@@ -109,6 +109,28 @@ describe('a subscription through time', () => {
     expect(paywalled(await callTool(agent, 'retrieve_balance'))).toBe('payment_required');
   });
 
+  it("Stripe's entitlement summary alone (no subscription webhooks) re-reads the customer's subscriptions", async () => {
+    const { agent, customer } = await clockedUser('summary-only');
+    await payThrough(world.sandbox, (await callTool(agent, 'upgrade_plan', { plan: 'hobby' })).data.url);
+    await untilStatus(agent, (s) => s.plan === 'hobby');
+    const { data: granted } = await world.stripe.entitlements.activeEntitlements.list({
+      customer: customer.id,
+    });
+    expect(granted.map((e) => e.lookup_key)).toEqual(['clocked-tools:hobby']);
+
+    const [endpoint] = (await world.stripe.webhookEndpoints.list()).data;
+    await world.stripe.webhookEndpoints.update(endpoint!.id, {
+      enabled_events: ['entitlements.active_entitlement_summary.updated'],
+    });
+    try {
+      const sub = (await world.stripe.subscriptions.list({ customer: customer.id })).data[0]!;
+      await world.stripe.subscriptions.cancel(sub.id);
+      expect(await untilStatus(agent, (s) => s.plan === 'free')).toMatchObject({ status: 'free' });
+    } finally {
+      await world.stripe.webhookEndpoints.update(endpoint!.id, { enabled_events: ['*'] });
+    }
+  });
+
   it('an upgrade link for a subscriber opens the Portal on the confirm page, which switches the plan', async () => {
     const { agent } = await clockedUser('switcher');
     await payThrough(world.sandbox, (await callTool(agent, 'upgrade_plan', { plan: 'hobby' })).data.url);

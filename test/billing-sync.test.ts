@@ -105,9 +105,13 @@ describe('billing sync against the sandbox', () => {
         'create meter tool_calls',
         'create price acme-search:pro:overage',
         'create product acme-search-team',
+        'create feature acme-search:team',
         'create portal configuration',
       ]),
     );
+    // Each paid plan is an Entitlements feature its product grants.
+    const granted = await stripe.products.listFeatures('acme-search-pro');
+    expect(granted.data.map((pf) => pf.entitlement_feature.lookup_key)).toEqual(['acme-search:pro']);
     const pro = (await stripe.prices.list({ lookup_keys: ['acme-search:pro'], expand: ['data.product'] }))
       .data[0]!;
     expect(pro).toMatchObject({ unit_amount: 2900, currency: 'usd', recurring: { interval: 'month' } });

@@ -71,6 +71,12 @@ export class BillingProjector {
       if (sub) await this.refresh(sub);
       return;
     }
+    if (event.type === 'entitlements.active_entitlement_summary.updated') {
+      // What the customer may use changed at Stripe: read their subscriptions, which decide the plan.
+      const customer = idOf((object as { customer?: unknown } | undefined)?.customer);
+      if (customer && (await store.userOfCustomer(mode, customer))) await this.refreshCustomer(customer);
+      return;
+    }
     if (event.type === 'customer.deleted') {
       const id = idOf(object);
       if (id) await store.forgetCustomer(mode, id);
@@ -101,6 +107,14 @@ export class BillingProjector {
     const stripe = await this.deps.stripe();
     const sub = await stripe.subscriptions.retrieve(id);
     await this.put(sub, Math.floor((this.deps.now ?? Date.now)() / 1000), user);
+  }
+
+  /** Every subscription of one customer, as Stripe has it now. */
+  async refreshCustomer(customer: string): Promise<void> {
+    const stripe = await this.deps.stripe();
+    const asOf = Math.floor((this.deps.now ?? Date.now)() / 1000);
+    for await (const sub of stripe.subscriptions.list({ customer, status: 'all', limit: 100 }))
+      await this.put(sub, asOf);
   }
 
   /** Whether it was stored (false: no billing user, or the stored state is newer). */

@@ -65,6 +65,18 @@ export async function syncPlans(
       await write(() => stripe.products.update(productId, { name, active: true }), product);
     } else note('unchanged', `product ${productId}`, name);
 
+    // The plan as an Entitlements feature its product grants (what Stripe's entitlement summaries name).
+    await syncFeature(
+      stripe,
+      plan.lookupKey,
+      name,
+      product ? productId : undefined,
+      slug,
+      note,
+      write,
+      productId,
+    );
+
     // The recurring price, by lookup key.
     const recurring = { interval: price.interval, interval_count: price.interval_count ?? 1 };
     const current = (await stripe.prices.list({ lookup_keys: [plan.lookupKey], limit: 1 })).data[0];
@@ -118,6 +130,41 @@ export async function syncPlans(
 
 type Note = (action: SyncChange['action'], what: string, detail: string) => void;
 type Write = <T>(fn: () => Promise<T>, placeholder: T) => Promise<T>;
+
+/** The feature `lookupKey`, attached to the product (`existing`: the product already exists at Stripe). */
+async function syncFeature(
+  stripe: Stripe,
+  lookupKey: string,
+  name: string,
+  existing: string | undefined,
+  slug: string,
+  note: Note,
+  write: Write,
+  productId: string,
+): Promise<void> {
+  const feature = (await stripe.entitlements.features.list({ lookup_key: lookupKey, limit: 1 })).data[0];
+  const attached =
+    feature && existing
+      ? (await stripe.products.listFeatures(existing, { limit: 100 })).data.some(
+          (pf) => pf.entitlement_feature.id === feature.id,
+        )
+      : false;
+  if (feature && attached) {
+    note('unchanged', `feature ${lookupKey}`, `granted by ${productId}`);
+    return;
+  }
+  note('create', `feature ${lookupKey}`, `granted by ${productId}`);
+  const id =
+    feature?.id ??
+    (
+      await write(
+        () =>
+          stripe.entitlements.features.create({ name, lookup_key: lookupKey, metadata: { [MANAGED]: slug } }),
+        { id: '(new feature)' } as Stripe.Entitlements.Feature,
+      )
+    ).id;
+  await write(() => stripe.products.createFeature(productId, { entitlement_feature: id }), undefined);
+}
 
 /** The plan's Billing Meter (by event name) and its metered Price (by lookup key). */
 async function syncOverage(

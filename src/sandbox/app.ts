@@ -73,6 +73,8 @@ export class SandboxState {
   }[] = [];
 
   readonly webhooks: WebhookDispatcher;
+  /** What Stripe derives from an event (an entitlement summary from a subscription change), run after it. */
+  readonly followUps: ((event: StripeObject, store: AccountStore) => void)[] = [];
 
   readonly retain: number;
 
@@ -91,6 +93,7 @@ export class SandboxState {
       (event, from) => {
         this.options.onEvent?.(event);
         this.webhooks.dispatch(event, from);
+        for (const follow of this.followUps) follow(event, from);
       },
       currentRequest,
       connected,

@@ -10,6 +10,7 @@ import { chargeRoutes } from './resources/charges.js';
 import { customerActionRoutes } from './resources/customer-actions.js';
 import { customerRoutes } from './resources/customers.js';
 import { disputeRoutes } from './resources/disputes.js';
+import { entitlementRoutes, summarizeEntitlements } from './resources/entitlements.js';
 import { eventRoutes } from './resources/events.js';
 import { invoiceItemRoutes } from './resources/invoice-items.js';
 import { invoiceRoutes } from './resources/invoices.js';
@@ -46,6 +47,7 @@ function registerAll(routes: RouteTable): void {
   invoiceItemRoutes(routes);
   sessionRoutes(routes);
   meterRoutes(routes);
+  entitlementRoutes(routes);
   portalConfigurationRoutes(routes);
   eventRoutes(routes);
   webhookEndpointRoutes(routes);
@@ -62,6 +64,7 @@ export interface RunningSandbox {
 
 export function createSandbox(options: SandboxOptions = {}) {
   const state = new SandboxState(options);
+  state.followUps.push(summarizeEntitlements);
   const app = createSandboxApp(state, registerAll);
   mountHostedPages(app as unknown as Hono, state);
   mountPortal(app as unknown as Hono, state);

@@ -103,6 +103,8 @@ export class AccountStore {
   private readonly frozen: number[] = [];
   /** One-off happenings already done (a trial's "ends in 3 days" notice), by key. */
   readonly marks = new Set<string>();
+  /** Derived state last announced (a customer's entitlement summary), by key. */
+  readonly summaries = new Map<string, string>();
 
   now(): number {
     return this.frozen.at(-1) ?? this.clock.now();
