@@ -26,6 +26,9 @@ export default tseslint.config(
   },
   {
     plugins: { 'import-x': importX, 'check-file': checkFile },
+    // This package by its own name (`mcp-stripe/billing`, as its users import it) is ours, whether or
+    // not dist/ is built for the import to resolve.
+    settings: { 'import-x/internal-regex': '^mcp-stripe(/|$)' },
     rules: {
       // Built-ins, then packages, then our own modules; alphabetical within each group.
       'import-x/order': [

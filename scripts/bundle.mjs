@@ -1,6 +1,6 @@
 // Builds dist/:
 // - dist/main.cjs: the whole CLI in one CommonJS bundle (better-sqlite3 stays external: native;
-//   oidc-provider too: ESM-only, loaded with --auth=embedded only).
+//   oidc-provider too: ESM-only, loaded with --auth=embedded only; pg: loaded with --database-url only).
 //   One script, so a V8 code cache can cover all of it (see src/boot.ts).
 // - dist/cli.cjs: the executable, a small launcher that runs main.cjs with that code cache. It is
 //   CommonJS too: starting Node's ES module loader costs ~15 ms that start-up does not need.
@@ -42,8 +42,9 @@ await build({
   format: 'cjs',
   target: 'node20',
   outfile: 'dist/main.cjs',
-  // Native (better-sqlite3), or loaded only with --auth=embedded (oidc-provider, ESM-only, with Koa).
-  external: ['better-sqlite3', 'oidc-provider'],
+  // Native (better-sqlite3), or loaded only with --auth=embedded (oidc-provider, ESM-only, with Koa),
+  // or only with --database-url (pg): start-up never parses them.
+  external: ['better-sqlite3', 'oidc-provider', 'pg'],
   plugins: [englishOnlyZod],
   // import.meta does not exist in CommonJS; the modules that use it only need their own URL.
   charset: 'ascii', // the launcher reads the bundle as latin1 (checked below)

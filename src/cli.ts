@@ -7,6 +7,7 @@ import { runConsole } from './cli/console.js';
 import { runSync } from './cli/events.js';
 import { runGateway } from './cli/gateway.js';
 import { runKeys } from './cli/keys.js';
+import { runMigrate } from './cli/migrate.js';
 import { runSandbox } from './cli/sandbox.js';
 import { serve } from './cli/serve.js';
 import { runUsersAdd } from './cli/users.js';
@@ -33,7 +34,8 @@ async function main(): Promise<void> {
   const isUsersAdd = command === 'users' && rest.length === 1 && rest[0] === 'add';
   const isBillingSync = command === 'billing' && rest.length === 1 && rest[0] === 'sync';
   const isReconcile = command === 'billing' && rest.length === 1 && rest[0] === 'reconcile';
-  const single = command === 'sandbox' || command === 'console' || command === 'gateway';
+  const single =
+    command === 'sandbox' || command === 'console' || command === 'gateway' || command === 'migrate';
   if (
     !isAudit &&
     !isSync &&
@@ -48,7 +50,7 @@ async function main(): Promise<void> {
     const hint =
       said !== positionals.join(' ') ? ' To pass a key, use --api-key=… or STRIPE_SECRET_KEY.' : '';
     fail([
-      `unknown command "${said}" (commands: console, sandbox, audit tail, audit export, events sync, keys create, keys list, keys revoke ID, users add, billing sync, billing reconcile, gateway).${hint}`,
+      `unknown command "${said}" (commands: console, sandbox, audit tail, audit export, events sync, keys create, keys list, keys revoke ID, users add, billing sync, billing reconcile, gateway, migrate).${hint}`,
     ]);
   }
 
@@ -57,6 +59,7 @@ async function main(): Promise<void> {
   if (command === 'sandbox') return runSandbox(flags);
   if (command === 'console') return runConsole(flags, values['print-link'] === true);
   if (command === 'gateway') return runGateway(flags);
+  if (command === 'migrate') return runMigrate(flags);
   if (isSync) return runSync(flags, values.since);
   if (isBillingSync) return runBillingSync(flags, values['dry-run'] === true);
   if (isReconcile) return runBillingReconcile(flags);

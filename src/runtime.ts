@@ -66,13 +66,19 @@ export async function createRuntime(
   const sandboxModule = config.sandbox ? await import('./sandbox/index.js') : undefined;
   const sandbox = sandboxModule ? await sandboxModule.startSandbox() : undefined;
   if (sandbox) logger.info('sandbox started', { url: sandbox.url });
-  const store = opts.store ?? (await openStore({ memory: sandbox !== undefined, dataDir: config.dataDir }));
+  // With --database-url, Postgres even on the sandbox (several instances share one store).
+  const durable = { dataDir: config.dataDir, databaseUrl: config.databaseUrl };
+  const store =
+    opts.store ?? (await openStore({ memory: sandbox !== undefined && !config.databaseUrl, ...durable }));
   // Api keys and the embedded authorization server's state are the operator's, not the throwaway
   // sandbox's: `mcp-stripe keys create` writes keys to the data directory, a --sandbox server reads them
   // from there, and signed-in clients stay signed in across a restart.
   const keyStore =
-    !opts.store && sandbox && config.remote.auth.some((m) => m === 'api-key' || m === 'embedded')
-      ? await openStore({ memory: false, dataDir: config.dataDir })
+    !opts.store &&
+    sandbox &&
+    !config.databaseUrl &&
+    config.remote.auth.some((m) => m === 'api-key' || m === 'embedded')
+      ? await openStore({ memory: false, ...durable })
       : undefined;
   const credentials = keyStore ?? store;
   const apiKeys = credentials.apiKeys;

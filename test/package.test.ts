@@ -11,7 +11,7 @@ import { callTool, cleanEnv, TEST_KEY } from './helpers.js';
 const root = join(import.meta.dirname, '..');
 
 describe('the published package', () => {
-  it('npm pack contains a working dist, the LICENSE, and needs only the native module and the authorization server at run time', () => {
+  it('npm pack contains a working dist and the library, the LICENSE, and needs only the native module, the authorization server and the Postgres driver at run time', () => {
     // --ignore-scripts: prepack would rebuild dist/ under the other test files that use it.
     const packed = spawnSync('npm', ['pack', '--dry-run', '--json', '--ignore-scripts'], {
       cwd: root,
@@ -19,7 +19,15 @@ describe('the published package', () => {
     });
     expect(packed.status, packed.stderr).toBe(0);
     const files = (JSON.parse(packed.stdout) as { files: { path: string }[] }[])[0]!.files.map((f) => f.path);
-    for (const f of ['dist/cli.cjs', 'dist/main.cjs', 'dist/endpoints.json', 'LICENSE', 'README.md'])
+    for (const f of [
+      'dist/cli.cjs',
+      'dist/main.cjs',
+      'dist/endpoints.json',
+      'dist/billing.mjs',
+      'dist/billing.d.ts',
+      'LICENSE',
+      'README.md',
+    ])
       expect(files).toContain(f);
     const pkg = JSON.parse(
       spawnSync('npm', ['pkg', 'get', 'dependencies', 'scripts.prepack', 'bin'], {
@@ -27,8 +35,9 @@ describe('the published package', () => {
         encoding: 'utf8',
       }).stdout,
     ) as Record<string, unknown>;
-    // oidc-provider is ESM-only and loaded only with --auth=embedded: installed beside dist/, not bundled.
-    expect(Object.keys(pkg.dependencies as object)).toEqual(['better-sqlite3', 'oidc-provider']);
+    // oidc-provider is ESM-only and loaded only with --auth=embedded, pg only with --database-url:
+    // installed beside dist/, not bundled (start-up never parses them).
+    expect(Object.keys(pkg.dependencies as object)).toEqual(['better-sqlite3', 'oidc-provider', 'pg']);
     expect(pkg['scripts.prepack']).toBe('npm run build');
   });
 

@@ -10,9 +10,9 @@ export async function runAudit(
   since: string | undefined,
   n: string | undefined,
 ): Promise<void> {
-  const { dataDir } = optionsOrFail(flags, ['dataDir']);
+  const { dataDir, databaseUrl } = optionsOrFail(flags, ['dataDir', 'databaseUrl']);
   const path = storePath(dataDir);
-  if (!existsSync(path)) {
+  if (!databaseUrl && !existsSync(path)) {
     fail([
       `no audit log at ${path} yet (the server writes it; pass --data-dir=DIR if it runs with another one). A --sandbox server keeps its audit log in memory: there is nothing to read after it stops.`,
     ]);
@@ -22,7 +22,7 @@ export async function runAudit(
     if (err.code === 'EPIPE') process.exit(0);
     throw err;
   });
-  const store = await openStore({ memory: false, dataDir });
+  const store = await openStore({ memory: false, dataDir, databaseUrl });
   try {
     if (which === 'export') {
       const from = since === undefined ? undefined : parseSince(since);

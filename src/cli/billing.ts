@@ -49,7 +49,7 @@ export async function runBillingReconcile(flags: Flags): Promise<void> {
   const config = loadConfigOrFail(flags);
   if (!config.billing.plans) fail(['billing reconcile needs --plans=FILE (or MCP_STRIPE_PLANS).']);
   if (config.sandbox) fail(['billing reconcile reads a Stripe account: the --sandbox is fresh each run.']);
-  const store = await openStore({ memory: false, dataDir: config.dataDir });
+  const store = await openStore({ memory: false, dataDir: config.dataDir, databaseUrl: config.databaseUrl });
   try {
     const projector = new BillingProjector({
       plans: new Plans(config.billing.plans),

@@ -39,6 +39,8 @@ Usage:
                                        plans in front of any MCP server (HTTP by default)
   mcp-stripe billing reconcile --plans=FILE
                                        store every subscription's current state (after downtime)
+  mcp-stripe migrate [--database-url=URL]
+                                       bring the store's schema up to this release (servers do it at start)
 
 A flag wins over its environment variables [in brackets], which win over --config.
 LIMIT is minor units for every currency (50000), per currency (usd:50000,eur:40000), or both.

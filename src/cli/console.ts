@@ -40,8 +40,9 @@ export async function runConsole(flags: Flags, printLink: boolean): Promise<void
     fail([
       'a --sandbox server keeps its approvals in memory: its console is /console on its own HTTP server (npm start prints the link).',
     ]);
-  const { dataDir, logLevel, approvalTtlSeconds } = optionsOrFail(flags, [
+  const { dataDir, databaseUrl, logLevel, approvalTtlSeconds } = optionsOrFail(flags, [
     'dataDir',
+    'databaseUrl',
     'logLevel',
     'approvalTtlSeconds',
   ]);
@@ -50,7 +51,7 @@ export async function runConsole(flags: Flags, printLink: boolean): Promise<void
     env: {},
     defaults: { port: 3100 },
   });
-  const store = await openStore({ memory: false, dataDir });
+  const store = await openStore({ memory: false, dataDir, databaseUrl });
   if (printLink) {
     try {
       const url = await store.operators.getValue(CONSOLE_URL_KEY);

@@ -11,7 +11,7 @@ export async function runSync(flags: Flags, sinceArg: string | undefined): Promi
   const config = loadConfigOrFail(flags);
   if (config.sandbox)
     fail(['events sync reads a real Stripe account (or STRIPE_API_BASE); the --sandbox is fresh each run.']);
-  const store = await openStore({ memory: false, dataDir: config.dataDir });
+  const store = await openStore({ memory: false, dataDir: config.dataDir, databaseUrl: config.databaseUrl });
   try {
     const nowS = Math.floor(Date.now() / 1000);
     let since: number;

@@ -22,7 +22,7 @@ export async function runKeys(
   flags: Flags,
   k: KeyFlags,
 ): Promise<void> {
-  const { dataDir } = optionsOrFail(flags, ['dataDir']);
+  const { dataDir, databaseUrl } = optionsOrFail(flags, ['dataDir', 'databaseUrl']);
   const problems: string[] = [];
   if (which === 'create' && !k.name)
     problems.push('keys create needs --name=NAME (the caller it stands for, e.g. deploy-bot).');
@@ -33,7 +33,7 @@ export async function runKeys(
     problems.push(`--expires must be a duration like 90d, 24h or 30m (got "${k.expires}").`);
   if (problems.length) fail(problems);
 
-  const store = await openStore({ memory: false, dataDir });
+  const store = await openStore({ memory: false, dataDir, databaseUrl });
   try {
     const now = Date.now();
     if (which === 'create') {

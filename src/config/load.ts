@@ -117,6 +117,7 @@ export function loadConfig(opts: LoadOptions): Config {
       notifyUrl: v.notifyUrl,
     },
     dataDir: v.dataDir,
+    ...(v.databaseUrl ? { databaseUrl: v.databaseUrl } : {}),
     webhooks: {
       secrets: v.webhookSecrets,
       toleranceSeconds: v.webhookTolerance,

@@ -19,6 +19,7 @@ const SAMPLES: Record<OptionKey, { raw: Raw; fileRaw?: Raw; value: unknown }> = 
   callTimeoutMs: { raw: '4321', fileRaw: 4321, value: 4321 },
   maxNetworkRetries: { raw: '5', fileRaw: 5, value: 5 },
   apiBase: { raw: 'http://127.0.0.1:9/', value: 'http://127.0.0.1:9' },
+  databaseUrl: { raw: 'postgres://u@127.0.0.1:5432/db', value: 'postgres://u@127.0.0.1:5432/db' },
   stripeAccount: { raw: 'acct_1A2b', value: 'acct_1A2b' },
   currency: { raw: 'EUR', value: 'eur' },
   idempotencyEnabled: { raw: 'false', fileRaw: false, value: false },

@@ -549,6 +549,26 @@ export const OPTIONS = {
       notes: 'the SQLite store (ledger, audit log, event log); `--sandbox` keeps all of it in memory',
     },
   }),
+  databaseUrl: option({
+    section: 'server',
+    flag: '--database-url',
+    value: 'URL',
+    env: ['DATABASE_URL', 'MCP_STRIPE_DATABASE_URL'],
+    file: [{ path: 'server.databaseUrl', schema: z.string() }],
+    parse: (raw: Raw, name: string) => {
+      const url = String(raw);
+      if (!/^postgres(ql)?:\/\//.test(url))
+        throw new Error(`${name} must be a postgres:// URL (postgres://user:password@host:5432/database)`);
+      return url;
+    },
+    secret: true,
+    help: 'Postgres for every durable port, shared by several instances (instead of --data-dir)',
+    docs: {
+      default: 'none: SQLite in `--data-dir`',
+      notes:
+        'several instances on one database share events, ledger, audit, approvals, keys, OAuth state and billing; see [deploy.md](deploy.md)',
+    },
+  }),
   auth: option({
     section: 'remote',
     flag: '--auth',

@@ -78,6 +78,8 @@ export interface Config {
   security: SecurityConfig;
   /** Where durable state lives (SQLite): the money ledger, the audit log, the event log. */
   dataDir: string;
+  /** Postgres (`--database-url`): every durable port there instead of SQLite in `dataDir`. */
+  databaseUrl?: string;
   webhooks: WebhookConfig;
   /** The behaviour options (currency, idempotency, auto-capture, …), as every tool call sees them. */
   defaults: ToolDefaults;

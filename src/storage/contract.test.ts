@@ -1,18 +1,57 @@
-import { mkdtempSync, statSync } from 'node:fs';
+// One contract, every adapter: memory, SQLite, and Postgres when DATABASE_URL is set. The last part
+// runs two handles on one database at once (two processes on one SQLite file, two instances on one
+// Postgres): the limits, the dedupe and the decisions must hold across them. SQLite-only behaviour
+// (checkpoints, file modes, reopening a file) is in sqlite/sqlite.test.ts.
+import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import Database from 'better-sqlite3';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, describe, expect, it } from 'vitest';
+import { DATABASE_URL, dropSchemas, freshSchema, NO_POSTGRES, postgresStore } from '../../test/postgres.js';
 import { createMemoryStore } from './memory/index.js';
 import type { Store, StoredEvent } from './ports.js';
-import { startCheckpointer } from './sqlite/checkpointer.js';
 import { createSqliteStore } from './sqlite/index.js';
 
-/** One contract, every adapter. */
-const adapters: [string, () => Store][] = [
-  ['memory', createMemoryStore],
-  ['sqlite', () => createSqliteStore(join(mkdtempSync(join(tmpdir(), 'mcp-stripe-store-')), 'store.db'))],
-];
+interface Adapter {
+  /** A fresh, empty store. */
+  make(): Promise<Store>;
+  /** Two handles on one fresh database, as two processes or instances have. */
+  pair(): Promise<[Store, Store]>;
+}
+
+const sqlitePath = () => join(mkdtempSync(join(tmpdir(), 'mcp-stripe-store-')), 'store.db');
+const ADAPTERS: Record<string, Adapter> = {
+  memory: {
+    make: () => Promise.resolve(createMemoryStore()),
+    pair: () => {
+      const one = createMemoryStore();
+      return Promise.resolve([one, { ...one, close: () => Promise.resolve() }]);
+    },
+  },
+  sqlite: {
+    make: () => Promise.resolve(createSqliteStore(sqlitePath())),
+    pair: () => {
+      const path = sqlitePath();
+      return Promise.resolve([createSqliteStore(path), createSqliteStore(path)]);
+    },
+  },
+  ...(DATABASE_URL
+    ? {
+        postgres: {
+          make: () => postgresStore(),
+          pair: async () => {
+            const schema = freshSchema();
+            const first = await postgresStore(schema);
+            return [first, await postgresStore(schema)];
+          },
+        },
+      }
+    : {}),
+};
+const adapters = Object.entries(ADAPTERS).map(([name, a]) => [name, () => a.make()] as const);
+
+afterAll(dropSchemas);
+// Without Postgres, the run says so (and how to run it).
+if (!DATABASE_URL) it.skip(NO_POSTGRES, () => {});
 
 const DAY = 86_400_000;
 const T0 = Date.UTC(2026, 0, 1);
@@ -40,7 +79,7 @@ describe.each(adapters)('%s store', (_name, make) => {
     });
 
   it('reserves within the limit and refuses past it, saying what was used', async () => {
-    store = make();
+    store = await make();
     expect(await reserve(6_000, T0)).toMatchObject({ ok: true, used: 0 });
     expect(await reserve(4_000, T0 + 1)).toMatchObject({ ok: true, used: 6_000 });
     expect(await reserve(1, T0 + 2)).toEqual({ ok: false, used: 10_000, amount: 1 });
@@ -48,7 +87,7 @@ describe.each(adapters)('%s store', (_name, make) => {
   });
 
   it('is per scope and per currency, and rolls off after the window', async () => {
-    store = make();
+    store = await make();
     await reserve(10_000, T0);
     expect(await reserve(10_000, T0, { currency: 'eur' })).toMatchObject({ ok: true });
     expect(await reserve(10_000, T0, { scope: 'live:acct_1' })).toMatchObject({ ok: true });
@@ -57,7 +96,7 @@ describe.each(adapters)('%s store', (_name, make) => {
   });
 
   it('release forgets a reservation; settle keeps it with the final amount and object', async () => {
-    store = make();
+    store = await make();
     const a = await reserve(5_000, T0);
     const b = await reserve(5_000, T0);
     if (!a.ok || !b.ok) throw new Error('expected reservations');
@@ -70,7 +109,7 @@ describe.each(adapters)('%s store', (_name, make) => {
   });
 
   it('a repeat with the same key counts nothing more, however often it comes, and an unknown outcome keeps counting', async () => {
-    store = make();
+    store = await make();
     const first = await reserve(6_000, T0, { key: 'k1' });
     if (!first.ok) throw new Error('expected a reservation');
     await store.ledger.settle(first.id, { state: 'unknown' });
@@ -90,7 +129,7 @@ describe.each(adapters)('%s store', (_name, make) => {
   });
 
   it('totals per currency in the window', async () => {
-    store = make();
+    store = await make();
     await reserve(100, T0);
     await reserve(200, T0 + 1, { currency: 'eur' });
     await reserve(50, T0 + 2);
@@ -100,7 +139,7 @@ describe.each(adapters)('%s store', (_name, make) => {
   });
 
   it('audit: filters by tool, outcome, caller and a time range', async () => {
-    store = make();
+    store = await make();
     const rec = (at: number, tool: string, outcome: 'ok' | 'refused', caller: string) => ({
       at: new Date(at).toISOString(),
       caller,
@@ -128,7 +167,7 @@ describe.each(adapters)('%s store', (_name, make) => {
   });
 
   it('audit: appends and queries oldest first, with since and limit', async () => {
-    store = make();
+    store = await make();
     const rec = (i: number) => ({
       at: new Date(T0 + i * 1000).toISOString(),
       caller: 'stdio',
@@ -182,7 +221,7 @@ describe.each(adapters)('%s event log', (_name, make) => {
   });
 
   it('stores once; a repeated id is a duplicate with no second effect', async () => {
-    store = make();
+    store = await make();
     const e = ev('evt_1', 'customer.created', 100, 'cus_1', { email: 'a@b.co' });
     expect(await store.events.append(e)).toBe('stored');
     expect(await store.events.append({ ...e, payload: { ...e.payload, tampered: true } })).toBe('duplicate');
@@ -191,7 +230,7 @@ describe.each(adapters)('%s event log', (_name, make) => {
   });
 
   it('lists newest first with type globs, object, since and cursor pagination', async () => {
-    store = make();
+    store = await make();
     for (const [i, type] of [
       'invoice.created',
       'invoice.paid',
@@ -217,7 +256,7 @@ describe.each(adapters)('%s event log', (_name, make) => {
   });
 
   it('object state follows the newest event by created, whatever the arrival order', async () => {
-    store = make();
+    store = await make();
     // Updated arrives before created; deleted before updated.
     await store.events.append(
       ev('evt_b', 'customer.subscription.updated', 200, 'sub_1', { status: 'past_due' }),
@@ -276,7 +315,7 @@ describe.each(adapters)('%s approvals and operator sign-in', (_name, make) => {
   });
 
   it('one live approval per call: reopening returns it; decided once; consumed once; then a new one', async () => {
-    store = make();
+    store = await make();
     const first = await store.approvals.open(request('b1', T0));
     expect(first.created).toBe(true);
     expect(first.approval).toMatchObject({ status: 'pending', amount: 500, expiresAt: T0 + 60_000 });
@@ -307,7 +346,7 @@ describe.each(adapters)('%s approvals and operator sign-in', (_name, make) => {
   });
 
   it('expiry: an undecided or unused approval reads as expired, cannot be decided or consumed', async () => {
-    store = make();
+    store = await make();
     const { approval } = await store.approvals.open(request('e1', T0));
     const after = T0 + 60_000;
     expect((await store.approvals.get(approval.id, after))?.status).toBe('expired');
@@ -326,7 +365,7 @@ describe.each(adapters)('%s approvals and operator sign-in', (_name, make) => {
   });
 
   it('lists newest first, by status or all decided', async () => {
-    store = make();
+    store = await make();
     const a = (await store.approvals.open(request('l1', T0))).approval;
     const b = (await store.approvals.open(request('l2', T0 + 10))).approval;
     await store.approvals.decide(a.id, { decision: 'denied', by: 'ops', now: T0 + 20 });
@@ -340,7 +379,7 @@ describe.each(adapters)('%s approvals and operator sign-in', (_name, make) => {
   });
 
   it('a sign-in token works once and expires; sessions expire and end', async () => {
-    store = make();
+    store = await make();
     const token = await store.operators.issueSignIn('operator', 60_000, T0);
     expect(await store.operators.redeem('not-a-token', DAY, T0)).toBeUndefined();
     const session = await store.operators.redeem(token, DAY, T0 + 1);
@@ -378,7 +417,7 @@ describe.each(adapters)('%s api keys', (_name, make) => {
   });
 
   it('one unrevoked key per name; found by hash; revoked once by id or name; the name is free again', async () => {
-    store = make();
+    store = await make();
     expect(await store.apiKeys.create(key('deploy-bot', 'h1', T0))).toBe(true);
     expect(await store.apiKeys.create(key('deploy-bot', 'h2', T0 + 1))).toBe(false);
     expect((await store.apiKeys.byHash('h1'))?.name).toBe('deploy-bot');
@@ -401,7 +440,7 @@ describe.each(adapters)('%s OAuth state', (_name, make) => {
   });
 
   it('upsert, find, find by uid, consume, expiry, destroy and revoke by grant', async () => {
-    store = make();
+    store = await make();
     const o = store.oauth;
     await o.upsert('AccessToken', 't1', { jti: 't1', grantId: 'g1' }, T0 + 1000, { grantId: 'g1' }, T0);
     await o.upsert('RefreshToken', 'r1', { jti: 'r1' }, T0 + 5000, { grantId: 'g1' }, T0);
@@ -444,7 +483,7 @@ describe.each(adapters)('%s billing', (_name, make) => {
   });
 
   it('links a user to one customer per mode; the first link wins', async () => {
-    store = make();
+    store = await make();
     const b = store.billing;
     expect(await b.linkCustomer('test', 'u1', 'cus_1')).toBe('cus_1');
     expect(await b.linkCustomer('test', 'u1', 'cus_2')).toBe('cus_1');
@@ -454,7 +493,7 @@ describe.each(adapters)('%s billing', (_name, make) => {
   });
 
   it('keeps the newest subscription state: an older event does not overwrite it', async () => {
-    store = make();
+    store = await make();
     const b = store.billing;
     expect(await b.putSubscription(sub({ status: 'past_due', asOf: 200 }))).toBe(true);
     expect(await b.putSubscription(sub({ status: 'active', asOf: 100 }))).toBe(false);
@@ -473,7 +512,7 @@ describe.each(adapters)('%s billing', (_name, make) => {
   });
 
   it('reserves quota units without ever passing the limit, and releases them', async () => {
-    store = make();
+    store = await make();
     const b = store.billing;
     const key = { mode: 'test', user: 'u1', window: 'day:2026-01-01' };
     const tries = await Promise.all(Array.from({ length: 20 }, () => b.reserve(key, 1, 5)));
@@ -489,7 +528,7 @@ describe.each(adapters)('%s billing', (_name, make) => {
   });
 
   it('drains the metering outbox: each row once, leased, retried when it failed', async () => {
-    store = make();
+    store = await make();
     const b = store.billing;
     const row = { mode: 'test', customer: 'cus_1', event: 'tool_calls', value: 5, at: 1000 };
     await b.enqueueMeter({ id: 'call_1', ...row });
@@ -512,7 +551,7 @@ describe.each(adapters)('%s billing', (_name, make) => {
   });
 
   it('keeps usage newest first', async () => {
-    store = make();
+    store = await make();
     const b = store.billing;
     await b.recordUsage({ id: 'c1', mode: 'test', user: 'u1', tool: 'a', units: 1, at: 1, outcome: 'ok' });
     await b.recordUsage({ id: 'c2', mode: 'test', user: 'u1', tool: 'b', units: 5, at: 2, outcome: 'error' });
@@ -520,149 +559,131 @@ describe.each(adapters)('%s billing', (_name, make) => {
   });
 });
 
-describe('sqlite durability', () => {
-  it('two handles on one file (two processes) share quota counters: the limit holds across them', async () => {
-    const path = join(mkdtempSync(join(tmpdir(), 'mcp-stripe-store-')), 'store.db');
-    const a = createSqliteStore(path);
-    const b = createSqliteStore(path);
-    try {
-      const key = { mode: 'live', user: 'u1', window: 'month:2026-01' };
-      const tries = await Promise.all(
-        Array.from({ length: 20 }, (_, i) => (i % 2 ? a : b).billing.reserve(key, 1, 7)),
-      );
-      expect(tries.filter((t) => t.ok)).toHaveLength(7);
-      expect(await a.billing.used(key)).toBe(7);
-      expect(await b.billing.used(key)).toBe(7);
-    } finally {
-      await a.close();
-      await b.close();
-    }
+describe.each(Object.entries(ADAPTERS))('%s: two handles on one database', (_name, adapter) => {
+  let handles: Store[] = [];
+  afterEach(async () => {
+    await Promise.all(handles.map((h) => h.close()));
+    handles = [];
   });
+  const pair = async () => (handles = await adapter.pair());
 
-  it('two handles on one file (two processes) share approvals: decided in one, consumed once in either', async () => {
-    const path = join(mkdtempSync(join(tmpdir(), 'mcp-stripe-store-')), 'store.db');
-    const server = createSqliteStore(path);
-    const operatorSide = createSqliteStore(path);
-    try {
-      const { approval } = await server.approvals.open({
-        binding: 'x',
-        tool: 'create_refund',
-        caller: 'stdio',
-        channel: 'stdio',
-        summary: 's',
-        reason: 'r',
-        amount: 1,
-        currency: 'usd',
-        customer: null,
-        ttlMs: 60_000,
-        now: T0,
-      });
-      expect(
-        (await operatorSide.approvals.list({ status: 'pending', limit: 5, now: T0 })).map((a) => a.id),
-      ).toEqual([approval.id]);
-      await operatorSide.approvals.decide(approval.id, { decision: 'approved', by: 'ops', now: T0 + 1 });
-      const [a, b] = await Promise.all([
-        server.approvals.consume(approval.id, T0 + 2),
-        operatorSide.approvals.consume(approval.id, T0 + 2),
-      ]);
-      expect([a, b].filter(Boolean)).toHaveLength(1);
-      const token = await operatorSide.operators.issueSignIn('ops', 60_000, T0);
-      expect(await server.operators.redeem(token, DAY, T0)).toBeDefined();
-    } finally {
-      await server.close();
-      await operatorSide.close();
-    }
-    const reopened = createSqliteStore(path);
-    try {
-      expect((await reopened.approvals.list({ limit: 5, now: T0 + 3 }))[0]?.status).toBe('used');
-    } finally {
-      await reopened.close();
-    }
-  });
-
-  it('a reopened file keeps the ledger and the audit log', async () => {
-    const path = join(mkdtempSync(join(tmpdir(), 'mcp-stripe-store-')), 'nested', 'store.db');
-    const first = createSqliteStore(path);
-    await first.ledger.reserve({
-      scope: 's',
-      currency: 'usd',
-      amount: 700,
-      tool: 't',
-      limit: 1000,
-      windowMs: DAY,
-      now: T0,
-    });
-    await first.audit.append({
-      at: new Date(T0).toISOString(),
-      caller: 'x',
-      tool: 't',
-      args: {},
-      decision: 'allowed',
-      outcome: 'ok',
-      requestIds: [],
-      durationMs: 1,
-    });
-    await first.close();
-    const second = createSqliteStore(path);
-    expect(await second.ledger.used('s', 'usd', T0, DAY)).toBe(700);
-    expect(
-      await second.ledger.reserve({
-        scope: 's',
-        currency: 'usd',
-        amount: 301,
-        tool: 't',
-        limit: 1000,
-        windowMs: DAY,
-        now: T0,
-      }),
-    ).toMatchObject({ ok: false, used: 700 });
-    expect(await second.audit.query({})).toHaveLength(1);
-    await second.close();
-  });
-});
-
-describe('sqlite checkpoints', () => {
-  it('committed events reach the database file in the background, not in a commit on the loop', async () => {
-    const path = join(mkdtempSync(join(tmpdir(), 'mcp-stripe-store-')), 'store.db');
-    const store = createSqliteStore(path);
-    const before = statSync(path).size;
-    await Promise.all(
-      Array.from({ length: 400 }, (_, i) =>
-        store.events.append(ev(`evt_${i}`, 'customer.subscription.updated', 1000 + i, `sub_${i}`)),
+  it('20 parallel ledger reservations across them never pass the limit', async () => {
+    const [a, b] = await pair();
+    const tries = await Promise.all(
+      Array.from({ length: 20 }, (_, i) =>
+        (i % 2 ? a : b).ledger.reserve({
+          scope: 'live:acct_1',
+          currency: 'usd',
+          amount: 1_000,
+          tool: 'create_refund',
+          limit: 7_000,
+          windowMs: DAY,
+          now: T0,
+        }),
       ),
     );
-    // Far below the 10,000-page backstop, so only the worker can have copied the pages over.
-    await expect.poll(() => statSync(path).size, { timeout: 3000 }).toBeGreaterThan(before);
-    await store.close();
-    const reopened = createSqliteStore(path);
-    expect(await reopened.events.count()).toBe(400);
-    await reopened.close();
+    expect(tries.filter((t) => t.ok)).toHaveLength(7);
+    expect(await a.ledger.used('live:acct_1', 'usd', T0 + 20, DAY)).toBe(7_000);
+    // The same object, counted once however many calls name it.
+    const sameObject = await Promise.all(
+      Array.from({ length: 10 }, (_, i) =>
+        (i % 2 ? a : b).ledger.reserve({
+          scope: 'live:acct_2',
+          currency: 'usd',
+          amount: 500,
+          tool: 'capture_payment_intent',
+          objectId: 'pi_1',
+          limit: 10_000,
+          windowMs: DAY,
+          now: T0,
+        }),
+      ),
+    );
+    expect(sameObject.filter((t) => t.ok && t.amount > 0)).toHaveLength(1);
+    expect(await b.ledger.used('live:acct_2', 'usd', T0 + 20, DAY)).toBe(500);
   });
 
-  it('falls back to SQLite’s own checkpoints when the worker cannot run', async () => {
-    const path = join(mkdtempSync(join(tmpdir(), 'mcp-stripe-store-')), 'store.db');
-    const db = new Database(path);
-    db.pragma('journal_mode = WAL');
-    // The worker opens the file with fileMustExist; a path that is not there makes it fail.
-    const checkpointer = startCheckpointer(db, `${path}.missing`);
-    await expect.poll(() => db.pragma('wal_autocheckpoint', { simple: true })).toBe(1000);
-    await checkpointer.stop();
-    db.close();
+  it('quota counters: 20 parallel reservations of the last 7 units take exactly 7', async () => {
+    const [a, b] = await pair();
+    const key = { mode: 'live', user: 'u1', window: 'month:2026-01' };
+    const tries = await Promise.all(
+      Array.from({ length: 20 }, (_, i) => (i % 2 ? a : b).billing.reserve(key, 1, 7)),
+    );
+    expect(tries.filter((t) => t.ok)).toHaveLength(7);
+    expect(await a.billing.used(key)).toBe(7);
+    expect(await b.billing.used(key)).toBe(7);
   });
-});
 
-describe('sqlite file modes', () => {
-  it.skipIf(process.platform === 'win32')(
-    'a new data directory is 0700 and the database and its WAL are 0600',
-    async () => {
-      const dir = join(mkdtempSync(join(tmpdir(), 'mcp-stripe-store-')), 'data');
-      const path = join(dir, 'store.db');
-      const store = createSqliteStore(path);
-      await store.events.append(ev('evt_mode', 'customer.subscription.updated', 1, 'sub_mode'));
-      expect(statSync(dir).mode & 0o777).toBe(0o700);
-      expect(statSync(path).mode & 0o777).toBe(0o600);
-      expect(statSync(`${path}-wal`).mode & 0o777).toBe(0o600);
-      await store.close();
-    },
-  );
+  it('the same event appended from both at once is stored once', async () => {
+    const [a, b] = await pair();
+    const e = ev('evt_twice', 'customer.subscription.updated', 1000, 'sub_1', { id: 'sub_1' });
+    const outcomes = await Promise.all([a.events.append(e), b.events.append(e), a.events.append(e)]);
+    expect(outcomes.filter((o) => o === 'stored')).toHaveLength(1);
+    expect(await b.events.count()).toBe(1);
+  });
+
+  it('approvals: decided in one, honoured in the other, consumed once', async () => {
+    const [server, operatorSide] = await pair();
+    const { approval } = await server.approvals.open({
+      binding: 'x',
+      tool: 'create_refund',
+      caller: 'stdio',
+      channel: 'stdio',
+      summary: 's',
+      reason: 'r',
+      amount: 1,
+      currency: 'usd',
+      customer: null,
+      ttlMs: 60_000,
+      now: T0,
+    });
+    // The same call asked on the other handle joins the open approval.
+    const again = await operatorSide.approvals.open({
+      binding: 'x',
+      tool: 'create_refund',
+      caller: 'stdio',
+      channel: 'stdio',
+      summary: 's',
+      reason: 'r',
+      amount: 1,
+      currency: 'usd',
+      customer: null,
+      ttlMs: 60_000,
+      now: T0 + 1,
+    });
+    expect(again).toMatchObject({ created: false, approval: { id: approval.id } });
+    const decisions = await Promise.all([
+      operatorSide.approvals.decide(approval.id, { decision: 'approved', by: 'ops', now: T0 + 1 }),
+      server.approvals.decide(approval.id, { decision: 'denied', by: 'other', now: T0 + 1 }),
+    ]);
+    // Decided once: both answers name the same decision.
+    expect(new Set(decisions.map((d) => d?.status)).size).toBe(1);
+    const [x, y] = await Promise.all([
+      server.approvals.consume(approval.id, T0 + 2),
+      operatorSide.approvals.consume(approval.id, T0 + 2),
+    ]);
+    expect([x, y].filter(Boolean)).toHaveLength(1);
+    const token = await operatorSide.operators.issueSignIn('ops', 60_000, T0);
+    expect(await server.operators.redeem(token, DAY, T0)).toBeDefined();
+    expect(await operatorSide.operators.redeem(token, DAY, T0)).toBeUndefined();
+  });
+
+  it('metering outbox rows are claimed by exactly one worker', async () => {
+    const [a, b] = await pair();
+    for (let i = 0; i < 10; i++)
+      await a.billing.enqueueMeter({
+        id: `m${i}`,
+        mode: 'live',
+        customer: 'cus_1',
+        event: 'calls',
+        value: 1,
+        at: 1,
+      });
+    const claims = await Promise.all(
+      Array.from({ length: 6 }, (_, i) => (i % 2 ? a : b).billing.claimMeters('live', 3, 100, 15)),
+    );
+    const ids = claims.flat().map((r) => r.id);
+    expect(ids).toHaveLength(10);
+    expect(new Set(ids).size).toBe(10);
+  });
 });

@@ -8,11 +8,20 @@ export function storePath(dataDir: string): string {
 }
 
 /**
- * The durable store for a configuration: SQLite in the data directory, or memory for the throwaway
- * sandbox. The SQLite adapter (and its native driver) loads only when it is used.
+ * The durable store for a configuration: Postgres with `--database-url` (shared by every instance),
+ * SQLite in the data directory, or memory for the throwaway sandbox. Each adapter (and its driver)
+ * loads only when it is used.
  */
-export async function openStore(where: { memory: boolean; dataDir: string }): Promise<Store> {
+export async function openStore(where: {
+  memory: boolean;
+  dataDir: string;
+  databaseUrl?: string;
+}): Promise<Store> {
   if (where.memory) return createMemoryStore();
+  if (where.databaseUrl) {
+    const { createPostgresStore } = await import('./postgres/index.js');
+    return createPostgresStore(where.databaseUrl);
+  }
   const { createSqliteStore } = await import('./sqlite/index.js');
   return createSqliteStore(storePath(where.dataDir));
 }

@@ -1,0 +1,284 @@
+// Every durable port on one Postgres database (`--database-url`), for several instances behind a load
+// balancer: what one instance writes, the others read, and every check-then-write is one transaction
+// (serialized where two instances could race: per ledger scope, per approval, per quota row).
+import { randomUUID } from 'node:crypto';
+import { lifecycleRank, typeLike } from '../glob.js';
+import type {
+  AuditLog,
+  AuditQuery,
+  AuditRecord,
+  EventLog,
+  EventQuery,
+  LedgerReservation,
+  MoneyLedger,
+  ObjectState,
+  ReserveOutcome,
+  Store,
+  StoredEvent,
+} from '../ports.js';
+import { PgApiKeys, PgApprovals, PgOAuthState, PgOperators } from './auth.js';
+import { PgBilling } from './billing.js';
+import { checkSchemaName, openDb, type Db } from './db.js';
+import { migrate } from './schema.js';
+
+class PgLedger implements MoneyLedger {
+  constructor(private readonly db: Db) {}
+
+  reserve(r: LedgerReservation): Promise<ReserveOutcome> {
+    return this.db.tx(async (q) => {
+      // One reservation per scope at a time, across every instance: the sums and the insert are one step.
+      await q('SELECT pg_advisory_xact_lock(hashtext($1))', [`ledger:${r.scope}`]);
+      const from = r.now - r.windowMs;
+      const [sum] = await q<{ s: number | null }>(
+        'SELECT SUM(amount) AS s FROM money_ledger WHERE scope = $1 AND currency = $2 AND at > $3 AND at <= $4',
+        [r.scope, r.currency, from, r.now],
+      );
+      const used = sum?.s ?? 0;
+      if (r.key) {
+        const [earlier] = await q<{ id: string }>(
+          'SELECT id FROM money_ledger WHERE scope = $1 AND idem_key = $2 AND at > $3 AND at <= $4 LIMIT 1',
+          [r.scope, r.key, from, r.now],
+        );
+        if (earlier) return { ok: true, id: earlier.id, used, amount: 0, repeat: true };
+      }
+      const [obj] = r.objectId
+        ? await q<{ s: number | null }>(
+            'SELECT SUM(amount) AS s FROM money_ledger WHERE scope = $1 AND object_id = $2 AND at > $3 AND at <= $4',
+            [r.scope, r.objectId, from, r.now],
+          )
+        : [];
+      const amount = Math.max(0, r.amount - (obj?.s ?? 0));
+      if (used + amount > r.limit) return { ok: false, used, amount };
+      const id = randomUUID();
+      await q(
+        "INSERT INTO money_ledger (id, scope, currency, amount, tool, object_id, idem_key, state, at) VALUES ($1, $2, $3, $4, $5, $6, $7, 'reserved', $8)",
+        [id, r.scope, r.currency, amount, r.tool, r.objectId ?? null, r.key ?? null, r.now],
+      );
+      return { ok: true, id, used, amount, repeat: false };
+    });
+  }
+
+  async settle(
+    id: string,
+    final: { state: 'settled' | 'unknown'; amount?: number; objectId?: string },
+  ): Promise<void> {
+    await this.db.query(
+      'UPDATE money_ledger SET state = $1, amount = COALESCE($2, amount), object_id = COALESCE(object_id, $3) WHERE id = $4',
+      [final.state, final.amount ?? null, final.objectId ?? null, id],
+    );
+  }
+
+  async release(id: string): Promise<void> {
+    await this.db.query('DELETE FROM money_ledger WHERE id = $1', [id]);
+  }
+
+  async totals(scope: string, now: number, windowMs: number): Promise<Record<string, number>> {
+    const rows = await this.db.query<{ currency: string; s: number }>(
+      'SELECT currency, SUM(amount) AS s FROM money_ledger WHERE scope = $1 AND at > $2 AND at <= $3 GROUP BY currency',
+      [scope, now - windowMs, now],
+    );
+    return Object.fromEntries(rows.map((r) => [r.currency, r.s]));
+  }
+
+  async used(scope: string, currency: string, now: number, windowMs: number): Promise<number> {
+    const [r] = await this.db.query<{ s: number | null }>(
+      'SELECT SUM(amount) AS s FROM money_ledger WHERE scope = $1 AND currency = $2 AND at > $3 AND at <= $4',
+      [scope, currency, now - windowMs, now],
+    );
+    return r?.s ?? 0;
+  }
+}
+
+class PgAudit implements AuditLog {
+  constructor(private readonly db: Db) {}
+
+  async append(record: AuditRecord): Promise<void> {
+    await this.db.query('INSERT INTO audit_log (at, record) VALUES ($1, $2)', [
+      record.at,
+      JSON.stringify(record),
+    ]);
+  }
+
+  async query({ since, until, tool, outcome, caller, tenant, limit }: AuditQuery): Promise<AuditRecord[]> {
+    // A filter given as NULL matches everything.
+    const rows = await this.db.query<{ record: AuditRecord }>(
+      `SELECT record FROM (
+         SELECT seq, record FROM audit_log
+         WHERE at >= $1 AND ($2::text IS NULL OR at < $2)
+           AND ($3::text IS NULL OR record->>'tool' = $3)
+           AND ($4::text IS NULL OR record->>'outcome' = $4)
+           AND ($5::text IS NULL OR record->>'caller' = $5)
+           AND ($6::text IS NULL OR record->>'tenant' = $6)
+         ORDER BY seq DESC LIMIT $7
+       ) newest ORDER BY seq ASC`,
+      [
+        since?.toISOString() ?? '',
+        until?.toISOString() ?? null,
+        tool ?? null,
+        outcome ?? null,
+        caller ?? null,
+        tenant ?? null,
+        limit ?? null,
+      ],
+    );
+    return rows.map((r) => r.record);
+  }
+}
+
+interface EventRow {
+  [k: string]: unknown;
+  id: string;
+  type: string;
+  api_version: string | null;
+  livemode: boolean;
+  account: string | null;
+  object_type: string | null;
+  object_id: string | null;
+  created: number;
+  received_at: number;
+  payload: string;
+}
+
+const toEvent = (r: EventRow): StoredEvent => ({
+  id: r.id,
+  type: r.type,
+  apiVersion: r.api_version,
+  livemode: r.livemode,
+  account: r.account,
+  objectType: r.object_type,
+  objectId: r.object_id,
+  created: r.created,
+  receivedAt: r.received_at,
+  payload: JSON.parse(r.payload) as Record<string, unknown>,
+});
+
+class PgEventLog implements EventLog {
+  constructor(private readonly db: Db) {}
+
+  append(e: StoredEvent): Promise<'stored' | 'duplicate'> {
+    return this.db.tx(async (q) => {
+      // Delivered to two instances at once: the primary key lets exactly one of them store it.
+      const inserted = await q(
+        `INSERT INTO events (id, type, api_version, livemode, account, object_type, object_id, created, received_at, payload)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) ON CONFLICT (id) DO NOTHING RETURNING id`,
+        [
+          e.id,
+          e.type,
+          e.apiVersion,
+          e.livemode,
+          e.account,
+          e.objectType,
+          e.objectId,
+          e.created,
+          e.receivedAt,
+          e.payloadText ?? JSON.stringify(e.payload),
+        ],
+      );
+      if (inserted.length === 0) return 'duplicate';
+      const object = (e.payload.data as { object?: unknown } | undefined)?.object;
+      if (e.objectId && object) {
+        // Newer by (created, lifecycle rank, event id) wins; an older event arriving late changes nothing.
+        await q(
+          `INSERT INTO object_state (object_id, object_type, created, rank, event_id, state) VALUES ($1, $2, $3, $4, $5, $6)
+           ON CONFLICT (object_id) DO UPDATE SET object_type = EXCLUDED.object_type, created = EXCLUDED.created,
+             rank = EXCLUDED.rank, event_id = EXCLUDED.event_id, state = EXCLUDED.state
+           WHERE (EXCLUDED.created, EXCLUDED.rank, EXCLUDED.event_id) > (object_state.created, object_state.rank, object_state.event_id)`,
+          [e.objectId, e.objectType, e.created, lifecycleRank(e.type), e.id, JSON.stringify(object)],
+        );
+      }
+      return 'stored';
+    });
+  }
+
+  async get(id: string): Promise<StoredEvent | undefined> {
+    const [r] = await this.db.query<EventRow>('SELECT * FROM events WHERE id = $1', [id]);
+    return r && toEvent(r);
+  }
+
+  async list(q: EventQuery): Promise<{ events: StoredEvent[]; hasMore: boolean }> {
+    const where: string[] = [];
+    const args: unknown[] = [];
+    const arg = (v: unknown) => `$${args.push(v)}`;
+    if (q.type && q.type !== '*') {
+      if (q.type.includes('*')) where.push(`type LIKE ${arg(typeLike(q.type))} ESCAPE '\\'`);
+      else where.push(`type = ${arg(q.type)}`);
+    }
+    if (q.objectId) where.push(`object_id = ${arg(q.objectId)}`);
+    if (q.since !== undefined) where.push(`created >= ${arg(q.since)}`);
+    if (q.receivedAfter !== undefined) where.push(`received_at > ${arg(q.receivedAfter)}`);
+    if (q.startingAfter) {
+      const [cursor] = await this.db.query<EventRow>('SELECT created, id FROM events WHERE id = $1', [
+        q.startingAfter,
+      ]);
+      if (!cursor) return { events: [], hasMore: false };
+      where.push(`(created, id) < (${arg(cursor.created)}, ${arg(cursor.id)})`);
+    }
+    const rows = await this.db.query<EventRow>(
+      `SELECT * FROM events ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY created DESC, id DESC LIMIT ${arg(q.limit + 1)}`,
+      args,
+    );
+    return { events: rows.slice(0, q.limit).map(toEvent), hasMore: rows.length > q.limit };
+  }
+
+  async objectState(objectId: string): Promise<ObjectState | undefined> {
+    const [r] = await this.db.query<{
+      object_id: string;
+      object_type: string | null;
+      created: number;
+      event_id: string;
+      state: string;
+    }>('SELECT * FROM object_state WHERE object_id = $1', [objectId]);
+    return (
+      r && {
+        objectId: r.object_id,
+        objectType: r.object_type,
+        created: r.created,
+        eventId: r.event_id,
+        state: JSON.parse(r.state) as Record<string, unknown>,
+      }
+    );
+  }
+
+  async count(): Promise<number> {
+    const [r] = await this.db.query<{ n: number }>('SELECT COUNT(*)::bigint AS n FROM events');
+    return r?.n ?? 0;
+  }
+}
+
+export interface PostgresStoreOptions {
+  /** Work in this schema (created if missing): tests use one each; default the connection's search_path. */
+  schema?: string;
+  /** Pool size per instance (default 10). */
+  max?: number;
+}
+
+/** The shared store: migrated (once, under a lock) before it is returned. */
+export async function createPostgresStore(url: string, opts: PostgresStoreOptions = {}): Promise<Store> {
+  const schema = opts.schema ? checkSchemaName(opts.schema) : undefined;
+  if (schema) {
+    const setup = openDb(url, { max: 1 });
+    try {
+      await setup.query(`CREATE SCHEMA IF NOT EXISTS ${schema}`);
+    } finally {
+      await setup.pool.end();
+    }
+  }
+  const db = openDb(url, { ...(schema ? { schema } : {}), ...(opts.max ? { max: opts.max } : {}) });
+  try {
+    await migrate(db.pool);
+  } catch (err) {
+    await db.pool.end();
+    throw err;
+  }
+  return {
+    ledger: new PgLedger(db),
+    audit: new PgAudit(db),
+    events: new PgEventLog(db),
+    approvals: new PgApprovals(db),
+    operators: new PgOperators(db),
+    apiKeys: new PgApiKeys(db),
+    oauth: new PgOAuthState(db),
+    billing: new PgBilling(db),
+    close: () => db.pool.end(),
+  };
+}
