@@ -1,6 +1,7 @@
 // The composition root: configuration plus the running parts (Stripe client, store, logger) → what
 // buildServer needs. The CLI's runtime, the test stack and the benchmark all assemble a server here, so
 // a new dependency of the runner is added once.
+import { randomBytes } from 'node:crypto';
 import type { AuthInfo } from '@modelcontextprotocol/server';
 import { callerOf, scopeFor, type Caller } from './auth/caller.js';
 import type { BillingEngine } from './billing/engine.js';
@@ -99,6 +100,8 @@ export interface ServerParts {
   billing?: BillingEngine;
   /** The tenant this server acts for (config `tenants`): its daily limit and audit trail are its own. */
   tenant?: string;
+  /** Signs confirmation state (the multi-round-trip flow): the store's key, shared by every instance. */
+  stateKey?: Uint8Array;
   now?: () => number;
 }
 
@@ -131,6 +134,8 @@ export function composeServer(settings: ServerSettings, parts: ServerParts): Com
               const base = await parts.store.operators.getValue(CONSOLE_URL_KEY);
               return base ? approvalPage(base, id) : undefined;
             },
+            // Without the store's key (tests, the bench), this server's own: nobody else can answer it.
+            stateKey: parts.stateKey ?? randomBytes(32),
           },
         }
       : {}),

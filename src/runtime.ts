@@ -12,6 +12,7 @@ import { buildTenantServer, type ServerFactory } from './server/build-server.js'
 import { notifier } from './server/notify.js';
 import { openStore } from './storage/open.js';
 import type { ApiKeyStore, Store } from './storage/ports.js';
+import { sharedKey } from './storage/shared-key.js';
 import { createStripeClient, lazyStripeClient, type LazyStripeClient } from './stripe/client.js';
 import type { Tool } from './tools/define-tool.js';
 import type { RemoteHttp } from './transports/http.js';
@@ -135,6 +136,8 @@ export async function createRuntime(
     await syncPlans(await stripe(), billing.plans, { dryRun: false });
   }
   const parts: ServerParts = {
+    // One key for confirmation state on every instance of this store (a --sandbox store is this process's).
+    stateKey: await sharedKey(store.operators, 'confirmation.state-key'),
     stripe,
     stripeFor,
     store,
@@ -199,6 +202,7 @@ export async function createRuntime(
               return (await s.accounts.retrieveCurrent()).id;
             },
             stepUp: server.stepUp,
+            ...(store.rateLimiter ? { rateLimiter: store.rateLimiter.bind(store) } : {}),
             now: opts.now,
           },
           origin,

@@ -5,7 +5,7 @@ import type { Config } from '../config/schema.js';
 import type { UserEntry } from '../config/users.js';
 import type { Logger } from '../log.js';
 import { CallerRateLimit } from '../policy/rate-limit.js';
-import type { ApiKeyStore, OAuthStateStore, OperatorAuth } from '../storage/ports.js';
+import type { ApiKeyStore, OAuthStateStore, OperatorAuth, Store } from '../storage/ports.js';
 import { CLIENT_SCOPES, type Scope } from './caller.js';
 import { AuthGate, type EdgeAuth } from './gate.js';
 import { OAuthVerifier } from './oauth.js';
@@ -23,6 +23,8 @@ export interface EdgeParts {
   accountOf: (key: string) => Promise<string>;
   stepUp: EdgeAuth['stepUp'];
   logger: Logger;
+  /** Rate-limit counters shared by every instance (a Postgres store); absent: this process's. */
+  rateLimiter?: Store['rateLimiter'];
   now?: () => number;
 }
 
@@ -120,7 +122,9 @@ export async function createEdgeAuth(
   });
   return {
     gate,
-    ...(remote.rateLimitPerMinute > 0 ? { rateLimit: new CallerRateLimit(remote.rateLimitPerMinute) } : {}),
+    ...(remote.rateLimitPerMinute > 0
+      ? { rateLimit: new CallerRateLimit(remote.rateLimitPerMinute, parts.rateLimiter) }
+      : {}),
     stepUp: parts.stepUp,
     ...(authorizationServer ? { authorizationServer } : {}),
     ...(signInHint ? { signInHint } : {}),

@@ -36,7 +36,7 @@ export interface BillingOptions {
   plans: Plans;
   store: BillingStore;
   /** Where the link-signing key is kept. */
-  settings: Pick<OperatorAuth, 'getValue' | 'setValue'>;
+  settings: Pick<OperatorAuth, 'keepValue'>;
   stripe: LazyStripeClient;
   mode: string;
   /** Who pays when the caller is local (stdio): `--billing-user`. */

@@ -1,8 +1,10 @@
 // Upgrade and portal links: absolute, signed (a JWT, HS256, with jose), short-lived, bound to the user,
 // the plan and the mode. A forged or expired link is refused; a reused one opens the same Checkout
 // Session (its id is the session's idempotency key), so it cannot start a second subscription.
-import { randomBytes, randomUUID } from 'node:crypto';
+import { randomUUID } from 'node:crypto';
 import { jwtVerify, SignJWT } from 'jose';
+import type { OperatorAuth } from '../storage/ports.js';
+import { sharedKey } from '../storage/shared-key.js';
 
 export const LINK_TTL_S = 30 * 60;
 const KEY_SETTING = 'billing.link-key';
@@ -27,19 +29,11 @@ export class BillingLinks {
 
   /** The signing key is made once and kept in the store's settings (links survive a restart). */
   static async open(
-    settings: {
-      getValue(k: string): Promise<string | undefined>;
-      setValue(k: string, v: string): Promise<void>;
-    },
+    settings: Pick<OperatorAuth, 'keepValue'>,
     origin: string,
     now: () => number = Date.now,
   ): Promise<BillingLinks> {
-    let kept = await settings.getValue(KEY_SETTING);
-    if (!kept) {
-      kept = randomBytes(32).toString('base64url');
-      await settings.setValue(KEY_SETTING, kept);
-    }
-    return new BillingLinks(Buffer.from(kept, 'base64url'), origin, now);
+    return new BillingLinks(await sharedKey(settings, KEY_SETTING), origin, now);
   }
 
   private get audience() {

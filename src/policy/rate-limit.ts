@@ -1,14 +1,18 @@
-import { RateLimiterMemory, RateLimiterRes } from 'rate-limiter-flexible';
+import { RateLimiterMemory, RateLimiterRes, type RateLimiterAbstract } from 'rate-limiter-flexible';
 
 /**
- * Requests per minute per caller (rate-limiter-flexible: its store can move to the shared database
- * when several instances serve one deployment). Answers how long to wait, or null to go ahead.
+ * Requests per minute per caller (rate-limiter-flexible). In the process by default; on a shared store
+ * (Postgres) its counters are the store's, so N instances allow the limit once, not N times. Answers
+ * how long to wait, or null to go ahead.
  */
 export class CallerRateLimit {
-  private readonly limiter: RateLimiterMemory;
+  private readonly limiter: RateLimiterAbstract;
 
-  constructor(readonly perMinute: number) {
-    this.limiter = new RateLimiterMemory({ points: perMinute, duration: 60 });
+  constructor(
+    readonly perMinute: number,
+    shared?: (points: number, durationS: number) => RateLimiterAbstract,
+  ) {
+    this.limiter = shared?.(perMinute, 60) ?? new RateLimiterMemory({ points: perMinute, duration: 60 });
   }
 
   /** Counts one request; over the limit: the seconds until the caller may try again. */

@@ -1,11 +1,12 @@
-import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 import {
   CLIENT_CAPABILITIES_META_KEY,
+  createRequestStateCodec,
   inputRequired,
   inputResponse,
   type ClientCapabilities,
   type InputRequest,
   type McpServer,
+  type RequestStateCodec,
   type ServerContext,
 } from '@modelcontextprotocol/server';
 import { z } from 'zod';
@@ -23,27 +24,26 @@ const REQUESTED_SCHEMA = {
   required: ['approve'],
 };
 
-/** Signs request state for the 2026 multi-round-trip flow: it comes back through the client, so it is verified. */
-const STATE_KEY = randomBytes(32);
-const STATE_TTL_MS = 10 * 60_000;
-
-function mintState(binding: string): string {
-  const body = Buffer.from(JSON.stringify({ b: binding, exp: Date.now() + STATE_TTL_MS })).toString(
-    'base64url',
-  );
-  return `${body}.${createHmac('sha256', STATE_KEY).update(body).digest('base64url')}`;
+/**
+ * The 2026 multi-round-trip flow's request state comes back through the client, so it is signed (the
+ * SDK's codec: HMAC-SHA256, ten minutes). Its key is the store's, shared by every instance on it, so a
+ * confirmation asked by one instance is answered on any.
+ */
+type StateCodec = RequestStateCodec<{ b: string }>;
+const codecs = new Map<string, StateCodec>();
+function codecFor(key: Uint8Array): StateCodec {
+  const id = Buffer.from(key).toString('base64url');
+  let codec = codecs.get(id);
+  if (!codec) codecs.set(id, (codec = createRequestStateCodec<{ b: string }>({ key, ttlSeconds: 600 })));
+  return codec;
 }
 
-function verifyState(state: unknown, binding: string): boolean {
+/** Whether the echoed state is ours, unexpired, and for this call. */
+async function stateFor(codec: StateCodec, ctx: ServerContext, binding: string): Promise<boolean> {
+  const state = ctx.mcpReq.requestState();
   if (typeof state !== 'string') return false;
-  const [body, sig] = state.split('.');
-  if (!body || !sig) return false;
-  const expected = createHmac('sha256', STATE_KEY).update(body).digest();
-  const given = Buffer.from(sig, 'base64url');
-  if (given.length !== expected.length || !timingSafeEqual(given, expected)) return false;
   try {
-    const { b, exp } = JSON.parse(Buffer.from(body, 'base64url').toString()) as { b: string; exp: number };
-    return b === binding && Date.now() < exp;
+    return (await codec.verify(state, ctx)).b === binding;
   } catch {
     return false;
   }
@@ -59,6 +59,8 @@ export interface ConfirmationDeps {
   channel: ConfirmChannel;
   /** The console's approval page for an approval, when a console is reachable (URL-mode elicitation). */
   approvalPage?: (id: string) => Promise<string | undefined>;
+  /** Signs the multi-round-trip request state: the store's key, shared by every instance on it. */
+  stateKey: Uint8Array;
 }
 
 /**
@@ -111,7 +113,7 @@ export function callContextFor(
       if (deps.channel !== 'console' && elicitation) {
         const page = elicitation.url ? await urlFor(deps, req, viaConsole) : undefined;
         if (page) return urlElicitation(ctx, req, page, deps, viaConsole, envelope !== undefined);
-        return envelope ? multiRoundTrip(ctx, req) : pushElicitation(ctx, req);
+        return envelope ? multiRoundTrip(ctx, req, codecFor(deps.stateKey)) : pushElicitation(ctx, req);
       }
       if (deps.channel === 'elicitation')
         return {
@@ -148,7 +150,12 @@ async function urlElicitation(
 ): Promise<ConfirmOutcome> {
   const text = `${message(req)}\n\nOpen the mcp-stripe console to approve or deny it.`;
   if (multiRound) {
-    const answer = roundTrip(ctx, req, inputRequired.elicitUrl({ message: text, url: page.url }));
+    const answer = await roundTrip(
+      ctx,
+      req,
+      inputRequired.elicitUrl({ message: text, url: page.url }),
+      codecFor(deps.stateKey),
+    );
     if (answer.kind === 'pending') return answer;
     if (answer.action !== 'accept') return { kind: 'declined', by: `elicitation (${answer.action})` };
   } else {
@@ -167,28 +174,38 @@ async function urlElicitation(
  * 2026-07-28: the client's answer to this call's question, verified against the server-signed state
  * bound to the call; or, before it has answered, the `input_required` result that asks it.
  */
-function roundTrip(
+async function roundTrip(
   ctx: ServerContext,
   req: ConfirmRequest,
   ask: InputRequest,
-):
+  codec: StateCodec,
+): Promise<
   | { kind: 'answer'; action: 'accept' | 'decline' | 'cancel'; content: unknown }
-  | (ConfirmOutcome & { kind: 'pending' }) {
+  | (ConfirmOutcome & { kind: 'pending' })
+> {
   const answer = inputResponse(ctx.mcpReq.inputResponses, 'approval');
-  if (answer.kind === 'elicit' && verifyState(ctx.mcpReq.requestState(), req.binding))
+  if (answer.kind === 'elicit' && (await stateFor(codec, ctx, req.binding)))
     return { kind: 'answer', action: answer.action, content: answer.content };
   return {
     kind: 'pending',
-    result: inputRequired({ inputRequests: { approval: ask }, requestState: mintState(req.binding) }),
+    result: inputRequired({
+      inputRequests: { approval: ask },
+      requestState: await codec.mint({ b: req.binding }, ctx),
+    }),
   };
 }
 
 /** 2026-07-28: answer `input_required`; the client asks its user and retries with the answer. */
-function multiRoundTrip(ctx: ServerContext, req: ConfirmRequest): ConfirmOutcome {
-  const answer = roundTrip(
+async function multiRoundTrip(
+  ctx: ServerContext,
+  req: ConfirmRequest,
+  codec: StateCodec,
+): Promise<ConfirmOutcome> {
+  const answer = await roundTrip(
     ctx,
     req,
     inputRequired.elicit({ mode: 'form', message: message(req), requestedSchema: REQUESTED_SCHEMA }),
+    codec,
   );
   return answer.kind === 'pending' ? answer : decision(answer.action, answer.content);
 }

@@ -7,6 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { DATABASE_URL, dropSchemas, freshSchema, NO_POSTGRES, postgresStore } from '../../test/postgres.js';
+import { EventFeed } from '../webhooks/feed.js';
 import { createMemoryStore } from './memory/index.js';
 import type { Store, StoredEvent } from './ports.js';
 import { createSqliteStore } from './sqlite/index.js';
@@ -685,5 +686,41 @@ describe.each(Object.entries(ADAPTERS))('%s: two handles on one database', (_nam
     const ids = claims.flat().map((r) => r.id);
     expect(ids).toHaveLength(10);
     expect(new Set(ids).size).toBe(10);
+  });
+});
+
+describe.skipIf(!DATABASE_URL)('postgres: rate-limit counters', () => {
+  it('two instances count one limit: 20 parallel requests against 7 per minute let 7 through', async () => {
+    const [a, b] = await ADAPTERS.postgres!.pair();
+    try {
+      const limits = [a.rateLimiter!(7, 60), b.rateLimiter!(7, 60)];
+      const tries = await Promise.allSettled(
+        Array.from({ length: 20 }, (_, i) => limits[i % 2]!.consume('key:bot')),
+      );
+      expect(tries.filter((t) => t.status === 'fulfilled')).toHaveLength(7);
+    } finally {
+      await a.close();
+      await b.close();
+    }
+  });
+});
+
+describe.skipIf(!DATABASE_URL)('postgres: cross-instance wake-ups', () => {
+  it('an event stored by one instance wakes a waiter on the other at once (no poll)', async () => {
+    const [a, b] = await ADAPTERS.postgres!.pair();
+    try {
+      // A poll once an hour: only the notification can wake this waiter within the test.
+      const feed = new EventFeed(a.events, 3_600_000);
+      const waiting = feed.waitFor(
+        { type: 'invoice.paid', includeExisting: false, receivedAfter: 0 },
+        60_000,
+      );
+      await feed.ready;
+      await b.events.append(ev('evt_elsewhere', 'invoice.paid', 1000, 'in_1', { id: 'in_1' }));
+      expect((await waiting)?.id).toBe('evt_elsewhere');
+    } finally {
+      await a.close();
+      await b.close();
+    }
   });
 });

@@ -1,7 +1,8 @@
 /**
- * Storage ports. Adapters: memory/ (tests), sqlite/ (default, durable). Only adapters import drivers.
- * All methods are async so a networked adapter (Postgres) fits the same contract.
+ * Storage ports. Adapters: memory/ (tests, the sandbox), sqlite/ (default, durable), postgres/ (several
+ * instances on one database). Only adapters import drivers. All methods are async.
  */
+import type { RateLimiterAbstract } from 'rate-limiter-flexible';
 
 /** Money moved (or about to be) by one call, for the rolling daily limit. */
 export interface LedgerReservation {
@@ -172,6 +173,8 @@ export interface OperatorAuth {
   /** A small setting another process reads (the console's URL). */
   setValue(key: string, value: string): Promise<void>;
   getValue(key: string): Promise<string | undefined>;
+  /** Stores `value` under `key` unless a value is there; returns the one kept (two instances agree). */
+  keepValue(key: string, value: string): Promise<string>;
 }
 
 /** A key this server issued (`mcps_…`). Only its hash is kept: the key itself is shown once, at creation. */
@@ -330,6 +333,11 @@ export interface Store {
   events: EventLog;
   approvals: ApprovalStore;
   operators: OperatorAuth;
+  /**
+   * Per-caller rate-limit counters every instance on this store shares (Postgres). Absent: each
+   * process counts its own.
+   */
+  rateLimiter?(points: number, durationS: number): RateLimiterAbstract;
   close(): Promise<void>;
 }
 
@@ -387,4 +395,9 @@ export interface EventLog {
   list(q: EventQuery): Promise<{ events: StoredEvent[]; hasMore: boolean }>;
   objectState(objectId: string): Promise<ObjectState | undefined>;
   count(): Promise<number>;
+  /**
+   * Told of every event another instance stores (Postgres: LISTEN/NOTIFY), so waiters wake at once
+   * wherever the event arrived; `ready` once it listens. Absent: only this process's appends are known.
+   */
+  subscribe?(listener: (event: StoredEvent) => void): { ready: Promise<void>; stop(): void };
 }

@@ -12,7 +12,8 @@ export interface WaitQuery {
 
 /**
  * The event log plus "tell me when something arrives". Stored events wake waiters in this process at
- * once; a slow poll of the log catches events stored by other instances sharing the store.
+ * once, and so do events other instances store when the store tells of them (Postgres); a slow poll
+ * of the log catches the rest.
  */
 export class EventFeed {
   private readonly listeners = new Set<(e: StoredEvent) => void>();
@@ -26,7 +27,13 @@ export class EventFeed {
   constructor(
     readonly log: EventLog,
     private readonly pollMs = 1000,
-  ) {}
+  ) {
+    // A shared store tells of events other instances stored: their waiters here wake at once too.
+    this.ready = log.subscribe?.((e) => this.notify(e)).ready ?? Promise.resolve();
+  }
+
+  /** Once events other instances store can wake this feed's waiters. */
+  readonly ready: Promise<void>;
 
   /** Called by the webhook receiver and the sync after storing a new event. */
   notify(event: StoredEvent): void {
@@ -46,8 +53,6 @@ export class EventFeed {
     tick?: (elapsedMs: number) => void,
     signal?: AbortSignal,
   ): Promise<StoredEvent | undefined> {
-    const existing = await this.findStored(q);
-    if (existing) return existing;
     const matchType = typeMatcher(q.type);
     const started = Date.now();
     return new Promise<StoredEvent | undefined>((resolve) => {
@@ -75,6 +80,11 @@ export class EventFeed {
         );
       }, this.pollMs);
       const deadline = setTimeout(() => finish(undefined), timeoutMs);
+      // Listening first, then the look at what is stored: an event stored in between is not missed.
+      void this.findStored(q).then(
+        (e) => e && finish(e),
+        () => {},
+      );
     });
   }
 }

@@ -112,4 +112,8 @@ export class MemoryOperators implements OperatorAuth {
   getValue(key: string): Promise<string | undefined> {
     return Promise.resolve(this.values.get(key));
   }
+  keepValue(key: string, value: string): Promise<string> {
+    if (!this.values.has(key)) this.values.set(key, value);
+    return Promise.resolve(this.values.get(key)!);
+  }
 }

@@ -188,6 +188,14 @@ export class PgOperators implements OperatorAuth {
     const [r] = await this.db.query<{ value: string }>('SELECT value FROM settings WHERE key = $1', [key]);
     return r?.value;
   }
+
+  async keepValue(key: string, value: string): Promise<string> {
+    await this.db.query('INSERT INTO settings (key, value) VALUES ($1, $2) ON CONFLICT (key) DO NOTHING', [
+      key,
+      value,
+    ]);
+    return (await this.getValue(key))!;
+  }
 }
 
 interface KeyRow {

@@ -2,6 +2,8 @@
 // balancer: what one instance writes, the others read, and every check-then-write is one transaction
 // (serialized where two instances could race: per ledger scope, per approval, per quota row).
 import { randomUUID } from 'node:crypto';
+import type pg from 'pg';
+import { RateLimiterMemory, RateLimiterPostgres } from 'rate-limiter-flexible';
 import { lifecycleRank, typeLike } from '../glob.js';
 import type {
   AuditLog,
@@ -152,8 +154,54 @@ const toEvent = (r: EventRow): StoredEvent => ({
   payload: JSON.parse(r.payload) as Record<string, unknown>,
 });
 
+/** The channel stored events are announced on (the payload: the event id). */
+const EVENTS_CHANNEL = 'mcp_stripe_events';
+
 class PgEventLog implements EventLog {
+  private readonly listeners = new Set<(e: StoredEvent) => void>();
+  private listening?: Promise<pg.PoolClient | undefined>;
+
   constructor(private readonly db: Db) {}
+
+  subscribe(listener: (event: StoredEvent) => void): { ready: Promise<void>; stop(): void } {
+    this.listeners.add(listener);
+    this.listening ??= this.listen();
+    return {
+      ready: this.listening.then(() => undefined),
+      stop: () => this.listeners.delete(listener),
+    };
+  }
+
+  /** One connection of its own, LISTENing; each announced id is read back (from this schema) and told. */
+  private async listen(): Promise<pg.PoolClient | undefined> {
+    try {
+      const client = await this.db.pool.connect();
+      client.on('notification', (n) => {
+        if (n.channel !== EVENTS_CHANNEL || !n.payload) return;
+        void this.get(n.payload).then(
+          (e) => {
+            if (e) for (const l of this.listeners) l(e);
+          },
+          () => {},
+        );
+      });
+      // A dropped connection: listen again on the next subscriber (the feed's poll covers the gap).
+      client.on('error', () => {
+        this.listening = undefined;
+      });
+      await client.query(`LISTEN ${EVENTS_CHANNEL}`);
+      return client;
+    } catch {
+      this.listening = undefined;
+      return undefined;
+    }
+  }
+
+  async close(): Promise<void> {
+    const client = await this.listening;
+    this.listening = undefined;
+    client?.release(true);
+  }
 
   append(e: StoredEvent): Promise<'stored' | 'duplicate'> {
     return this.db.tx(async (q) => {
@@ -175,6 +223,8 @@ class PgEventLog implements EventLog {
         ],
       );
       if (inserted.length === 0) return 'duplicate';
+      // Sent when the transaction commits: every instance's waiters wake.
+      await q('SELECT pg_notify($1, $2)', [EVENTS_CHANNEL, e.id]);
       const object = (e.payload.data as { object?: unknown } | undefined)?.object;
       if (e.objectId && object) {
         // Newer by (created, lifecycle rank, event id) wins; an older event arriving late changes nothing.
@@ -270,15 +320,30 @@ export async function createPostgresStore(url: string, opts: PostgresStoreOption
     await db.pool.end();
     throw err;
   }
+  const events = new PgEventLog(db);
   return {
     ledger: new PgLedger(db),
     audit: new PgAudit(db),
-    events: new PgEventLog(db),
+    events,
     approvals: new PgApprovals(db),
     operators: new PgOperators(db),
     apiKeys: new PgApiKeys(db),
     oauth: new PgOAuthState(db),
     billing: new PgBilling(db),
-    close: () => db.pool.end(),
+    rateLimiter: (points, durationS) =>
+      new RateLimiterPostgres({
+        storeClient: db.pool,
+        storeType: 'pool',
+        tableName: 'rate_limits',
+        tableCreated: true,
+        points,
+        duration: durationS,
+        // Postgres unreachable: each instance keeps counting on its own rather than failing requests.
+        insuranceLimiter: new RateLimiterMemory({ points, duration: durationS }),
+      }),
+    close: async () => {
+      await events.close();
+      await db.pool.end();
+    },
   };
 }

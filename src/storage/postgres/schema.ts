@@ -149,6 +149,12 @@ export const MIGRATIONS: readonly string[] = [
      sent BOOLEAN NOT NULL DEFAULT false
    );
    CREATE INDEX billing_outbox_due ON billing_outbox (sent, mode, due);`,
+  // Per-caller rate-limit counters (`--rate-limit`), as rate-limiter-flexible's Postgres limiter keeps them.
+  `CREATE TABLE rate_limits (
+     key VARCHAR(255) PRIMARY KEY,
+     points INTEGER NOT NULL DEFAULT 0,
+     expire BIGINT
+   );`,
 ];
 
 export class SchemaTooNewError extends Error {

@@ -154,6 +154,7 @@ export class SqliteOperators implements OperatorAuth {
   private readonly dropSession;
   private readonly put;
   private readonly read;
+  private readonly keep;
   private readonly redeemTx;
   private readonly sweep;
 
@@ -181,6 +182,7 @@ export class SqliteOperators implements OperatorAuth {
       'INSERT INTO settings (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value',
     );
     this.read = db.prepare<[string], { value: string }>('SELECT value FROM settings WHERE key = ?');
+    this.keep = db.prepare('INSERT INTO settings (key, value) VALUES (?, ?) ON CONFLICT (key) DO NOTHING');
     this.redeemTx = db.transaction((token: string, sessionTtlMs: number, now: number) => {
       const signIn = this.takeSignIn.get(hashSecret(token));
       if (!signIn || now >= signIn.expires_at) return undefined;
@@ -221,5 +223,10 @@ export class SqliteOperators implements OperatorAuth {
 
   getValue(key: string): Promise<string | undefined> {
     return Promise.resolve(this.read.get(key)?.value);
+  }
+
+  keepValue(key: string, value: string): Promise<string> {
+    this.keep.run(key, value);
+    return Promise.resolve(this.read.get(key)!.value);
   }
 }
