@@ -579,7 +579,9 @@ describe.each(Object.entries(ADAPTERS))('%s: two handles on one database', (_nam
           tool: 'create_refund',
           limit: 7_000,
           windowMs: DAY,
-          now: T0,
+          // Out of order, as concurrent calls are once they wait for each other (or instances' clocks
+          // differ): an entry stamped after a caller's now still counts.
+          now: T0 + ((i * 7) % 20),
         }),
       ),
     );

@@ -50,7 +50,10 @@ export interface MoneyLedger {
   ): Promise<void>;
   /** Stripe definitely refused the call (or it never reached Stripe): drop the reservation. */
   release(id: string): Promise<void>;
-  /** Sum counted in the window for this scope and currency. */
+  /**
+   * Sum counted in the window for this scope and currency: every entry after `now - windowMs`, also
+   * one stamped later than `now` (a concurrent call that got there first, another instance's clock).
+   */
   used(scope: string, currency: string, now: number, windowMs: number): Promise<number>;
   /** Sums counted in the window for this scope, per currency. */
   totals(scope: string, now: number, windowMs: number): Promise<Record<string, number>>;

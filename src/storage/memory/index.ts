@@ -36,7 +36,7 @@ class MemoryLedger implements MoneyLedger {
   reserve(r: LedgerReservation): Promise<ReserveOutcome> {
     // Entries past every window count for nothing: forget them, so the ledger stays bounded.
     this.rows = this.rows.filter((x) => x.at > r.now - 2 * r.windowMs);
-    const inWindow = (x: Row) => x.scope === r.scope && x.at > r.now - r.windowMs && x.at <= r.now;
+    const inWindow = (x: Row) => x.scope === r.scope && x.at > r.now - r.windowMs;
     const used = this.sum((x) => x.scope === r.scope && x.currency === r.currency, r.now, r.windowMs);
     const earlier = r.key ? this.rows.find((x) => inWindow(x) && x.key === r.key) : undefined;
     if (earlier) return Promise.resolve({ ok: true, id: earlier.id, used, amount: 0, repeat: true });
@@ -81,8 +81,7 @@ class MemoryLedger implements MoneyLedger {
   totals(scope: string, now: number, windowMs: number): Promise<Record<string, number>> {
     const out: Record<string, number> = {};
     for (const r of this.rows)
-      if (r.scope === scope && r.at > now - windowMs && r.at <= now)
-        out[r.currency] = (out[r.currency] ?? 0) + r.amount;
+      if (r.scope === scope && r.at > now - windowMs) out[r.currency] = (out[r.currency] ?? 0) + r.amount;
     return Promise.resolve(out);
   }
 
@@ -91,9 +90,7 @@ class MemoryLedger implements MoneyLedger {
   }
 
   private sum(match: (r: Row) => boolean, now: number, windowMs: number): number {
-    return this.rows
-      .filter((r) => match(r) && r.at > now - windowMs && r.at <= now)
-      .reduce((s, r) => s + r.amount, 0);
+    return this.rows.filter((r) => match(r) && r.at > now - windowMs).reduce((s, r) => s + r.amount, 0);
   }
 }
 

@@ -32,21 +32,21 @@ class PgLedger implements MoneyLedger {
       await q('SELECT pg_advisory_xact_lock(hashtext($1))', [`ledger:${r.scope}`]);
       const from = r.now - r.windowMs;
       const [sum] = await q<{ s: number | null }>(
-        'SELECT SUM(amount) AS s FROM money_ledger WHERE scope = $1 AND currency = $2 AND at > $3 AND at <= $4',
-        [r.scope, r.currency, from, r.now],
+        'SELECT SUM(amount) AS s FROM money_ledger WHERE scope = $1 AND currency = $2 AND at > $3',
+        [r.scope, r.currency, from],
       );
       const used = sum?.s ?? 0;
       if (r.key) {
         const [earlier] = await q<{ id: string }>(
-          'SELECT id FROM money_ledger WHERE scope = $1 AND idem_key = $2 AND at > $3 AND at <= $4 LIMIT 1',
-          [r.scope, r.key, from, r.now],
+          'SELECT id FROM money_ledger WHERE scope = $1 AND idem_key = $2 AND at > $3 LIMIT 1',
+          [r.scope, r.key, from],
         );
         if (earlier) return { ok: true, id: earlier.id, used, amount: 0, repeat: true };
       }
       const [obj] = r.objectId
         ? await q<{ s: number | null }>(
-            'SELECT SUM(amount) AS s FROM money_ledger WHERE scope = $1 AND object_id = $2 AND at > $3 AND at <= $4',
-            [r.scope, r.objectId, from, r.now],
+            'SELECT SUM(amount) AS s FROM money_ledger WHERE scope = $1 AND object_id = $2 AND at > $3',
+            [r.scope, r.objectId, from],
           )
         : [];
       const amount = Math.max(0, r.amount - (obj?.s ?? 0));
@@ -76,16 +76,16 @@ class PgLedger implements MoneyLedger {
 
   async totals(scope: string, now: number, windowMs: number): Promise<Record<string, number>> {
     const rows = await this.db.query<{ currency: string; s: number }>(
-      'SELECT currency, SUM(amount) AS s FROM money_ledger WHERE scope = $1 AND at > $2 AND at <= $3 GROUP BY currency',
-      [scope, now - windowMs, now],
+      'SELECT currency, SUM(amount) AS s FROM money_ledger WHERE scope = $1 AND at > $2 GROUP BY currency',
+      [scope, now - windowMs],
     );
     return Object.fromEntries(rows.map((r) => [r.currency, r.s]));
   }
 
   async used(scope: string, currency: string, now: number, windowMs: number): Promise<number> {
     const [r] = await this.db.query<{ s: number | null }>(
-      'SELECT SUM(amount) AS s FROM money_ledger WHERE scope = $1 AND currency = $2 AND at > $3 AND at <= $4',
-      [scope, currency, now - windowMs, now],
+      'SELECT SUM(amount) AS s FROM money_ledger WHERE scope = $1 AND currency = $2 AND at > $3',
+      [scope, currency, now - windowMs],
     );
     return r?.s ?? 0;
   }

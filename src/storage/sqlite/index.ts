@@ -121,17 +121,17 @@ class SqliteLedger implements MoneyLedger {
     db: Database.Database,
     private readonly wrote: () => void,
   ) {
-    this.sumScope = db.prepare<[string, string, number, number], { s: number | null }>(
-      'SELECT SUM(amount) AS s FROM money_ledger WHERE scope = ? AND currency = ? AND at > ? AND at <= ?',
+    this.sumScope = db.prepare<[string, string, number], { s: number | null }>(
+      'SELECT SUM(amount) AS s FROM money_ledger WHERE scope = ? AND currency = ? AND at > ?',
     );
-    this.sumByCurrency = db.prepare<[string, number, number], { currency: string; s: number }>(
-      'SELECT currency, SUM(amount) AS s FROM money_ledger WHERE scope = ? AND at > ? AND at <= ? GROUP BY currency',
+    this.sumByCurrency = db.prepare<[string, number], { currency: string; s: number }>(
+      'SELECT currency, SUM(amount) AS s FROM money_ledger WHERE scope = ? AND at > ? GROUP BY currency',
     );
-    this.sumObject = db.prepare<[string, string, number, number], { s: number | null }>(
-      'SELECT SUM(amount) AS s FROM money_ledger WHERE scope = ? AND object_id = ? AND at > ? AND at <= ?',
+    this.sumObject = db.prepare<[string, string, number], { s: number | null }>(
+      'SELECT SUM(amount) AS s FROM money_ledger WHERE scope = ? AND object_id = ? AND at > ?',
     );
-    this.byKey = db.prepare<[string, string, number, number], { id: string }>(
-      'SELECT id FROM money_ledger WHERE scope = ? AND idem_key = ? AND at > ? AND at <= ? LIMIT 1',
+    this.byKey = db.prepare<[string, string, number], { id: string }>(
+      'SELECT id FROM money_ledger WHERE scope = ? AND idem_key = ? AND at > ? LIMIT 1',
     );
     this.insert = db.prepare(
       "INSERT INTO money_ledger (id, scope, currency, amount, tool, object_id, idem_key, state, at) VALUES (?, ?, ?, ?, ?, ?, ?, 'reserved', ?)",
@@ -143,10 +143,10 @@ class SqliteLedger implements MoneyLedger {
     // IMMEDIATE: the checks and the insert are one step even across processes sharing the file.
     this.reserveTx = db.transaction((r: LedgerReservation): ReserveOutcome => {
       const from = r.now - r.windowMs;
-      const used = this.sumScope.get(r.scope, r.currency, from, r.now)?.s ?? 0;
-      const earlier = r.key ? this.byKey.get(r.scope, r.key, from, r.now) : undefined;
+      const used = this.sumScope.get(r.scope, r.currency, from)?.s ?? 0;
+      const earlier = r.key ? this.byKey.get(r.scope, r.key, from) : undefined;
       if (earlier) return { ok: true, id: earlier.id, used, amount: 0, repeat: true };
-      const counted = r.objectId ? (this.sumObject.get(r.scope, r.objectId, from, r.now)?.s ?? 0) : 0;
+      const counted = r.objectId ? (this.sumObject.get(r.scope, r.objectId, from)?.s ?? 0) : 0;
       const amount = Math.max(0, r.amount - counted);
       if (used + amount > r.limit) return { ok: false, used, amount };
       const id = randomUUID();
@@ -174,12 +174,12 @@ class SqliteLedger implements MoneyLedger {
   }
 
   totals(scope: string, now: number, windowMs: number): Promise<Record<string, number>> {
-    const rows = this.sumByCurrency.all(scope, now - windowMs, now);
+    const rows = this.sumByCurrency.all(scope, now - windowMs);
     return Promise.resolve(Object.fromEntries(rows.map((r) => [r.currency, r.s])));
   }
 
   used(scope: string, currency: string, now: number, windowMs: number): Promise<number> {
-    return Promise.resolve(this.sumScope.get(scope, currency, now - windowMs, now)?.s ?? 0);
+    return Promise.resolve(this.sumScope.get(scope, currency, now - windowMs)?.s ?? 0);
   }
 }
 
