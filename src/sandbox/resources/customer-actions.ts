@@ -1,19 +1,13 @@
 import type { RouteTable } from '../app.js';
-import { invalid, SandboxError } from '../errors.js';
+import { invalid } from '../errors.js';
 import { str, type Params } from '../params.js';
 import type { AccountStore, StripeObject, Stored } from '../store.js';
-import {
-  addInterval,
-  createInvoice,
-  customerDefaultPm,
-  finalize,
-  pay,
-  payInvoice,
-} from './billing-engine.js';
+import { payInvoice } from './billing-engine.js';
 import { createCustomer } from './customers.js';
 import { confirm, createPaymentIntent } from './payment-intents.js';
 import { attachPaymentMethod, resolvePaymentMethod } from './payment-methods.js';
-import { createSubscription, subscriptionLines } from './subscriptions.js';
+import { endSubscription, renew } from './subscription-cycle.js';
+import { createSubscription } from './subscriptions.js';
 
 /**
  * Sandbox-only: tests and demos play the customer. Stripe has no such endpoints (a person pays on
@@ -81,11 +75,12 @@ export function customerActionRoutes(routes: RouteTable): void {
 
   // Time passes: the subscription renews, charging its payment method (or failing with fail=true).
   routes.add('POST', '/_sandbox/subscriptions/:id/renew', ({ store, path, params }) =>
-    renew(store, store.require('subscription', path.id!), params),
+    renewNow(store, store.require('subscription', path.id!), params),
   );
 }
 
-function renew(store: AccountStore, sub: Stored<'subscription'>, params: Params): Stored<'subscription'> {
+/** Time passes for one subscription, now: what its period's end does (see subscription-cycle.ts). */
+function renewNow(store: AccountStore, sub: Stored<'subscription'>, params: Params): Stored<'subscription'> {
   if (['canceled', 'incomplete_expired'].includes(sub.status)) {
     throw invalid(
       `The subscription is ${sub.status}; it does not renew.`,
@@ -93,50 +88,12 @@ function renew(store: AccountStore, sub: Stored<'subscription'>, params: Params)
       'subscription_canceled',
     );
   }
-  const items = sub.items.data;
-  const start = items[0]!.current_period_end;
-  const previous: Record<string, unknown> = { status: sub.status };
-  if (sub.cancel_at_period_end) {
-    sub.status = 'canceled';
-    sub.ended_at = start;
-    sub.canceled_at ??= start;
-    store.emit('customer.subscription.deleted', sub, previous);
-    return sub;
-  }
-  for (const it of items) {
-    it.current_period_start = start;
-    it.current_period_end = addInterval(start, it.price.recurring!);
-  }
-  const customer = store.requireRef('customer', sub.customer);
-  const inv = createInvoice(store, {
-    customer,
-    currency: sub.currency,
-    lines: subscriptionLines(sub),
-    subscription: sub.id,
-    billingReason: 'subscription_cycle',
-    collectionMethod: sub.collection_method,
-    daysUntilDue: sub.days_until_due,
-    description: null,
-    metadata: {},
-    autoAdvance: true,
-    discount: 0,
-    defaultPaymentMethod: null,
-  });
-  sub.latest_invoice = inv.id;
-  finalize(store, inv);
-  let status = 'active';
-  if (inv.status !== 'paid' && sub.collection_method === 'charge_automatically') {
-    const pm =
-      str(params, 'fail') === 'true'
-        ? resolvePaymentMethod(store, 'pm_card_chargeDeclined').id
-        : ((sub.default_payment_method as string | null) ?? customerDefaultPm(customer));
-    const outcome = pm
-      ? pay(store, inv, pm, true)
-      : new SandboxError(402, 'card_error', 'No payment method.');
-    if (outcome) status = 'past_due';
-  }
-  sub.status = status;
-  if (sub.trial_end && sub.trial_end > start) sub.trial_end = start;
-  store.emit('customer.subscription.updated', sub, previous);
+  if (sub.cancel_at_period_end) endSubscription(store, sub, 'cancellation_requested');
+  else
+    renew(
+      store,
+      sub,
+      str(params, 'fail') === 'true' ? resolvePaymentMethod(store, 'pm_card_chargeDeclined').id : undefined,
+    );
   return sub;
 }

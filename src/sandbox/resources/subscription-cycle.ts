@@ -81,8 +81,11 @@ export function endSubscription(
   store.emit('customer.subscription.deleted', sub);
 }
 
-/** The next period: licensed items billed ahead, metered usage of the period that ended billed after. */
-function renew(store: AccountStore, sub: Stored<'subscription'>): void {
+/**
+ * The next period: licensed items billed ahead, metered usage of the period that ended billed after.
+ * `paymentMethod`: charge this one instead of the default (the sandbox's renew helper, to fail on purpose).
+ */
+export function renew(store: AccountStore, sub: Stored<'subscription'>, paymentMethod?: string): void {
   const start = periodEnd(sub);
   const next = addInterval(start, sub.items.data[0]!.price.recurring!);
   const customer = store.requireRef('customer', sub.customer);
@@ -142,7 +145,7 @@ function renew(store: AccountStore, sub: Stored<'subscription'>): void {
     else setStatus(store, sub, 'active', previous);
     return;
   }
-  collect(store, sub, inv, previous);
+  collect(store, sub, inv, previous, paymentMethod);
 }
 
 /**
@@ -155,9 +158,12 @@ export function collect(
   sub: Stored<'subscription'>,
   inv: Stored<'invoice'>,
   previous: Record<string, unknown> = {},
+  paymentMethod?: string,
 ): boolean {
   const customer = store.requireRef('customer', sub.customer);
-  const pm = sub.default_payment_method ? idOf(sub.default_payment_method) : customerDefaultPm(customer);
+  const pm =
+    paymentMethod ??
+    (sub.default_payment_method ? idOf(sub.default_payment_method) : customerDefaultPm(customer));
   let outcome: SandboxError | 'requires_action' | null;
   if (pm) outcome = pay(store, inv, pm, true);
   else {
