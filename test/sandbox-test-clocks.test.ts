@@ -130,6 +130,38 @@ describe('sandbox test clocks', () => {
     expect(ended.cancellation_details?.reason).toBe('cancellation_requested');
   });
 
+  it('a renewal bills the metered item for what its meter counted over the period that ended', async () => {
+    const now = Math.floor(Date.now() / 1000);
+    const clock = await stripe.testHelpers.testClocks.create({ frozen_time: now });
+    const customer = await stripe.customers.create({ test_clock: clock.id, payment_method: 'pm_card_visa' });
+    const card = (await stripe.paymentMethods.list({ customer: customer.id })).data[0]!.id;
+    await stripe.customers.update(customer.id, { invoice_settings: { default_payment_method: card } });
+    const meter = await stripe.billing.meters.create({
+      display_name: 'Calls',
+      event_name: 'clocked_calls',
+      default_aggregation: { formula: 'sum' },
+    });
+    const metered = await stripe.prices.create({
+      product: (await stripe.products.create({ name: 'Metered' })).id,
+      currency: 'usd',
+      unit_amount_decimal: '50',
+      recurring: { interval: 'month', usage_type: 'metered', meter: meter.id },
+    });
+    const sub = await stripe.subscriptions.create({ customer: customer.id, items: [{ price: metered.id }] });
+    for (const value of ['3', '4'])
+      await stripe.billing.meterEvents.create({
+        event_name: 'clocked_calls',
+        payload: { stripe_customer_id: customer.id, value },
+        timestamp: now + 1,
+      });
+    await stripe.testHelpers.testClocks.advance(clock.id, { frozen_time: now + 32 * DAY });
+    const cycle = (await stripe.invoices.list({ subscription: sub.id })).data.find(
+      (i) => i.billing_reason === 'subscription_cycle',
+    )!;
+    expect(cycle).toMatchObject({ status: 'paid', amount_paid: 350 });
+    expect(cycle.lines.data[0]).toMatchObject({ quantity: 7, amount: 350 });
+  });
+
   it('an incomplete subscription expires after 23 hours; deleting the clock deletes its customers', async () => {
     const clock = await stripe.testHelpers.testClocks.create({ frozen_time: START });
     const customer = await stripe.customers.create({ test_clock: clock.id });

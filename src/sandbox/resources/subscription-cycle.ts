@@ -8,6 +8,7 @@ import { SandboxError } from '../errors.js';
 import type { AccountStore, Stored } from '../store.js';
 import { addInterval, createInvoice, customerDefaultPm, finalize, pay, type Line } from './billing-engine.js';
 import { meterUsage } from './meters.js';
+import { itemLine } from './subscriptions.js';
 
 /** Days after each failed attempt until the next (Stripe's default: four tries within about two weeks). */
 const RETRY_AFTER_DAYS = [3, 5, 7];
@@ -90,34 +91,12 @@ export function renew(store: AccountStore, sub: Stored<'subscription'>, paymentM
   const next = addInterval(start, sub.items.data[0]!.price.recurring!);
   const customer = store.requireRef('customer', sub.customer);
   const lines: Line[] = sub.items.data.map((it) => {
-    const price = it.price;
-    const metered = price.recurring?.usage_type === 'metered';
-    const meter = metered && price.recurring?.meter ? store.get(price.recurring.meter) : undefined;
-    const quantity = metered
-      ? meter
-        ? meterUsage(store, meter, customer.id, it.current_period_start, start)
-        : 0
-      : (it.quantity ?? 1);
-    const unit = price.unit_amount ?? Number(price.unit_amount_decimal ?? 0);
-    return {
-      amount: Math.round(unit * quantity),
-      currency: price.currency,
-      description: `${quantity} × ${price.nickname ?? idOf(price.product)}`,
-      price,
-      quantity,
-      period: metered ? { start: it.current_period_start, end: start } : { start, end: next },
-      parent: {
-        invoice_item_details: null,
-        subscription_item_details: {
-          invoice_item: null,
-          proration: false,
-          proration_details: null,
-          subscription: sub.id,
-          subscription_item: it.id,
-        },
-        type: 'subscription_item_details',
-      },
-    };
+    const recurring = it.price.recurring;
+    if (recurring?.usage_type !== 'metered') return itemLine(sub, it, it.quantity ?? 1, { start, end: next });
+    // Metered: what the meter counted for this customer over the period that ended.
+    const meter = recurring.meter ? store.get(recurring.meter) : undefined;
+    const used = meter ? meterUsage(store, meter, customer.id, it.current_period_start, start) : 0;
+    return itemLine(sub, it, used, { start: it.current_period_start, end: start });
   });
   for (const it of sub.items.data) {
     it.current_period_start = start;

@@ -79,30 +79,40 @@ function itemObject(
   });
 }
 
-export function subscriptionLines(sub: Stored<'subscription'>): Line[] {
-  return sub.items.data.map((it) => {
-    const price = it.price;
-    const quantity = it.quantity ?? 1;
-    return {
-      amount: (price.unit_amount ?? 0) * quantity,
-      currency: price.currency,
-      description: `${quantity} × ${price.nickname ?? idOf(price.product)}`,
-      price,
-      quantity,
-      period: { start: it.current_period_start, end: it.current_period_end },
-      parent: {
-        invoice_item_details: null,
-        subscription_item_details: {
-          invoice_item: null,
-          proration: false,
-          proration_details: null,
-          subscription: sub.id,
-          subscription_item: it.id,
-        },
-        type: 'subscription_item_details',
+/** One invoice line for a subscription item: `quantity` units of its price over `period`. */
+export function itemLine(
+  sub: Stored<'subscription'>,
+  it: Stripe.SubscriptionItem,
+  quantity: number,
+  period: { start: number; end: number },
+): Line {
+  const price = it.price;
+  const unit = price.unit_amount ?? Number(price.unit_amount_decimal ?? 0);
+  return {
+    amount: Math.round(unit * quantity),
+    currency: price.currency,
+    description: `${quantity} × ${price.nickname ?? idOf(price.product)}`,
+    price,
+    quantity,
+    period,
+    parent: {
+      invoice_item_details: null,
+      subscription_item_details: {
+        invoice_item: null,
+        proration: false,
+        proration_details: null,
+        subscription: sub.id,
+        subscription_item: it.id,
       },
-    };
-  });
+      type: 'subscription_item_details',
+    },
+  };
+}
+
+export function subscriptionLines(sub: Stored<'subscription'>): Line[] {
+  return sub.items.data.map((it) =>
+    itemLine(sub, it, it.quantity ?? 1, { start: it.current_period_start, end: it.current_period_end }),
+  );
 }
 
 export function createSubscription(store: AccountStore, params: Params): Stored<'subscription'> {
