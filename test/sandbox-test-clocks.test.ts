@@ -144,7 +144,7 @@ describe('sandbox test clocks', () => {
     const metered = await stripe.prices.create({
       product: (await stripe.products.create({ name: 'Metered' })).id,
       currency: 'usd',
-      unit_amount_decimal: '50',
+      unit_amount_decimal: stripe.Decimal.from('50'),
       recurring: { interval: 'month', usage_type: 'metered', meter: meter.id },
     });
     const sub = await stripe.subscriptions.create({ customer: customer.id, items: [{ price: metered.id }] });
