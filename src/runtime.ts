@@ -15,6 +15,7 @@ import type { ApiKeyStore, Store } from './storage/ports.js';
 import { sharedKey } from './storage/shared-key.js';
 import { createStripeClient, lazyStripeClient, type LazyStripeClient } from './stripe/client.js';
 import type { Tool } from './tools/define-tool.js';
+import type { Readiness } from './transports/http.js';
 import type { RemoteHttp } from './transports/http.js';
 import { closeAll } from './util/close-all.js';
 import type { EventFeed } from './webhooks/feed.js';
@@ -43,6 +44,8 @@ export interface Runtime {
   billing?: BillingEngine;
   /** With --sandbox: register `<origin>/webhooks/stripe` with the sandbox so it delivers events here. */
   connectSandboxWebhooks(origin: string): Promise<void>;
+  /** What `/readyz` reports: the store answers (a query within 2 s), and whether Stripe does. */
+  readiness(): Promise<Readiness>;
   close(): Promise<void>;
 }
 
@@ -207,8 +210,23 @@ export async function createRuntime(
           },
           origin,
         );
+  const health = stripeHealth(stripe);
   return {
     factory,
+    readiness: async () => {
+      const [storeState, stripeState] = await Promise.all([
+        // Asked in a promise: an adapter may throw before it returns one (a closed SQLite file).
+        withTimeout(
+          Promise.resolve().then(() => store.events.count()),
+          2000,
+        ).then(
+          () => 'ok',
+          (err: unknown) => `not answering: ${err instanceof Error ? err.message.slice(0, 200) : 'unknown'}`,
+        ),
+        sandbox ? Promise.resolve({ ok: true, detail: 'answers' }) : health(),
+      ]);
+      return { store: storeState, stripe: stripeState.ok ? 'ok' : stripeState.detail };
+    },
     remote: {
       publicUrl: config.remote.publicUrl,
       allowedOrigins: config.remote.allowedOrigins,
@@ -232,7 +250,7 @@ export async function createRuntime(
       stripeAccount: config.stripeAccount,
       dailyLimit: config.security.dailyLimit,
       settings: describeConfig(config),
-      stripeHealth: stripeHealth(stripe),
+      stripeHealth: health,
       webhookSecrets: () => webhooks.secrets.length,
       apiKeys,
       oauth: credentials.oauth,
@@ -263,6 +281,15 @@ export async function createRuntime(
 }
 
 /** Whether Stripe answers, for the console's overview: one cheap read, remembered for 30 seconds. */
+/** `p`, or a rejection after `ms`. */
+function withTimeout<T>(p: Promise<T>, ms: number): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`no answer within ${ms} ms`)), ms);
+  });
+  return Promise.race([p, timeout]).finally(() => clearTimeout(timer));
+}
+
 export function stripeHealth(stripe: LazyStripeClient): ConsoleDeps['stripeHealth'] {
   let last: { at: number; value: { ok: boolean; detail: string } } | undefined;
   return async () => {

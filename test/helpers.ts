@@ -257,6 +257,7 @@ export async function startHttpStack(opts: {
     port: opts.flags.port === undefined ? 0 : config.port,
     console: runtime.console,
     remote: runtime.remote,
+    readiness: () => runtime.readiness(),
     ...(runtime.billing ? { billing: runtime.billing } : {}),
   });
   return {

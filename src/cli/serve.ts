@@ -72,6 +72,7 @@ export async function serve(flags: Flags, front?: FrontEnd): Promise<void> {
       port: config.port,
       console: runtime.console,
       remote: runtime.remote,
+      readiness: () => runtime.readiness(),
       ...(runtime.billing ? { billing: runtime.billing } : {}),
     });
     closers.push(() => http.close());

@@ -46,6 +46,15 @@ export interface HttpOptions {
   remote?: RemoteHttp;
   /** Plans and quotas: the pages its links lead to, at /billing. */
   billing?: BillingEngine;
+  /** What `GET /readyz` checks: the store (it decides), and whether Stripe answers (reported only). */
+  readiness?: () => Promise<Readiness>;
+}
+
+export interface Readiness {
+  /** `ok`, or why the store does not answer. */
+  store: string;
+  /** `ok`, or why Stripe does not answer: reported, never a reason to take the instance out. */
+  stripe: string;
 }
 
 /**
@@ -61,6 +70,13 @@ export function createHttpApp(
 ): Hono {
   const app = new Hono();
   app.get('/healthz', (c) => c.json({ status: 'ok', name: PRODUCT_NAME, version: VERSION, mode: opts.mode }));
+  // Readiness for a load balancer: ready while the store answers. Stripe being down makes every
+  // instance equally unable, so it is reported but does not fail the check.
+  app.get('/readyz', async (c) => {
+    const r = (await opts.readiness?.()) ?? { store: 'ok', stripe: 'not checked' };
+    const ready = r.store === 'ok';
+    return c.json({ status: ready ? 'ready' : 'not ready', ...r }, ready ? 200 : 503);
+  });
   const metadata = auth?.gate.metadata();
   if (metadata) {
     // RFC 9728: at the path-aware location for `/mcp`, and at the root for clients that probe there.
@@ -78,6 +94,7 @@ export function createHttpApp(
   const endpoints = [
     ...(opts.factory ? ['/mcp', '/sse', '/messages', '/ws'] : []),
     '/healthz',
+    '/readyz',
     ...(opts.console ? ['/console'] : []),
     ...(opts.billing ? ['/billing'] : []),
     ...(opts.webhooks ? ['/webhooks/stripe'] : []),
