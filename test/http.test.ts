@@ -238,7 +238,9 @@ describe('Streamable HTTP transport', () => {
   it('unknown paths answer 404 with the endpoints', async () => {
     const res = await fetch(http.url.replace('/mcp', '/nope'));
     expect(res.status).toBe(404);
-    expect(await res.json()).toMatchObject({ endpoints: ['/mcp', '/sse', '/messages', '/ws', '/healthz'] });
+    expect(await res.json()).toMatchObject({
+      endpoints: ['/mcp', '/sse', '/messages', '/ws', '/healthz', '/readyz'],
+    });
   });
 });
 
