@@ -12,22 +12,11 @@ import type {
   OperatorAuth,
   OperatorSession,
 } from '../ports.js';
+import { approvalAt, toApiKey, toApproval, type ApiKeyRow, type ApprovalRow } from '../rows.js';
 import type { Db } from './db.js';
 
 /** How long an expired approval stays listed (the console's history). */
 const KEEP_MS = 30 * 86_400_000;
-
-interface ApprovalRow {
-  [k: string]: unknown;
-  record: string;
-  status: string;
-}
-
-const parse = (r: ApprovalRow): ApprovalRecord => ({
-  ...(JSON.parse(r.record) as ApprovalRecord),
-  status: r.status as ApprovalStatus,
-});
-const at = (a: ApprovalRecord, now: number): ApprovalRecord => ({ ...a, status: effectiveStatus(a, now) });
 
 export class PgApprovals implements ApprovalStore {
   constructor(private readonly db: Db) {}
@@ -41,7 +30,7 @@ export class PgApprovals implements ApprovalStore {
         "SELECT record, status FROM approvals WHERE binding = $1 AND expires_at > $2 AND status IN ('pending', 'approved', 'denied') ORDER BY created_at DESC LIMIT 1",
         [r.binding, r.now],
       );
-      if (found) return { approval: parse(found), created: false };
+      if (found) return { approval: toApproval(found), created: false };
       const approval = newApproval(r);
       await q(
         'INSERT INTO approvals (id, binding, status, created_at, expires_at, record) VALUES ($1, $2, $3, $4, $5, $6)',
@@ -62,7 +51,7 @@ export class PgApprovals implements ApprovalStore {
     const [row] = await this.db.query<ApprovalRow>('SELECT record, status FROM approvals WHERE id = $1', [
       id,
     ]);
-    return row && at(parse(row), now);
+    return row && approvalAt(toApproval(row), now);
   }
 
   async list(q: {
@@ -77,7 +66,7 @@ export class PgApprovals implements ApprovalStore {
       [Math.max(q.limit * 20, 2000)],
     );
     return rows
-      .map((r) => at(parse(r), q.now))
+      .map((r) => approvalAt(toApproval(r), q.now))
       .filter((a) => wanted(a.status))
       .slice(0, q.limit);
   }
@@ -91,7 +80,7 @@ export class PgApprovals implements ApprovalStore {
         id,
       ]);
       if (!row) return undefined;
-      const current = parse(row);
+      const current = toApproval(row);
       if (effectiveStatus(current, d.now) !== 'pending') return current;
       const decided = {
         ...current,
@@ -107,7 +96,7 @@ export class PgApprovals implements ApprovalStore {
       ]);
       return decided;
     });
-    return a && at(a, d.now);
+    return a && approvalAt(a, d.now);
   }
 
   consume(id: string, now: number): Promise<ApprovalRecord | undefined> {
@@ -116,7 +105,7 @@ export class PgApprovals implements ApprovalStore {
         id,
       ]);
       if (!row) return undefined;
-      const a = parse(row);
+      const a = toApproval(row);
       const status = effectiveStatus(a, now);
       if (status !== 'approved' && status !== 'denied') return undefined;
       await q('UPDATE approvals SET status = $1, record = $2 WHERE id = $3', [
@@ -198,31 +187,6 @@ export class PgOperators implements OperatorAuth {
   }
 }
 
-interface KeyRow {
-  [k: string]: unknown;
-  id: string;
-  name: string;
-  hash: string;
-  prefix: string;
-  scopes: string;
-  tenant: string | null;
-  created_at: number;
-  expires_at: number | null;
-  revoked_at: number | null;
-}
-
-const toKey = (r: KeyRow): ApiKeyRecord => ({
-  id: r.id,
-  name: r.name,
-  hash: r.hash,
-  prefix: r.prefix,
-  scopes: JSON.parse(r.scopes) as string[],
-  tenant: r.tenant,
-  createdAt: r.created_at,
-  expiresAt: r.expires_at,
-  revokedAt: r.revoked_at,
-});
-
 /** Issued api keys: a key revoked through one instance fails on the next request to any (nothing is cached). */
 export class PgApiKeys implements ApiKeyStore {
   constructor(private readonly db: Db) {}
@@ -247,24 +211,24 @@ export class PgApiKeys implements ApiKeyStore {
   }
 
   async byHash(hash: string): Promise<ApiKeyRecord | undefined> {
-    const [row] = await this.db.query<KeyRow>('SELECT * FROM api_keys WHERE hash = $1', [hash]);
-    return row && toKey(row);
+    const [row] = await this.db.query<ApiKeyRow>('SELECT * FROM api_keys WHERE hash = $1', [hash]);
+    return row && toApiKey(row);
   }
 
   async list(): Promise<ApiKeyRecord[]> {
-    return (await this.db.query<KeyRow>('SELECT * FROM api_keys ORDER BY created_at DESC, seq DESC')).map(
-      toKey,
+    return (await this.db.query<ApiKeyRow>('SELECT * FROM api_keys ORDER BY created_at DESC, seq DESC')).map(
+      toApiKey,
     );
   }
 
   async revoke(idOrName: string, now: number): Promise<ApiKeyRecord | undefined> {
-    const [row] = await this.db.query<KeyRow>(
+    const [row] = await this.db.query<ApiKeyRow>(
       `UPDATE api_keys SET revoked_at = $2 WHERE id = (
          SELECT id FROM api_keys WHERE (id = $1 OR name = $1) AND revoked_at IS NULL LIMIT 1
        ) AND revoked_at IS NULL RETURNING *`,
       [idOrName, now],
     );
-    return row && toKey(row);
+    return row && toApiKey(row);
   }
 }
 

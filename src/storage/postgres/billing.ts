@@ -2,34 +2,8 @@
 // both take the last unit), usage, and the metering outbox (drained by exactly one worker per row:
 // `FOR UPDATE SKIP LOCKED`).
 import type { BillingStore, BillingSubscription, MeterRow, QuotaKey, UsageRecord } from '../ports.js';
+import { toSubscription, type SubscriptionRow } from '../rows.js';
 import type { Db } from './db.js';
-
-interface SubRow {
-  [k: string]: unknown;
-  mode: string;
-  id: string;
-  user_id: string;
-  customer: string;
-  plan: string | null;
-  status: string;
-  current_period_end: number | null;
-  cancel_at_period_end: boolean;
-  trial_end: number | null;
-  as_of: number;
-}
-
-const toSub = (r: SubRow): BillingSubscription => ({
-  id: r.id,
-  mode: r.mode,
-  user: r.user_id,
-  customer: r.customer,
-  plan: r.plan,
-  status: r.status,
-  currentPeriodEnd: r.current_period_end,
-  cancelAtPeriodEnd: r.cancel_at_period_end,
-  trialEnd: r.trial_end,
-  asOf: r.as_of,
-});
 
 export class PgBilling implements BillingStore {
   constructor(private readonly db: Db) {}
@@ -84,19 +58,19 @@ export class PgBilling implements BillingStore {
   }
 
   async subscription(mode: string, id: string) {
-    const [r] = await this.db.query<SubRow>(
+    const [r] = await this.db.query<SubscriptionRow>(
       'SELECT * FROM billing_subscriptions WHERE mode = $1 AND id = $2',
       [mode, id],
     );
-    return r ? toSub(r) : undefined;
+    return r ? toSubscription(r) : undefined;
   }
 
   async subscriptionsOf(mode: string, user: string) {
-    const rows = await this.db.query<SubRow>(
+    const rows = await this.db.query<SubscriptionRow>(
       'SELECT * FROM billing_subscriptions WHERE mode = $1 AND user_id = $2',
       [mode, user],
     );
-    return rows.map(toSub);
+    return rows.map(toSubscription);
   }
 
   forgetCustomer(mode: string, customer: string) {

@@ -18,6 +18,7 @@ import type {
   Store,
   StoredEvent,
 } from '../ports.js';
+import { toEvent, type EventRow } from '../rows.js';
 import { PgApiKeys, PgApprovals, PgOAuthState, PgOperators } from './auth.js';
 import { PgBilling } from './billing.js';
 import { checkSchemaName, openDb, type Db } from './db.js';
@@ -126,33 +127,6 @@ class PgAudit implements AuditLog {
     return rows.map((r) => r.record);
   }
 }
-
-interface EventRow {
-  [k: string]: unknown;
-  id: string;
-  type: string;
-  api_version: string | null;
-  livemode: boolean;
-  account: string | null;
-  object_type: string | null;
-  object_id: string | null;
-  created: number;
-  received_at: number;
-  payload: string;
-}
-
-const toEvent = (r: EventRow): StoredEvent => ({
-  id: r.id,
-  type: r.type,
-  apiVersion: r.api_version,
-  livemode: r.livemode,
-  account: r.account,
-  objectType: r.object_type,
-  objectId: r.object_id,
-  created: r.created,
-  receivedAt: r.received_at,
-  payload: JSON.parse(r.payload) as Record<string, unknown>,
-});
 
 /** The channel stored events are announced on (the payload: the event id). */
 const EVENTS_CHANNEL = 'mcp_stripe_events';

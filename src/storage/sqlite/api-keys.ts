@@ -1,5 +1,6 @@
 import type Database from 'better-sqlite3';
 import type { ApiKeyRecord, ApiKeyStore } from '../ports.js';
+import { toApiKey, type ApiKeyRow } from '../rows.js';
 
 export const API_KEY_MIGRATION = `CREATE TABLE api_keys (
      id TEXT PRIMARY KEY,
@@ -14,30 +15,6 @@ export const API_KEY_MIGRATION = `CREATE TABLE api_keys (
    );
    CREATE UNIQUE INDEX api_keys_active_name ON api_keys (name) WHERE revoked_at IS NULL;`;
 
-interface Row {
-  id: string;
-  name: string;
-  hash: string;
-  prefix: string;
-  scopes: string;
-  tenant: string | null;
-  created_at: number;
-  expires_at: number | null;
-  revoked_at: number | null;
-}
-
-const toRecord = (r: Row): ApiKeyRecord => ({
-  id: r.id,
-  name: r.name,
-  hash: r.hash,
-  prefix: r.prefix,
-  scopes: JSON.parse(r.scopes) as string[],
-  tenant: r.tenant,
-  createdAt: r.created_at,
-  expiresAt: r.expires_at,
-  revokedAt: r.revoked_at,
-});
-
 /** Issued api keys. A key revoked by `mcp-stripe keys revoke` in another process fails on its next request: nothing is cached. */
 export class SqliteApiKeys implements ApiKeyStore {
   private readonly insert;
@@ -49,9 +26,9 @@ export class SqliteApiKeys implements ApiKeyStore {
     this.insert = db.prepare(
       'INSERT INTO api_keys (id, name, hash, prefix, scopes, tenant, created_at, expires_at, revoked_at) VALUES (@id, @name, @hash, @prefix, @scopes, @tenant, @createdAt, @expiresAt, @revokedAt) ON CONFLICT DO NOTHING',
     );
-    this.findHash = db.prepare<[string], Row>('SELECT * FROM api_keys WHERE hash = ?');
-    this.all = db.prepare<[], Row>('SELECT * FROM api_keys ORDER BY created_at DESC, rowid DESC');
-    const active = db.prepare<[string, string], Row>(
+    this.findHash = db.prepare<[string], ApiKeyRow>('SELECT * FROM api_keys WHERE hash = ?');
+    this.all = db.prepare<[], ApiKeyRow>('SELECT * FROM api_keys ORDER BY created_at DESC, rowid DESC');
+    const active = db.prepare<[string, string], ApiKeyRow>(
       'SELECT * FROM api_keys WHERE (id = ? OR name = ?) AND revoked_at IS NULL LIMIT 1',
     );
     const setRevoked = db.prepare('UPDATE api_keys SET revoked_at = ? WHERE id = ?');
@@ -59,7 +36,7 @@ export class SqliteApiKeys implements ApiKeyStore {
       const row = active.get(idOrName, idOrName);
       if (!row) return undefined;
       setRevoked.run(now, row.id);
-      return toRecord({ ...row, revoked_at: now });
+      return toApiKey({ ...row, revoked_at: now });
     });
   }
 
@@ -70,11 +47,11 @@ export class SqliteApiKeys implements ApiKeyStore {
 
   byHash(hash: string): Promise<ApiKeyRecord | undefined> {
     const row = this.findHash.get(hash);
-    return Promise.resolve(row && toRecord(row));
+    return Promise.resolve(row && toApiKey(row));
   }
 
   list(): Promise<ApiKeyRecord[]> {
-    return Promise.resolve(this.all.all().map(toRecord));
+    return Promise.resolve(this.all.all().map(toApiKey));
   }
 
   revoke(idOrName: string, now: number): Promise<ApiKeyRecord | undefined> {

@@ -8,6 +8,7 @@ import type {
   OperatorAuth,
   OperatorSession,
 } from '../ports.js';
+import { approvalAt, toApproval, type ApprovalRow } from '../rows.js';
 
 /** How long an expired approval stays listed (the console's history). */
 const KEEP_MS = 30 * 86_400_000;
@@ -31,11 +32,6 @@ export const APPROVAL_MIGRATION = `CREATE TABLE approvals (
    );
    CREATE TABLE settings (key TEXT PRIMARY KEY, value TEXT NOT NULL);`;
 
-interface Row {
-  record: string;
-  status: string;
-}
-
 /** Approvals in SQLite: every change is one statement or one immediate transaction, so two processes agree. */
 export class SqliteApprovals implements ApprovalStore {
   private readonly insert;
@@ -55,11 +51,11 @@ export class SqliteApprovals implements ApprovalStore {
     this.insert = db.prepare(
       'INSERT INTO approvals (id, binding, status, created_at, expires_at, record) VALUES (?, ?, ?, ?, ?, ?)',
     );
-    this.byId = db.prepare<[string], Row>('SELECT record, status FROM approvals WHERE id = ?');
-    this.live = db.prepare<[string, number], Row>(
+    this.byId = db.prepare<[string], ApprovalRow>('SELECT record, status FROM approvals WHERE id = ?');
+    this.live = db.prepare<[string, number], ApprovalRow>(
       "SELECT record, status FROM approvals WHERE binding = ? AND expires_at > ? AND status IN ('pending', 'approved', 'denied') ORDER BY created_at DESC LIMIT 1",
     );
-    this.recent = db.prepare<[number], Row>(
+    this.recent = db.prepare<[number], ApprovalRow>(
       'SELECT record, status FROM approvals ORDER BY created_at DESC LIMIT ?',
     );
     this.save = db.prepare('UPDATE approvals SET status = ?, record = ? WHERE id = ?');
@@ -68,7 +64,7 @@ export class SqliteApprovals implements ApprovalStore {
       // Bounded: approvals expired for longer than KEEP_MS are forgotten.
       this.prune.run(r.now - KEEP_MS);
       const found = this.live.get(r.binding, r.now);
-      if (found) return { approval: parse(found), created: false };
+      if (found) return { approval: toApproval(found), created: false };
       const approval = newApproval(r);
       this.insert.run(
         approval.id,
@@ -84,7 +80,7 @@ export class SqliteApprovals implements ApprovalStore {
       (id: string, d: { decision: 'approved' | 'denied'; by: string; note?: string; now: number }) => {
         const row = this.byId.get(id);
         if (!row) return undefined;
-        const a = parse(row);
+        const a = toApproval(row);
         if (effectiveStatus(a, d.now) !== 'pending') return a;
         const decided = { ...a, status: d.decision, decidedAt: d.now, decidedBy: d.by, note: d.note ?? null };
         this.save.run(decided.status, JSON.stringify(decided), id);
@@ -94,7 +90,7 @@ export class SqliteApprovals implements ApprovalStore {
     this.consumeTx = db.transaction((id: string, now: number) => {
       const row = this.byId.get(id);
       if (!row) return undefined;
-      const a = parse(row);
+      const a = toApproval(row);
       const status = effectiveStatus(a, now);
       if (status !== 'approved' && status !== 'denied') return undefined;
       this.save.run('used', JSON.stringify({ ...a, status: 'used' }), id);
@@ -109,7 +105,7 @@ export class SqliteApprovals implements ApprovalStore {
 
   get(id: string, now: number): Promise<ApprovalRecord | undefined> {
     const row = this.byId.get(id);
-    return Promise.resolve(row && at(parse(row), now));
+    return Promise.resolve(row && approvalAt(toApproval(row), now));
   }
 
   list(q: { status?: ApprovalStatus | 'decided'; limit: number; now: number }): Promise<ApprovalRecord[]> {
@@ -119,7 +115,7 @@ export class SqliteApprovals implements ApprovalStore {
     const rows = this.recent.all(Math.max(q.limit * 20, 2000));
     return Promise.resolve(
       rows
-        .map((r) => at(parse(r), q.now))
+        .map((r) => approvalAt(toApproval(r), q.now))
         .filter((a) => wanted(a.status))
         .slice(0, q.limit),
     );
@@ -131,7 +127,7 @@ export class SqliteApprovals implements ApprovalStore {
   ): Promise<ApprovalRecord | undefined> {
     this.wrote();
     const a = this.decideTx.immediate(id, d);
-    return Promise.resolve(a && at(a, d.now));
+    return Promise.resolve(a && approvalAt(a, d.now));
   }
 
   consume(id: string, now: number): Promise<ApprovalRecord | undefined> {
@@ -139,12 +135,6 @@ export class SqliteApprovals implements ApprovalStore {
     return Promise.resolve(this.consumeTx.immediate(id, now));
   }
 }
-
-const parse = (r: Row): ApprovalRecord => ({
-  ...(JSON.parse(r.record) as ApprovalRecord),
-  status: r.status as ApprovalStatus,
-});
-const at = (a: ApprovalRecord, now: number): ApprovalRecord => ({ ...a, status: effectiveStatus(a, now) });
 
 export class SqliteOperators implements OperatorAuth {
   private readonly addSignIn;

@@ -1,5 +1,6 @@
 import type Database from 'better-sqlite3';
 import type { BillingStore, BillingSubscription, MeterRow, QuotaKey, UsageRecord } from '../ports.js';
+import { toSubscription, type SubscriptionRow } from '../rows.js';
 
 export const BILLING_MIGRATION = `CREATE TABLE billing_customers (
      mode TEXT NOT NULL,
@@ -57,32 +58,6 @@ export const BILLING_MIGRATION = `CREATE TABLE billing_customers (
      expires_at INTEGER NOT NULL
    );`;
 
-interface SubRow {
-  mode: string;
-  id: string;
-  user_id: string;
-  customer: string;
-  plan: string | null;
-  status: string;
-  current_period_end: number | null;
-  cancel_at_period_end: number;
-  trial_end: number | null;
-  as_of: number;
-}
-
-const toSub = (r: SubRow): BillingSubscription => ({
-  id: r.id,
-  mode: r.mode,
-  user: r.user_id,
-  customer: r.customer,
-  plan: r.plan,
-  status: r.status,
-  currentPeriodEnd: r.current_period_end,
-  cancelAtPeriodEnd: r.cancel_at_period_end === 1,
-  trialEnd: r.trial_end,
-  asOf: r.as_of,
-});
-
 /** Billing state in the SQLite file: every change one statement or one transaction (atomic across processes). */
 export class SqliteBilling implements BillingStore {
   private readonly s;
@@ -112,10 +87,10 @@ export class SqliteBilling implements BillingStore {
            cancel_at_period_end = excluded.cancel_at_period_end, trial_end = excluded.trial_end, as_of = excluded.as_of
          WHERE excluded.as_of >= billing_subscriptions.as_of`,
       ),
-      sub: db.prepare<[string, string], SubRow>(
+      sub: db.prepare<[string, string], SubscriptionRow>(
         'SELECT * FROM billing_subscriptions WHERE mode = ? AND id = ?',
       ),
-      subsOf: db.prepare<[string, string], SubRow>(
+      subsOf: db.prepare<[string, string], SubscriptionRow>(
         'SELECT * FROM billing_subscriptions WHERE mode = ? AND user_id = ?',
       ),
       dropSubs: db.prepare('DELETE FROM billing_subscriptions WHERE mode = ? AND customer = ?'),
@@ -192,10 +167,10 @@ export class SqliteBilling implements BillingStore {
   }
   subscription(mode: string, id: string) {
     const r = this.s.sub.get(mode, id);
-    return Promise.resolve(r ? toSub(r) : undefined);
+    return Promise.resolve(r ? toSubscription(r) : undefined);
   }
   subscriptionsOf(mode: string, user: string) {
-    return Promise.resolve(this.s.subsOf.all(mode, user).map(toSub));
+    return Promise.resolve(this.s.subsOf.all(mode, user).map(toSubscription));
   }
   forgetCustomer(mode: string, customer: string) {
     this.forgetTx(mode, customer);

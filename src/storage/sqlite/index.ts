@@ -17,6 +17,7 @@ import type {
   Store,
   StoredEvent,
 } from '../ports.js';
+import { toEvent, type EventRow } from '../rows.js';
 import { API_KEY_MIGRATION, SqliteApiKeys } from './api-keys.js';
 import { APPROVAL_MIGRATION, SqliteApprovals, SqliteOperators } from './approvals.js';
 import { BILLING_MIGRATION, SqliteBilling } from './billing.js';
@@ -236,32 +237,6 @@ class SqliteAudit implements AuditLog {
     return Promise.resolve(rows.map((r) => JSON.parse(r.record) as AuditRecord));
   }
 }
-
-interface EventRow {
-  id: string;
-  type: string;
-  api_version: string | null;
-  livemode: number;
-  account: string | null;
-  object_type: string | null;
-  object_id: string | null;
-  created: number;
-  received_at: number;
-  payload: string;
-}
-
-const toEvent = (r: EventRow): StoredEvent => ({
-  id: r.id,
-  type: r.type,
-  apiVersion: r.api_version,
-  livemode: r.livemode === 1,
-  account: r.account,
-  objectType: r.object_type,
-  objectId: r.object_id,
-  created: r.created,
-  receivedAt: r.received_at,
-  payload: JSON.parse(r.payload) as Record<string, unknown>,
-});
 
 class SqliteEventLog implements EventLog {
   private readonly insert;
