@@ -22,6 +22,7 @@ import type { Store } from './storage/ports.js';
 import type { LazyStripeClient, StripeClientOptions } from './stripe/client.js';
 import type { Tool } from './tools/define-tool.js';
 import { expandProfiles, selectTools } from './tools/registry.js';
+import type { CallObserver } from './tools/runner.js';
 import { planTools } from './tools/toolsets/plans.js';
 import { EventFeed } from './webhooks/feed.js';
 
@@ -102,6 +103,8 @@ export interface ServerParts {
   tenant?: string;
   /** Signs confirmation state (the multi-round-trip flow): the store's key, shared by every instance. */
   stateKey?: Uint8Array;
+  /** Told how each call ended (`/metrics`). */
+  observer?: CallObserver;
   now?: () => number;
 }
 
@@ -157,6 +160,7 @@ export function composeServer(settings: ServerSettings, parts: ServerParts): Com
       events,
       now: parts.now,
       permits: (t) => isPermitted(t, permissions),
+      ...(parts.observer ? { observer: parts.observer } : {}),
       ...(parts.billing ? { paywall: parts.billing, billing: parts.billing } : {}),
     },
     refused: (t) => !isPermitted(t, { ...permissions, allow: 'all' }),

@@ -6,6 +6,7 @@ import { describeConfig } from './config/describe.js';
 import type { Config } from './config/schema.js';
 import type { ConsoleDeps } from './console/app.js';
 import type { Logger } from './log.js';
+import type { Metrics } from './metrics.js';
 import type { RunningSandbox } from './sandbox/index.js';
 import { ApprovalService, CONSOLE_URL_KEY } from './server/approvals.js';
 import { buildTenantServer, type ServerFactory } from './server/build-server.js';
@@ -46,6 +47,8 @@ export interface Runtime {
   connectSandboxWebhooks(origin: string): Promise<void>;
   /** What `/readyz` reports: the store answers (a query within 2 s), and whether Stripe does. */
   readiness(): Promise<Readiness>;
+  /** The `/metrics` counters and gauges, when something listens on HTTP. */
+  metrics?: Metrics;
   close(): Promise<void>;
 }
 
@@ -138,6 +141,11 @@ export async function createRuntime(
     const { syncPlans } = await import('./billing/sync.js');
     await syncPlans(await stripe(), billing.plans, { dryRun: false });
   }
+  // prom-client loads only when something listens on HTTP (where `/metrics` is served).
+  const metrics =
+    config.transport === 'http' || config.webhooks.port !== undefined || sandbox || billing
+      ? (await import('./metrics.js')).createMetrics({ store, mode, logger, now: opts.now })
+      : undefined;
   const parts: ServerParts = {
     // One key for confirmation state on every instance of this store (a --sandbox store is this process's).
     stateKey: await sharedKey(store.operators, 'confirmation.state-key'),
@@ -149,6 +157,7 @@ export async function createRuntime(
     approvals,
     now: opts.now,
     ...(billing ? { billing } : {}),
+    ...(metrics ? { observer: metrics } : {}),
   };
   const server = composeServer(config, parts);
   // Tenants: one server each, on its own key or connected account (the sandbox's key with --sandbox).
@@ -176,6 +185,7 @@ export async function createRuntime(
     toleranceSeconds: config.webhooks.toleranceSeconds,
     events: store.events,
     logger,
+    ...(metrics ? { observer: metrics } : {}),
     onStored: (e) => {
       events.notify(e);
       if (billing) void billing.projector.apply(e);
@@ -213,6 +223,7 @@ export async function createRuntime(
   const health = stripeHealth(stripe);
   return {
     factory,
+    ...(metrics ? { metrics } : {}),
     readiness: async () => {
       const [storeState, stripeState] = await Promise.all([
         // Asked in a promise: an adapter may throw before it returns one (a closed SQLite file).
@@ -232,6 +243,7 @@ export async function createRuntime(
       allowedOrigins: config.remote.allowedOrigins,
       trustProxy: config.remote.trustProxy,
       auth: edgeAuth,
+      ...(config.remote.metricsToken ? { metricsToken: config.remote.metricsToken } : {}),
     },
     stripe,
     tools: server.tools,

@@ -54,6 +54,7 @@ describe('a write that happened at Stripe is never reported as a failure', () =>
       release: (id) => store.ledger.release(id),
       used: (...a) => store.ledger.used(...a),
       totals: (...a) => store.ledger.totals(...a),
+      usage: (...a) => store.ledger.usage(...a),
       settle() {
         throw new Error('database or disk is full');
       },

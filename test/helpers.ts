@@ -259,6 +259,7 @@ export async function startHttpStack(opts: {
     remote: runtime.remote,
     readiness: () => runtime.readiness(),
     ...(runtime.billing ? { billing: runtime.billing } : {}),
+    ...(runtime.metrics ? { metrics: runtime.metrics } : {}),
   });
   return {
     runtime,

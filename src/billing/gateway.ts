@@ -18,6 +18,7 @@ import type { Logger } from '../log.js';
 import { maskForAudit } from '../policy/redact.js';
 import type { Refusal } from '../policy/refusal.js';
 import type { AuditLog, AuditRecord } from '../storage/ports.js';
+import type { CallObserver } from '../tools/runner.js';
 import { planTools } from '../tools/toolsets/plans.js';
 import { VERSION } from '../version.js';
 import type { BillingEngine } from './engine.js';
@@ -137,6 +138,8 @@ export interface GatewayDeps {
   upstream: Upstream;
   billing: BillingEngine;
   audit?: AuditLog;
+  /** Told how each call ended (`/metrics`). */
+  observer?: CallObserver;
   logger: Logger;
 }
 
@@ -187,6 +190,12 @@ export function gatewayFactory(deps: GatewayDeps): (caller: Caller) => Server {
         return result;
       } finally {
         record.durationMs = Date.now() - started;
+        deps.observer?.call({
+          tool: name,
+          outcome: record.outcome,
+          durationMs: record.durationMs,
+          ...(record.outcome === 'refused' && record.error ? { refusal: record.error } : {}),
+        });
         await deps.audit
           ?.append(record)
           .catch((error: unknown) => logger.error('audit append failed', { error }));

@@ -29,7 +29,13 @@ export async function runGateway(flags: Flags): Promise<void> {
     make: (runtime, logger) => {
       upstream = new Upstream(up!, logger);
       return {
-        factory: gatewayFactory({ upstream, billing: runtime.billing!, audit: runtime.store.audit, logger }),
+        factory: gatewayFactory({
+          upstream,
+          billing: runtime.billing!,
+          audit: runtime.store.audit,
+          ...(runtime.metrics ? { observer: runtime.metrics } : {}),
+          logger,
+        }),
         close: async () => upstream?.close(),
       };
     },

@@ -73,6 +73,7 @@ export async function serve(flags: Flags, front?: FrontEnd): Promise<void> {
       console: runtime.console,
       remote: runtime.remote,
       readiness: () => runtime.readiness(),
+      ...(runtime.metrics ? { metrics: runtime.metrics } : {}),
       ...(runtime.billing ? { billing: runtime.billing } : {}),
     });
     closers.push(() => http.close());
@@ -90,6 +91,7 @@ export async function serve(flags: Flags, front?: FrontEnd): Promise<void> {
       const hooks = await listen({
         webhooks: runtime.webhooks,
         ...(runtime.billing ? { billing: runtime.billing } : {}),
+        ...(runtime.metrics ? { metrics: runtime.metrics } : {}),
         logger,
         mode: runtime.mode,
         host: '127.0.0.1',

@@ -131,6 +131,7 @@ export function loadConfig(opts: LoadOptions): Config {
       publicUrl: v.publicUrl,
       allowedOrigins: v.allowedOrigins,
       trustProxy: v.trustProxy,
+      ...(v.metricsToken ? { metricsToken: v.metricsToken } : {}),
       oauth: {
         issuer: v.oauthIssuer,
         introspectionUrl: v.oauthIntrospectionUrl,

@@ -52,6 +52,7 @@ const SAMPLES: Record<OptionKey, { raw: Raw; fileRaw?: Raw; value: unknown }> = 
   publicUrl: { raw: 'https://mcp.example.com/', value: 'https://mcp.example.com' },
   allowedOrigins: { raw: 'https://app.example.com', value: ['https://app.example.com'] },
   trustProxy: { raw: 'true', fileRaw: true, value: true },
+  metricsToken: { raw: 'scrape-token-0123456789', value: 'scrape-token-0123456789' },
   oauthIssuer: { raw: 'https://idp.example.com/', value: 'https://idp.example.com' },
   oauthIntrospectionUrl: {
     raw: 'https://idp.example.com/introspect',

@@ -617,6 +617,24 @@ export const OPTIONS = {
     help: 'browser origins allowed to call /mcp (CORS), comma-separated',
     docs: { notes: "for browser-based MCP clients; the public URL's own origin is always allowed" },
   }),
+  metricsToken: option({
+    section: 'remote',
+    flag: '--metrics-token',
+    value: 'TOKEN',
+    env: ['MCP_STRIPE_METRICS_TOKEN'],
+    file: [{ path: 'server.metricsToken', schema: z.string() }],
+    parse: (raw: Raw, name: string) => {
+      const token = String(raw);
+      if (token.length < 16) throw new Error(`${name} must be at least 16 characters (a random string)`);
+      return token;
+    },
+    secret: true,
+    help: 'the bearer token GET /metrics asks for on a server with --auth',
+    docs: {
+      default: 'none: `/metrics` open on a loopback server without authentication, closed with `--auth`',
+      notes: 'Prometheus scrapes with `Authorization: Bearer TOKEN`; see [deploy.md](deploy.md)',
+    },
+  }),
   trustProxy: option({
     section: 'remote',
     flag: '--trust-proxy',

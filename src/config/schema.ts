@@ -51,6 +51,8 @@ export interface RemoteConfig {
   /** Browser origins allowed besides the public URL's own. */
   allowedOrigins: string[];
   trustProxy: boolean;
+  /** The bearer token `GET /metrics` asks for when callers authenticate; undefined: closed with --auth. */
+  metricsToken?: string;
   oauth: {
     issuer: string | undefined;
     introspectionUrl: string | undefined;

@@ -139,6 +139,21 @@ describe.each(adapters)('%s store', (_name, make) => {
     expect(await store.ledger.totals('other', T0 + 3, DAY)).toEqual({});
   });
 
+  it('usage: every scope and currency in the window, for /metrics', async () => {
+    store = await make();
+    await reserve(100, T0);
+    await reserve(50, T0 + 1);
+    await reserve(200, T0 + 2, { currency: 'eur' });
+    await reserve(300, T0 + 3, { scope: 'live:platform#acme' });
+    await reserve(999, T0 - DAY - 1);
+    const usage = await store.ledger.usage(T0 + 4, DAY);
+    expect(usage.sort((a, b) => `${a.scope}${a.currency}`.localeCompare(`${b.scope}${b.currency}`))).toEqual([
+      { scope: 'live:platform#acme', currency: 'usd', amount: 300 },
+      { scope: 'test:acct_1', currency: 'eur', amount: 200 },
+      { scope: 'test:acct_1', currency: 'usd', amount: 150 },
+    ]);
+  });
+
   it('audit: filters by tool, outcome, caller and a time range', async () => {
     store = await make();
     const rec = (at: number, tool: string, outcome: 'ok' | 'refused', caller: string) => ({

@@ -57,6 +57,15 @@ export interface MoneyLedger {
   used(scope: string, currency: string, now: number, windowMs: number): Promise<number>;
   /** Sums counted in the window for this scope, per currency. */
   totals(scope: string, now: number, windowMs: number): Promise<Record<string, number>>;
+  /** Sums counted in the window for every scope and currency (for `/metrics`). */
+  usage(now: number, windowMs: number): Promise<LedgerUsage[]>;
+}
+
+export interface LedgerUsage {
+  scope: string;
+  currency: string;
+  /** Minor units reserved or moved in the window. */
+  amount: number;
 }
 
 export interface AuditRecord {

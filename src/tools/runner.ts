@@ -76,6 +76,30 @@ export interface RunnerDeps {
   paywall?: Paywall;
   /** The same plans, as the paying user's own tools read them. */
   billing?: BillingView;
+  /** Told how each call ended (the `/metrics` counters). */
+  observer?: CallObserver;
+}
+
+/** How one call ended, for metrics: never its arguments. */
+export interface CallObservation {
+  tool: string;
+  outcome: AuditRecord['outcome'];
+  durationMs: number;
+  /** The refusal code, when the runner refused it. */
+  refusal?: string;
+  /** Stripe's error type, when Stripe answered with an error. */
+  stripeError?: string;
+}
+
+export interface CallObserver {
+  call(c: CallObservation): void;
+}
+
+/** What execute learns on the way that is not in the audit record. */
+interface CallFacts {
+  /** The paid call the paywall admitted: settled when the call ends. */
+  paid?: PaidCall;
+  stripeError?: string;
 }
 
 /** What a human said about one call. */
@@ -130,10 +154,10 @@ export async function runTool(
     requestIds: [],
     durationMs: 0,
   };
-  const billed: { paid?: PaidCall } = {};
+  const facts: CallFacts = {};
   let threw = false;
   try {
-    const result = await execute(tool, rawArgs ?? {}, deps, call, audit, billed);
+    const result = await execute(tool, rawArgs ?? {}, deps, call, audit, facts);
     if ('isError' in result && result.isError && audit.outcome === 'ok') audit.outcome = 'error';
     return result;
   } catch (err) {
@@ -141,11 +165,11 @@ export async function runTool(
     throw err;
   } finally {
     audit.durationMs = Date.now() - started;
-    if (billed.paid) {
+    if (facts.paid) {
       // Counted when it ran (ok or error); given back when it was refused later or is still waiting.
       const outcome =
         threw || audit.outcome === 'error' ? 'error' : audit.outcome === 'ok' ? 'ok' : 'not_run';
-      await billed.paid.settle(outcome).catch((error: unknown) => {
+      await facts.paid.settle(outcome).catch((error: unknown) => {
         deps.logger.error('billing: settling a paid call failed', { tool: tool.name, error });
       });
     }
@@ -158,6 +182,13 @@ export async function runTool(
       ...(audit.error ? { error: audit.error } : {}),
       duration_ms: audit.durationMs,
       request_ids: audit.requestIds,
+    });
+    deps.observer?.call({
+      tool: tool.name,
+      outcome: audit.outcome,
+      durationMs: audit.durationMs,
+      ...(audit.outcome === 'refused' && audit.error ? { refusal: audit.error } : {}),
+      ...(facts.stripeError ? { stripeError: facts.stripeError } : {}),
     });
     if (deps.audit) await appendAudit(deps.audit, audit, deps.logger);
   }
@@ -195,7 +226,7 @@ async function execute(
   deps: RunnerDeps,
   call: CallContext,
   audit: AuditRecord,
-  billed: { paid?: PaidCall },
+  facts: CallFacts,
 ): Promise<CallToolResult | InputRequiredResult> {
   const refuse = (r: Refusal) => {
     audit.decision = r.decision;
@@ -266,7 +297,7 @@ async function execute(
     // The paywall: the plan this tool is sold on, and a quota unit taken (settled when the call ends).
     const admitted = await deps.paywall?.admit(tool.name, call.caller, randomUUID());
     if (admitted && !isPaidCall(admitted)) return refuse(admitted);
-    if (admitted) billed.paid = admitted;
+    if (admitted) facts.paid = admitted;
     const denied = moneyPermissionGate(tool, effect?.moneyMoving === true, deps.permits);
     if (denied) return refuse(denied);
     const money = moving && tool.money ? await tool.money(input, ctx) : null;
@@ -388,7 +419,7 @@ async function execute(
     };
     return { content, structuredContent: structured.value, _meta: { [META_KEY]: meta } };
   } catch (err) {
-    return mapError(err, tool, deps.logger, audit, record, outcome);
+    return mapError(err, tool, deps.logger, audit, record, outcome, facts);
   }
 }
 
@@ -533,6 +564,7 @@ function mapError(
   audit: AuditRecord,
   record: StripeCallRecord,
   outcome: UnknownOutcome,
+  facts: CallFacts,
 ): CallToolResult {
   const idempotencyKey = record.keys[0];
   if (err instanceof CallTimeout) {
@@ -565,6 +597,7 @@ function mapError(
   if (isStripeError(err)) {
     const f = describeStripeError(err);
     audit.error = `${f.type}${f.code ? `:${f.code}` : ''}`;
+    facts.stripeError = f.type;
     if (f.request_id && !audit.requestIds.includes(f.request_id)) audit.requestIds.push(f.request_id);
     logger.info('stripe error', { tool: tool.name, type: f.type, code: f.code, request_id: f.request_id });
     return {

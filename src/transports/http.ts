@@ -1,3 +1,4 @@
+import { createHash, timingSafeEqual } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { getRequestListener } from '@hono/node-server';
@@ -16,6 +17,7 @@ import type { EdgeAuth, HttpAnswer } from '../auth/gate.js';
 import type { BillingEngine } from '../billing/engine.js';
 import { mountConsole, type ConsoleDeps } from '../console/app.js';
 import type { Logger } from '../log.js';
+import type { Metrics } from '../metrics.js';
 import type { ServerFactory } from '../server/build-server.js';
 import { closeAll } from '../util/close-all.js';
 import { PRODUCT_NAME, VERSION } from '../version.js';
@@ -31,6 +33,8 @@ export interface RemoteHttp {
   trustProxy?: boolean;
   /** Authentication, made once the server's own origin is known (its resource is `<origin>/mcp`). */
   auth?: (origin: string) => Promise<EdgeAuth | undefined>;
+  /** The bearer token `GET /metrics` asks for on a server with authentication. */
+  metricsToken?: string;
 }
 
 export interface HttpOptions {
@@ -48,6 +52,8 @@ export interface HttpOptions {
   billing?: BillingEngine;
   /** What `GET /readyz` checks: the store (it decides), and whether Stripe answers (reported only). */
   readiness?: () => Promise<Readiness>;
+  /** Served at `GET /metrics` (Prometheus text format). */
+  metrics?: Metrics;
 }
 
 export interface Readiness {
@@ -77,6 +83,7 @@ export function createHttpApp(
     const ready = r.store === 'ok';
     return c.json({ status: ready ? 'ready' : 'not ready', ...r }, ready ? 200 : 503);
   });
+  if (opts.metrics) mountMetrics(app, opts.metrics, auth ? opts.remote?.metricsToken : null);
   const metadata = auth?.gate.metadata();
   if (metadata) {
     // RFC 9728: at the path-aware location for `/mcp`, and at the root for clients that probe there.
@@ -95,6 +102,7 @@ export function createHttpApp(
     ...(opts.factory ? ['/mcp', '/sse', '/messages', '/ws'] : []),
     '/healthz',
     '/readyz',
+    ...(opts.metrics ? ['/metrics'] : []),
     ...(opts.console ? ['/console'] : []),
     ...(opts.billing ? ['/billing'] : []),
     ...(opts.webhooks ? ['/webhooks/stripe'] : []),
@@ -105,6 +113,34 @@ export function createHttpApp(
     return c.json({ error: 'internal error' }, 500);
   });
   return app;
+}
+
+/**
+ * `GET /metrics`. A server without authentication listens on loopback only, so it is open there;
+ * with authentication it answers only `Authorization: Bearer <--metrics-token>` (`token` null: open).
+ */
+function mountMetrics(app: Hono, metrics: Metrics, token: string | undefined | null): void {
+  const digest = (v: string) => createHash('sha256').update(v).digest();
+  const expected = token ? digest(token) : undefined;
+  app.get('/metrics', async (c) => {
+    if (token !== null) {
+      if (!expected)
+        return c.json(
+          {
+            error:
+              'metrics are not served on a server with --auth until --metrics-token (MCP_STRIPE_METRICS_TOKEN) is set; then scrape with Authorization: Bearer <token>',
+          },
+          403,
+        );
+      const given = /^Bearer (.+)$/i.exec(c.req.header('authorization') ?? '')?.[1];
+      if (!given || !timingSafeEqual(digest(given), expected)) {
+        c.header('www-authenticate', 'Bearer realm="metrics"');
+        return c.json({ error: 'send Authorization: Bearer <the --metrics-token value>' }, 401);
+      }
+    }
+    const { contentType, body } = await metrics.render();
+    return c.body(body, 200, { 'content-type': contentType, 'cache-control': 'no-store' });
+  });
 }
 
 export interface RunningHttp {

@@ -12,8 +12,13 @@ export interface WebhookDeps {
   logger: Logger;
   /** Called after an event is stored for the first time (wakes `wait_for_event`). */
   onStored?: (event: StoredEvent) => void;
+  /** Told how each delivery ended (the `/metrics` counters). */
+  observer?: { webhook(result: WebhookResult): void };
   now?: () => number;
 }
+
+/** `rejected`: bad signature or not an event (400); `failed`: the store refused it (500). */
+export type WebhookResult = 'stored' | 'duplicate' | 'rejected' | 'failed';
 
 export interface WebhookResponse {
   status: number;
@@ -34,12 +39,14 @@ export async function receiveWebhook(
   const verified = await verifyWebhook(raw, signature, deps.secrets, deps.toleranceSeconds);
   if (!verified.ok) {
     deps.logger.warn('webhook rejected', { reason: verified.reason });
+    deps.observer?.webhook('rejected');
     return { status: 400, body: { error: verified.reason } };
   }
   const notEvent = whyNotAnEvent(verified.event);
   if (notEvent) {
     // Correctly signed, but not an event: a 4xx, so Stripe does not redeliver it for days.
     deps.logger.warn('webhook rejected', { reason: notEvent });
+    deps.observer?.webhook('rejected');
     return { status: 400, body: { error: `the signed body is not a Stripe event: ${notEvent}` } };
   }
   const event = verified.event as unknown as Record<string, unknown> & {
@@ -56,8 +63,10 @@ export async function receiveWebhook(
       event: event.id,
       error,
     });
+    deps.observer?.webhook('failed');
     return { status: 500, body: { error: 'could not store the event; retry later' } };
   }
+  deps.observer?.webhook(outcome);
   if (outcome === 'stored') deps.onStored?.(stored);
   deps.logger.debug('webhook received', { event: event.id, type: event.type, outcome });
   return { status: 200, body: { received: true, ...(outcome === 'duplicate' ? { duplicate: true } : {}) } };

@@ -7,6 +7,7 @@ import type {
   EventQuery,
   LedgerReservation,
   LedgerState,
+  LedgerUsage,
   MoneyLedger,
   ObjectState,
   ReserveOutcome,
@@ -83,6 +84,18 @@ class MemoryLedger implements MoneyLedger {
     for (const r of this.rows)
       if (r.scope === scope && r.at > now - windowMs) out[r.currency] = (out[r.currency] ?? 0) + r.amount;
     return Promise.resolve(out);
+  }
+
+  usage(now: number, windowMs: number): Promise<LedgerUsage[]> {
+    const sums = new Map<string, LedgerUsage>();
+    for (const r of this.rows) {
+      if (r.at <= now - windowMs) continue;
+      const key = `${r.scope}\0${r.currency}`;
+      const u = sums.get(key) ?? { scope: r.scope, currency: r.currency, amount: 0 };
+      u.amount += r.amount;
+      sums.set(key, u);
+    }
+    return Promise.resolve([...sums.values()]);
   }
 
   used(scope: string, currency: string, now: number, windowMs: number): Promise<number> {

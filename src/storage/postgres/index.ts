@@ -12,6 +12,7 @@ import type {
   EventLog,
   EventQuery,
   LedgerReservation,
+  LedgerUsage,
   MoneyLedger,
   ObjectState,
   ReserveOutcome,
@@ -81,6 +82,13 @@ class PgLedger implements MoneyLedger {
       [scope, now - windowMs],
     );
     return Object.fromEntries(rows.map((r) => [r.currency, r.s]));
+  }
+
+  usage(now: number, windowMs: number): Promise<LedgerUsage[]> {
+    return this.db.query<LedgerUsage & Record<string, unknown>>(
+      'SELECT scope, currency, SUM(amount) AS amount FROM money_ledger WHERE at > $1 GROUP BY scope, currency',
+      [now - windowMs],
+    );
   }
 
   async used(scope: string, currency: string, now: number, windowMs: number): Promise<number> {

@@ -11,6 +11,7 @@ import type {
   EventLog,
   EventQuery,
   LedgerReservation,
+  LedgerUsage,
   MoneyLedger,
   ObjectState,
   ReserveOutcome,
@@ -112,6 +113,7 @@ class SqliteLedger implements MoneyLedger {
   private readonly sumScope;
   private readonly sumObject;
   private readonly sumByCurrency;
+  private readonly sumAll;
   private readonly byKey;
   private readonly insert;
   private readonly update;
@@ -127,6 +129,9 @@ class SqliteLedger implements MoneyLedger {
     );
     this.sumByCurrency = db.prepare<[string, number], { currency: string; s: number }>(
       'SELECT currency, SUM(amount) AS s FROM money_ledger WHERE scope = ? AND at > ? GROUP BY currency',
+    );
+    this.sumAll = db.prepare<[number], LedgerUsage>(
+      'SELECT scope, currency, SUM(amount) AS amount FROM money_ledger WHERE at > ? GROUP BY scope, currency',
     );
     this.sumObject = db.prepare<[string, string, number], { s: number | null }>(
       'SELECT SUM(amount) AS s FROM money_ledger WHERE scope = ? AND object_id = ? AND at > ?',
@@ -177,6 +182,10 @@ class SqliteLedger implements MoneyLedger {
   totals(scope: string, now: number, windowMs: number): Promise<Record<string, number>> {
     const rows = this.sumByCurrency.all(scope, now - windowMs);
     return Promise.resolve(Object.fromEntries(rows.map((r) => [r.currency, r.s])));
+  }
+
+  usage(now: number, windowMs: number): Promise<LedgerUsage[]> {
+    return Promise.resolve(this.sumAll.all(now - windowMs));
   }
 
   used(scope: string, currency: string, now: number, windowMs: number): Promise<number> {
