@@ -242,7 +242,42 @@ describe.each(adapters)('%s event log', (_name, make) => {
     expect(await store.events.append(e)).toBe('stored');
     expect(await store.events.append({ ...e, payload: { ...e.payload, tampered: true } })).toBe('duplicate');
     expect(await store.events.count()).toBe(1);
-    expect(await store.events.get('evt_1')).toEqual(e);
+    const got = await store.events.get('evt_1');
+    // A store with a clock of its own stamps the arrival itself (see the clock test below).
+    expect(got).toEqual(store.events.now ? { ...e, receivedAt: got!.receivedAt } : e);
+  });
+
+  it('200 appends at once, a fifth of them repeats: each id stored once and told "stored" once', async () => {
+    store = await make();
+    const events = Array.from({ length: 160 }, (_, i) =>
+      ev(`evt_burst_${i}`, 'invoice.paid', 1000 + i, `in_${i % 40}`, { n: i }),
+    );
+    const deliveries = [...events, ...events.filter((_, i) => i % 4 === 0)];
+    const outcomes = await Promise.all(deliveries.map((e) => store.events.append(e)));
+    expect(outcomes.filter((o) => o === 'stored')).toHaveLength(160);
+    const storedIds = deliveries.filter((_, i) => outcomes[i] === 'stored').map((e) => e.id);
+    expect(new Set(storedIds).size).toBe(160);
+    expect(await store.events.count()).toBe(160);
+    // Each object's state is its newest event's, though its events came in one batch.
+    expect((await store.events.objectState('in_3'))?.eventId).toBe('evt_burst_123');
+  });
+
+  it('receivedAt and a waiter\'s "after now" come from one clock', async () => {
+    store = await make();
+    const before = await new EventFeed(store.events).now();
+    // Stamped by a host whose clock runs an hour behind.
+    const late = { ...ev('evt_skewed', 'invoice.paid', 1000, 'in_1'), receivedAt: before - 3_600_000 };
+    await store.events.append(late);
+    const found = await store.events.list({ receivedAfter: before - 1, limit: 10 });
+    if (store.events.now) {
+      // The store's own clock stamped it: the skewed host cannot hide it from a waiter.
+      expect(found.events.map((e) => e.id)).toEqual(['evt_skewed']);
+      expect(found.events[0]!.receivedAt).toBeGreaterThanOrEqual(before);
+    } else {
+      // One process, one clock: the host's stamp is kept as given.
+      expect(found.events).toEqual([]);
+      expect((await store.events.get('evt_skewed'))?.receivedAt).toBe(late.receivedAt);
+    }
   });
 
   it('lists newest first with type globs, object, since and cursor pagination', async () => {
@@ -718,6 +753,26 @@ describe.skipIf(!DATABASE_URL)('postgres: rate-limit counters', () => {
     } finally {
       await a.close();
       await b.close();
+    }
+  });
+});
+
+describe.skipIf(!DATABASE_URL)('postgres: batched appends', () => {
+  it('an event the database refuses fails alone; the rest of its batch is stored', async () => {
+    const store = await ADAPTERS.postgres!.make();
+    try {
+      const good = Array.from({ length: 30 }, (_, i) => ev(`evt_ok_${i}`, 'invoice.paid', 1000 + i, null));
+      // A NUL character: Postgres text cannot hold it.
+      const bad = {
+        ...ev('evt_bad', 'invoice.paid', 999, null),
+        payloadText: `{"id":"evt_bad${String.fromCharCode(0)}"}`,
+      };
+      const results = await Promise.allSettled([...good, bad].map((e) => store.events.append(e)));
+      expect(results.slice(0, 30).every((r) => r.status === 'fulfilled' && r.value === 'stored')).toBe(true);
+      expect(results[30]!.status).toBe('rejected');
+      expect(await store.events.count()).toBe(30);
+    } finally {
+      await store.close();
     }
   });
 });

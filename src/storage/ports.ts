@@ -365,7 +365,10 @@ export interface StoredEvent {
   objectId: string | null;
   /** Stripe's `created`, Unix seconds. */
   created: number;
-  /** When this server stored it, Unix milliseconds. */
+  /**
+   * When this server stored it, Unix milliseconds: by the store's clock where it has one (Postgres:
+   * the database's, whatever is given here), else the value given.
+   */
   receivedAt: number;
   /** The whole event as Stripe sent it. */
   payload: Record<string, unknown>;
@@ -412,4 +415,9 @@ export interface EventLog {
    * wherever the event arrived; `ready` once it listens. Absent: only this process's appends are known.
    */
   subscribe?(listener: (event: StoredEvent) => void): { ready: Promise<void>; stop(): void };
+  /**
+   * The clock that stamps `receivedAt`, when it is not this host's (Postgres: the database's), so
+   * "received after now" means the same on every instance. Absent: `Date.now()`.
+   */
+  now?(): Promise<number>;
 }

@@ -35,6 +35,12 @@ export class EventFeed {
   /** Once events other instances store can wake this feed's waiters. */
   readonly ready: Promise<void>;
 
+  /** Now, by the clock that stamps events' `receivedAt` (the database's with a shared store). */
+  now(): Promise<number> {
+    // A store that does not answer now will not find events either: the host's clock will do.
+    return (this.log.now?.() ?? Promise.resolve(Date.now())).catch(() => Date.now());
+  }
+
   /** Called by the webhook receiver and the sync after storing a new event. */
   notify(event: StoredEvent): void {
     for (const l of this.listeners) l(event);

@@ -138,6 +138,16 @@ class PgAudit implements AuditLog {
 
 /** The channel stored events are announced on (the payload: the event id). */
 const EVENTS_CHANNEL = 'mcp_stripe_events';
+/** Event appends written at once, each batch one transaction on its own connection. */
+const MAX_IN_FLIGHT = 4;
+/** The most events in one batch. */
+const MAX_BATCH = 500;
+
+interface PendingAppend {
+  event: StoredEvent;
+  resolve(outcome: 'stored' | 'duplicate'): void;
+  reject(err: unknown): void;
+}
 
 class PgEventLog implements EventLog {
   private readonly listeners = new Set<(e: StoredEvent) => void>();
@@ -185,41 +195,119 @@ class PgEventLog implements EventLog {
     client?.release(true);
   }
 
+  /**
+   * Appends are written in batches (group commit): one goes at once; while MAX_IN_FLIGHT batches are
+   * being written, the events that arrive wait and go together in the next, one transaction each.
+   */
   append(e: StoredEvent): Promise<'stored' | 'duplicate'> {
+    return new Promise((resolve, reject) => {
+      this.pending.push({ event: e, resolve, reject });
+      this.pump();
+    });
+  }
+
+  private readonly pending: PendingAppend[] = [];
+  private inFlight = 0;
+
+  private pump(): void {
+    while (this.inFlight < MAX_IN_FLIGHT && this.pending.length > 0) {
+      const batch = this.pending.splice(0, MAX_BATCH);
+      this.inFlight++;
+      void this.writeBatch(batch).finally(() => {
+        this.inFlight--;
+        this.pump();
+      });
+    }
+  }
+
+  private async writeBatch(batch: PendingAppend[]): Promise<void> {
+    try {
+      const stored = await this.insert(batch.map((p) => p.event));
+      // The first of an id in the batch is the one that could be stored; any other is a duplicate.
+      const told = new Set<string>();
+      for (const p of batch) {
+        const first = !told.has(p.event.id);
+        told.add(p.event.id);
+        p.resolve(first && stored.has(p.event.id) ? 'stored' : 'duplicate');
+      }
+    } catch (err) {
+      if (batch.length === 1) return batch[0]!.reject(err);
+      // One event the database refuses must not fail the others: each on its own, then.
+      for (const p of batch) await this.writeBatch([p]);
+    }
+  }
+
+  /**
+   * One transaction: the events (stamped with the database's clock, so the instances' clocks do not
+   * matter; delivered to two instances at once, the primary key lets exactly one store it), the newest
+   * state of each object, and a notification per stored event, sent when it commits. Rows are taken in
+   * id order, so concurrent batches lock in one order and cannot deadlock.
+   */
+  private async insert(events: StoredEvent[]): Promise<Set<string>> {
+    const byId = new Map<string, StoredEvent>();
+    for (const e of events) if (!byId.has(e.id)) byId.set(e.id, e);
+    const rows = [...byId.values()];
+    const col = <T>(f: (e: StoredEvent) => T) => rows.map(f);
     return this.db.tx(async (q) => {
-      // Delivered to two instances at once: the primary key lets exactly one of them store it.
-      const inserted = await q(
+      const inserted = await q<{ id: string }>(
         `INSERT INTO events (id, type, api_version, livemode, account, object_type, object_id, created, received_at, payload)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) ON CONFLICT (id) DO NOTHING RETURNING id`,
+         SELECT id, type, api_version, livemode, account, object_type, object_id, created,
+                (extract(epoch FROM clock_timestamp()) * 1000)::bigint, payload
+         FROM unnest($1::text[], $2::text[], $3::text[], $4::boolean[], $5::text[], $6::text[], $7::text[], $8::bigint[], $9::text[])
+           AS t(id, type, api_version, livemode, account, object_type, object_id, created, payload)
+         ORDER BY id
+         ON CONFLICT (id) DO NOTHING RETURNING id`,
         [
-          e.id,
-          e.type,
-          e.apiVersion,
-          e.livemode,
-          e.account,
-          e.objectType,
-          e.objectId,
-          e.created,
-          e.receivedAt,
-          e.payloadText ?? JSON.stringify(e.payload),
+          col((e) => e.id),
+          col((e) => e.type),
+          col((e) => e.apiVersion),
+          col((e) => e.livemode),
+          col((e) => e.account),
+          col((e) => e.objectType),
+          col((e) => e.objectId),
+          col((e) => e.created),
+          col((e) => e.payloadText ?? JSON.stringify(e.payload)),
         ],
       );
-      if (inserted.length === 0) return 'duplicate';
-      // Sent when the transaction commits: every instance's waiters wake.
-      await q('SELECT pg_notify($1, $2)', [EVENTS_CHANNEL, e.id]);
-      const object = (e.payload.data as { object?: unknown } | undefined)?.object;
-      if (e.objectId && object) {
+      const stored = new Set(inserted.map((r) => r.id));
+      if (stored.size === 0) return stored;
+      const states = rows.flatMap((e) => {
+        const object = (e.payload.data as { object?: unknown } | undefined)?.object;
+        return stored.has(e.id) && e.objectId && object ? [{ e, state: JSON.stringify(object) }] : [];
+      });
+      if (states.length > 0) {
         // Newer by (created, lifecycle rank, event id) wins; an older event arriving late changes nothing.
         await q(
-          `INSERT INTO object_state (object_id, object_type, created, rank, event_id, state) VALUES ($1, $2, $3, $4, $5, $6)
+          `INSERT INTO object_state (object_id, object_type, created, rank, event_id, state)
+           SELECT DISTINCT ON (object_id) object_id, object_type, created, rank, event_id, state
+           FROM unnest($1::text[], $2::text[], $3::bigint[], $4::integer[], $5::text[], $6::text[])
+             AS t(object_id, object_type, created, rank, event_id, state)
+           ORDER BY object_id, created DESC, rank DESC, event_id DESC
            ON CONFLICT (object_id) DO UPDATE SET object_type = EXCLUDED.object_type, created = EXCLUDED.created,
              rank = EXCLUDED.rank, event_id = EXCLUDED.event_id, state = EXCLUDED.state
            WHERE (EXCLUDED.created, EXCLUDED.rank, EXCLUDED.event_id) > (object_state.created, object_state.rank, object_state.event_id)`,
-          [e.objectId, e.objectType, e.created, lifecycleRank(e.type), e.id, JSON.stringify(object)],
+          [
+            states.map((s) => s.e.objectId),
+            states.map((s) => s.e.objectType),
+            states.map((s) => s.e.created),
+            states.map((s) => lifecycleRank(s.e.type)),
+            states.map((s) => s.e.id),
+            states.map((s) => s.state),
+          ],
         );
       }
-      return 'stored';
+      // Sent when the transaction commits: every instance's waiters wake.
+      await q('SELECT pg_notify($1, id) FROM unnest($2::text[]) AS t(id)', [EVENTS_CHANNEL, [...stored]]);
+      return stored;
     });
+  }
+
+  /** The database's clock, which stamps `received_at`: a waiter's "after now" means the same everywhere. */
+  async now(): Promise<number> {
+    const [r] = await this.db.query<{ now: number }>(
+      'SELECT (extract(epoch FROM clock_timestamp()) * 1000)::bigint AS now',
+    );
+    return r!.now;
   }
 
   async get(id: string): Promise<StoredEvent | undefined> {

@@ -166,7 +166,8 @@ export const eventTools = [
           type: args.type,
           objectId: args.object_id,
           includeExisting: args.object_id !== undefined,
-          receivedAfter: started,
+          // By the clock that stamps events: another instance's (or host's) clock cannot hide one.
+          receivedAfter: await feed(ctx).now(),
         },
         timeout,
         (elapsed) =>
