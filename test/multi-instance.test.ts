@@ -2,12 +2,18 @@
 // once), one Stripe (the sandbox). A client spreads money-moving calls across them; webhooks go to
 // random instances, some twice; one instance is killed with SIGKILL mid-load and started again.
 // Afterwards: the daily limit was never exceeded, and no acknowledged event was lost or stored twice.
+// Then an approval: asked on one instance, decided on another's console, honoured once; and a quota
+// counted across instances.
 import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { Client, StreamableHTTPClientTransport } from '@modelcontextprotocol/client';
 import pg from 'pg';
 import type Stripe from 'stripe';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startSandbox, type RunningSandbox } from '../src/sandbox/index.js';
+import { pendingIds, signIn } from './console-helpers.js';
 import { announcedUrl, callTool, cleanEnv, CLI, sandboxStripe } from './helpers.js';
 import { DATABASE_URL, dropSchemas, freshSchema, NO_POSTGRES } from './postgres.js';
 
@@ -39,8 +45,8 @@ afterAll(async () => {
   await dropSchemas();
 });
 
-/** One instance: its MCP URL and origin once it listens. */
-async function instance() {
+/** One instance: its MCP URL and origin once it listens, and the console sign-in link it printed. */
+async function instance(extra: string[] = []) {
   const child = spawn(
     process.execPath,
     [
@@ -51,16 +57,27 @@ async function instance() {
       `--daily-limit=usd:${LIMIT}`,
       '--tools=all',
       `--database-url=${url}`,
+      ...extra,
     ],
     {
-      env: { ...cleanEnv(), STRIPE_API_BASE: sandbox.url, STRIPE_WEBHOOK_SECRET: SECRET },
+      // No waiting for an approval: a call that needs one answers at once that it waits.
+      env: {
+        ...cleanEnv(),
+        STRIPE_API_BASE: sandbox.url,
+        STRIPE_WEBHOOK_SECRET: SECRET,
+        MCP_STRIPE_APPROVAL_WAIT: '0',
+      },
       stdio: ['ignore', 'ignore', 'pipe'],
     },
   );
   children.add(child);
   child.once('exit', () => children.delete(child));
+  let banner = '';
+  child.stderr!.on('data', (d: Buffer) => (banner += d.toString()));
   const mcp = await announcedUrl(child);
-  return { child, mcp, origin: new URL(mcp).origin };
+  const signInLink = /(http:\/\/127\.0\.0\.1:\d+\/console\/signin\?token=\S+)/.exec(banner)?.[1];
+  if (!signInLink) throw new Error(`no console sign-in link in:\n${banner}`);
+  return { child, mcp, origin: new URL(mcp).origin, signInLink };
 }
 
 async function connect(mcp: string) {
@@ -154,6 +171,80 @@ describe.skipIf(!DATABASE_URL)('three instances on one Postgres', () => {
       expect(Number(migrations.rows[0]!.n)).toBeGreaterThan(0);
     } finally {
       await db.end();
+    }
+  });
+});
+
+describe.skipIf(!DATABASE_URL)('approvals across instances', () => {
+  it('an approval decided on one instance is honoured by another, once', async () => {
+    const [a, b] = await Promise.all([instance(['--confirm=money']), instance(['--confirm=money'])]);
+    const [agentOnA, agentOnB] = await Promise.all([connect(a.mcp), connect(b.mcp)]);
+    const operator = await signIn(b.signInLink);
+    // In euros: the daily limit (dollars) is spent by the test above.
+    const payment = {
+      amount: 2_500,
+      currency: 'eur',
+      payment_method: 'pm_card_visa',
+      confirm: true,
+      description: 'approved elsewhere',
+    };
+    const succeeded = () =>
+      sandbox.state.platform
+        .all('payment_intent')
+        .filter((p) => p.currency === 'eur' && p.status === 'succeeded').length;
+    try {
+      const asked = await callTool(agentOnA, 'create_payment_intent', payment);
+      expect(asked.isError).toBe(true);
+      expect(asked.text).toMatch(/approv/i);
+      // The operator, on the other instance's console, sees the call A is holding and approves it.
+      const [id, ...others] = await pendingIds(operator);
+      expect(others).toEqual([]);
+      expect((await operator.post(`/console/approvals/${id}/decision`, { decision: 'approve' })).status).toBe(
+        303,
+      );
+      const done = await callTool(agentOnA, 'create_payment_intent', payment);
+      expect(done.isError, done.text).toBe(false);
+      expect(succeeded()).toBe(1);
+      // Used once: the same call again, on B, waits for a new approval.
+      const again = await callTool(agentOnB, 'create_payment_intent', payment);
+      expect(again.isError).toBe(true);
+      expect(succeeded()).toBe(1);
+      expect(await pendingIds(operator)).toHaveLength(1);
+    } finally {
+      await Promise.all([agentOnA.close(), agentOnB.close()]);
+      a.child.kill('SIGTERM');
+      b.child.kill('SIGTERM');
+    }
+  });
+});
+
+describe.skipIf(!DATABASE_URL)('quotas across instances', () => {
+  it('one daily quota of 7 calls, 24 calls spread over two instances at once: exactly 7 run', async () => {
+    const plans = join(mkdtempSync(join(tmpdir(), 'mcp-stripe-multi-plans-')), 'plans.json');
+    writeFileSync(
+      plans,
+      JSON.stringify({
+        product: 'Multi-instance tools',
+        plans: { free: { quotas: { calls_per_day: 7 } } },
+        tools: { '*': { plans: ['free'] } },
+      }),
+    );
+    const extra = [`--plans=${plans}`, '--billing-user=quota-user'];
+    const [a, b] = await Promise.all([instance(extra), instance(extra)]);
+    const agents = await Promise.all([connect(a.mcp), connect(b.mcp)]);
+    try {
+      const results = await Promise.all(
+        Array.from({ length: 24 }, (_, i) => callTool(agents[i % 2]!, 'retrieve_balance')),
+      );
+      expect(results.filter((r) => !r.isError)).toHaveLength(7);
+      const refused = results.filter((r) => r.isError);
+      expect(refused.map((r) => (r.result._meta?.['mcp-stripe'] as { error?: string })?.error)).toEqual(
+        Array(17).fill('quota_exceeded'),
+      );
+    } finally {
+      await Promise.all(agents.map((c) => c.close()));
+      a.child.kill('SIGTERM');
+      b.child.kill('SIGTERM');
     }
   });
 });
