@@ -73,7 +73,7 @@ async function instance(extra: string[] = []) {
   children.add(child);
   child.once('exit', () => children.delete(child));
   let banner = '';
-  child.stderr!.on('data', (d: Buffer) => (banner += d.toString()));
+  child.stderr.on('data', (d: Buffer) => (banner += d.toString()));
   const mcp = await announcedUrl(child);
   const signInLink = /(http:\/\/127\.0\.0\.1:\d+\/console\/signin\?token=\S+)/.exec(banner)?.[1];
   if (!signInLink) throw new Error(`no console sign-in link in:\n${banner}`);
