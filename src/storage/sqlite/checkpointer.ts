@@ -63,6 +63,8 @@ export function startCheckpointer(db: Database.Database, path: string, everyMs =
   return {
     stop: () => {
       stopping = true;
+      // Held while it stops: otherwise a process with nothing else to do ends before close() returns.
+      worker.ref();
       worker.postMessage('stop');
       return exited;
     },

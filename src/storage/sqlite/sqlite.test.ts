@@ -1,5 +1,6 @@
 // SQLite-only behaviour: reopening a file, background checkpoints, file modes. The adapter-neutral
 // contract (and two handles on one file) is in ../contract.test.ts.
+import { spawnSync } from 'node:child_process';
 import { mkdtempSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -100,6 +101,15 @@ describe('sqlite checkpoints', () => {
     await expect.poll(() => db.pragma('wal_autocheckpoint', { simple: true })).toBe(1000);
     await checkpointer.stop();
     db.close();
+  });
+
+  it('close() finishes in a process with nothing else to do (the worker holds it open while it stops)', () => {
+    const path = join(mkdtempSync(join(tmpdir(), 'mcp-stripe-store-')), 'store.db');
+    const fixture = join(import.meta.dirname, '..', '..', '..', 'test', 'fixtures', 'store-close.ts');
+    const run = spawnSync(process.execPath, ['--import', 'tsx', fixture, path], { encoding: 'utf8' });
+    expect(run.stderr).toBe('');
+    expect(run.stdout).toBe('closed\n');
+    expect(run.status).toBe(0);
   });
 });
 
