@@ -411,10 +411,10 @@ export interface EventLog {
   objectState(objectId: string): Promise<ObjectState | undefined>;
   count(): Promise<number>;
   /**
-   * Told of every event another instance stores (Postgres: LISTEN/NOTIFY), so waiters wake at once
+   * Told the id of every event any instance stores (Postgres: LISTEN/NOTIFY), so waiters wake at once
    * wherever the event arrived; `ready` once it listens. Absent: only this process's appends are known.
    */
-  subscribe?(listener: (event: StoredEvent) => void): { ready: Promise<void>; stop(): void };
+  subscribe?(listener: (eventId: string) => void): { ready: Promise<void>; stop(): void };
   /**
    * The clock that stamps `receivedAt`, when it is not this host's (Postgres: the database's), so
    * "received after now" means the same on every instance. Absent: `Date.now()`.

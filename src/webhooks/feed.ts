@@ -28,8 +28,16 @@ export class EventFeed {
     readonly log: EventLog,
     private readonly pollMs = 1000,
   ) {
-    // A shared store tells of events other instances stored: their waiters here wake at once too.
-    this.ready = log.subscribe?.((e) => this.notify(e)).ready ?? Promise.resolve();
+    // A shared store tells of events other instances stored: their waiters here wake at once too. Read
+    // only while someone waits (at thousands of events a second, most are told to nobody).
+    this.ready =
+      log.subscribe?.((id) => {
+        if (this.listeners.size > 0)
+          void log.get(id).then(
+            (e) => e && this.notify(e),
+            () => {},
+          );
+      }).ready ?? Promise.resolve();
   }
 
   /** Once events other instances store can wake this feed's waiters. */

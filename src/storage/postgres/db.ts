@@ -6,7 +6,8 @@ import pg from 'pg';
 export type Row = Record<string, unknown>;
 
 export interface Db {
-  query<R extends Row = Row>(sql: string, params?: unknown[]): Promise<R[]>;
+  /** With `name`, prepared once per connection and reused (for statements that run very often). */
+  query<R extends Row = Row>(sql: string, params?: unknown[], name?: string): Promise<R[]>;
   /** Runs `fn` in one transaction on one client: committed when it returns, rolled back when it throws. */
   tx<T>(fn: (q: Db['query']) => Promise<T>): Promise<T>;
   readonly pool: pg.Pool;
@@ -31,8 +32,8 @@ export function openDb(url: string, opts: { schema?: string; max?: number } = {}
   });
   // An idle client's error (the server went away) must not crash the process: the next query reconnects.
   pool.on('error', () => {});
-  const query = async <R extends Row>(sql: string, params?: unknown[]) =>
-    (await pool.query<R>(sql, params)).rows;
+  const query = async <R extends Row>(sql: string, params?: unknown[], name?: string) =>
+    (await pool.query<R>(name ? { name, text: sql, values: params } : { text: sql, values: params })).rows;
   return {
     pool,
     query,
