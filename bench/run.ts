@@ -16,6 +16,7 @@ import { createMemoryStore } from '../src/storage/memory/index.js';
 import { createSqliteStore } from '../src/storage/sqlite/index.js';
 import { createStripeClient, lazyStripeClient, PINNED_API_VERSION } from '../src/stripe/client.js';
 import { billingBench } from './billing.js';
+import { postgresBench } from './postgres.js';
 
 const ROOT = join(import.meta.dirname, '..');
 const CLI = join(ROOT, 'dist', 'cli.cjs');
@@ -42,7 +43,8 @@ const round = (n: number, d = 2) => Math.round(n * 10 ** d) / 10 ** d;
 const env = (): Record<string, string> => {
   const e: Record<string, string> = {};
   for (const [k, v] of Object.entries(process.env))
-    if (v !== undefined && !k.startsWith('STRIPE_') && !k.startsWith('MCP_STRIPE_')) e[k] = v;
+    if (v !== undefined && !k.startsWith('STRIPE_') && !k.startsWith('MCP_STRIPE_') && k !== 'DATABASE_URL')
+      e[k] = v;
   return e;
 };
 
@@ -563,9 +565,16 @@ const TARGETS = {
   auth: 'p50 ≤ 0.2 ms per call; HTTP with auth ≥ 0.9× without',
   paywall: 'p50 ≤ 0.5 ms, p99 ≤ 2 ms; 0 Stripe requests per paid call',
   webhook: 'webhook → entitlement p99 ≤ 50 ms',
+  postgresIngest: '≥ 3,000 events/s, stored = distinct',
 };
 
 const billing = () => billingBench({ root: ROOT, key: KEY, quick, tempDir, pct, round, serve });
+// The servers the other sections start never see DATABASE_URL (env() drops it): only this one uses it.
+const postgres = () =>
+  postgresBench(
+    { root: ROOT, key: KEY, quick, tempDir, pct, round, serve, load, toolCall },
+    process.env.DATABASE_URL,
+  );
 
 const machine = {
   cores: cpus().length,
@@ -585,6 +594,7 @@ if (only) {
     ingest,
     auth: authCost,
     billing,
+    postgres,
   };
   process.stdout.write(`${JSON.stringify(await sections[only]!(), null, 2)}\n`);
   process.exit(0);
@@ -600,6 +610,7 @@ const results = {
   ingest: await ingest(),
   auth: await authCost(),
   billing: await billing(),
+  postgres: await postgres(),
   targets: TARGETS,
 };
 writeFileSync(join(ROOT, 'bench', 'results.json'), `${JSON.stringify(results, null, 2)}\n`);
@@ -694,6 +705,33 @@ const rows: [string, string, string, string][] = [
     '',
   ],
 ];
+const pgr = results.postgres;
+if ('skipped' in pgr) rows.push(['several instances on Postgres', `skipped: ${pgr.skipped}`, '', '']);
+else {
+  const l = pgr.ledger_reserve_settle;
+  const w2 = pgr.webhook_ingest;
+  const tc = pgr.tool_calls;
+  rows.push(
+    [
+      'ledger reserve + settle p50 / p99: SQLite, Postgres',
+      `${l.sqlite.p50_ms} / ${l.sqlite.p99_ms} ms, ${l.postgres.p50_ms} / ${l.postgres.p99_ms} ms (16 at once: ${l.sqlite.parallel16_per_s}, ${l.postgres.parallel16_per_s} /s)`,
+      '',
+      '',
+    ],
+    [
+      'webhook ingest (Postgres)',
+      `${w2.events_per_s} events/s, stored ${w2.stored} = distinct ${w2.distinct}: ${w2.stored_equals_distinct}`,
+      '',
+      TARGETS.postgresIngest,
+    ],
+    [
+      'HTTP tool calls/s on Postgres: one instance, two',
+      `${tc.one_instance_c32.calls_per_s}, ${tc.two_instances_c16_each.calls_per_s} (errors ${tc.one_instance_c32.errors + tc.two_instances_c16_each.errors})`,
+      '',
+      '',
+    ],
+  );
+}
 function rate(t: Record<string, LoadRow>, label: string): string {
   const rows = [1, 16, 64].map((c) => t[`${label}_c${c}`]!);
   return `${rows.map((r) => r.calls_per_s).join(' / ')} (errors ${rows.reduce((n, r) => n + r.errors, 0)})`;
