@@ -67,6 +67,35 @@ describe('HTTP surface', () => {
     expect(text).not.toContain('abcdefghijklmnop');
   });
 
+  it('a short bad key is masked whole but for its last four; HTTP Basic auth (curl -u key:) works', async () => {
+    const bad = await raw('/v1/customers', { key: 'garbage' });
+    expect(((await bad.json()) as { error: { message: string } }).error.message).toBe(
+      'Invalid API Key provided: ***bage',
+    );
+    const basic = await raw('/v1/customers?limit=1', {
+      key: null,
+      headers: { authorization: `Basic ${Buffer.from(`${KEY}:`).toString('base64')}` },
+    });
+    expect(basic.status).toBe(200);
+    expect(((await basic.json()) as { object: string }).object).toBe('list');
+  });
+
+  it('an unknown parameter is a 400 naming it and the parameter meant, and nothing is created', async () => {
+    const before = (await stripe.customers.list({ limit: 100 })).data.length;
+    const err = await stripe.customers
+      .create({ emial: 'a@b.co' } as Stripe.CustomerCreateParams)
+      .catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(Stripe.errors.StripeInvalidRequestError);
+    const e = err as Stripe.errors.StripeInvalidRequestError;
+    expect(e.message).toBe('Received unknown parameter: emial. Did you mean email?');
+    expect([e.code, e.param, e.statusCode]).toEqual(['parameter_unknown', 'emial', 400]);
+    expect((await stripe.customers.list({ limit: 100 })).data.length).toBe(before);
+    // A name far from every parameter gets no suggestion; list parameters are checked too.
+    await expect(stripe.customers.list({ colour: 'red' } as Stripe.CustomerListParams)).rejects.toThrow(
+      /^Received unknown parameter: colour$/,
+    );
+  });
+
   it('an endpoint the sandbox lacks answers a Stripe-shaped 404 that says so', async () => {
     const res = await raw('/v1/quotes');
     expect(res.status).toBe(404);
@@ -147,6 +176,26 @@ describe('state machines', () => {
     const ok = await stripe.paymentIntents.confirm(pi.id, { payment_method: 'pm_card_visa' });
     expect(ok.status).toBe('succeeded');
     await expect(stripe.paymentIntents.cancel(pi.id)).rejects.toThrow(/status of succeeded/);
+  });
+
+  it('an authorized payment intent keeps its amount: updating it is refused, other fields still change', async () => {
+    const pi = await stripe.paymentIntents.create({
+      amount: 5000,
+      currency: 'usd',
+      payment_method: 'pm_card_visa',
+      capture_method: 'manual',
+      confirm: true,
+    });
+    expect(pi.status).toBe('requires_capture');
+    await expect(stripe.paymentIntents.update(pi.id, { amount: 9000 })).rejects.toThrow(
+      /could not be updated because it has a status of requires_capture/,
+    );
+    const described = await stripe.paymentIntents.update(pi.id, { description: 'order 7' });
+    expect([described.amount, described.amount_capturable, described.description]).toEqual([
+      5000,
+      5000,
+      'order 7',
+    ]);
   });
 
   it('refunds are bounded by what was captured (partial capture)', async () => {

@@ -10,6 +10,7 @@ import {
   form,
   handle,
   idempotency,
+  knownParams,
   requestLog,
   stripeError,
   type Handler,
@@ -163,6 +164,7 @@ export function createSandboxApp(
         authenticate(state),
         account(state),
         form(),
+        knownParams(),
         idempotency(state),
         handle(state, handler),
       );

@@ -1,14 +1,16 @@
 // The steps every sandbox request passes, each a named Hono middleware made by an options factory (as
 // Hono's own `bodyLimit`), in the order Stripe applies them: request id and log → injected faults → API
-// key → Connect account → form parameters → idempotency → the handler, inside its request's scope.
+// key → Connect account → form parameters (unknown ones refused) → idempotency → the handler, inside its
+// request's scope.
 import { createHash } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 import type { Context, MiddlewareHandler } from 'hono';
 import qs from 'qs';
+import { match } from '../catalog/index.js';
 import { trimArray, trimMap } from '../util/bounded.js';
 import { canonicalJson } from '../util/canonical.js';
 import type { SandboxState } from './app.js';
-import { SandboxError } from './errors.js';
+import { invalid, SandboxError } from './errors.js';
 import type { Fault } from './faults.js';
 import type { Params } from './params.js';
 import { expand, newId, type AccountStore, type RequestContext } from './store.js';
@@ -52,8 +54,16 @@ function inRequest<T>(scope: RequestContext, run: () => T): T {
   }
 }
 
-export const MASK = (key: string) =>
-  `${key.slice(0, 8)}${'*'.repeat(Math.max(0, key.length - 12))}${key.slice(-4)}`;
+/**
+ * A key as Stripe shows it in errors: its `sk_test_` prefix and last four characters, the rest as `*`.
+ * A key too short for that shows only its last four.
+ */
+export const MASK = (key: string): string => {
+  const prefix = /^(?:sk|rk|pk)_(?:test|live)_/.exec(key)?.[0] ?? '';
+  const tail = key.length > prefix.length + 4 ? key.slice(-4) : '';
+  if (!tail) return '*'.repeat(key.length);
+  return `${prefix}${'*'.repeat(key.length - prefix.length - 4)}${tail}`;
+};
 
 const header = (c: Context<SandboxEnv>, name: string) => c.req.header(name);
 
@@ -112,11 +122,18 @@ export function faults(state: SandboxState): Middleware {
   };
 }
 
-/** A Bearer key the sandbox accepts, holding the permission the endpoint needs when it is restricted. */
+/** The key of `Authorization: Bearer <key>`, or of HTTP Basic (`curl -u sk_test_…:`, the key as the user). */
+function keyOf(auth: string): string {
+  if (auth.startsWith('Bearer ')) return auth.slice(7).trim();
+  if (!auth.startsWith('Basic ')) return '';
+  const decoded = Buffer.from(auth.slice(6).trim(), 'base64').toString('utf8');
+  return decoded.split(':')[0]!.trim();
+}
+
+/** A key the sandbox accepts, holding the permission the endpoint needs when it is restricted. */
 export function authenticate(state: SandboxState): Middleware {
   return async (c, next) => {
-    const auth = header(c, 'Authorization') ?? '';
-    const key = auth.startsWith('Bearer ') ? auth.slice(7).trim() : '';
+    const key = keyOf(header(c, 'Authorization') ?? '');
     if (!key) {
       throw new SandboxError(
         401,
@@ -166,6 +183,55 @@ export function form(): Middleware {
     c.set('params', params);
     await next();
   };
+}
+
+/**
+ * Stripe refuses a parameter its endpoint does not take (`Received unknown parameter: emial`), naming
+ * a close match. Checked against the SDK's catalog of endpoints; the sandbox's own routes, which it
+ * does not list, are not checked.
+ */
+export function knownParams(): Middleware {
+  return async (c, next) => {
+    const found = match(c.req.method, c.req.path);
+    if (found) {
+      const known = found.endpoint.params.map((p) => p.n);
+      for (const name of Object.keys(c.get('params'))) {
+        if (known.includes(name)) continue;
+        const near = closest(name, known);
+        throw invalid(
+          `Received unknown parameter: ${name}${near ? `. Did you mean ${near}?` : ''}`,
+          name,
+          'parameter_unknown',
+        );
+      }
+    }
+    await next();
+  };
+}
+
+/** The known name within two edits of `name` (a typo), if there is one. */
+function closest(name: string, known: readonly string[]): string | undefined {
+  let best: string | undefined;
+  let bestDistance = 3;
+  for (const k of known) {
+    const d = editDistance(name, k, bestDistance);
+    if (d < bestDistance) [best, bestDistance] = [k, d];
+  }
+  return best;
+}
+
+/** Levenshtein distance, or `cap` once it is certain to reach it. */
+function editDistance(a: string, b: string, cap: number): number {
+  if (Math.abs(a.length - b.length) >= cap) return cap;
+  let prev = Array.from({ length: b.length + 1 }, (_, j) => j);
+  for (let i = 1; i <= a.length; i++) {
+    const row = [i];
+    for (let j = 1; j <= b.length; j++)
+      row[j] = Math.min(prev[j]! + 1, row[j - 1]! + 1, prev[j - 1]! + (a[i - 1] === b[j - 1] ? 0 : 1));
+    if (Math.min(...row) >= cap) return cap;
+    prev = row;
+  }
+  return Math.min(prev[b.length]!, cap);
 }
 
 /**

@@ -69,6 +69,19 @@ describe('describeStripeError', () => {
       /Check the id in "customer"/,
     ],
     [
+      new Stripe.errors.StripeInvalidRequestError(
+        raw(404, {
+          type: 'invalid_request_error',
+          code: 'resource_missing',
+          message:
+            'Unrecognized request URL (GET: /v1/payouts). The mcp-stripe sandbox does not implement this endpoint; it implements the endpoints the named tools use.',
+        }),
+      ),
+      'invalid_request_error',
+      false,
+      /sandbox does not implement this endpoint.*no id is wrong/,
+    ],
+    [
       new Stripe.errors.StripeIdempotencyError(raw(400, { type: 'idempotency_error', message: 'Keys…' })),
       'idempotency_error',
       false,

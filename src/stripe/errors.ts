@@ -76,8 +76,12 @@ export function describeStripeError(err: Stripe.errors.StripeError): StripeFailu
     };
   }
   if (err.type === 'StripeInvalidRequestError') {
-    const next =
-      err.code === 'resource_missing'
+    const unrouted = /^Unrecognized request URL/.test(err.message ?? '');
+    const next = unrouted
+      ? /mcp-stripe sandbox/.test(err.message ?? '')
+        ? 'The built-in sandbox does not implement this endpoint (the message names it); no id is wrong. Use another endpoint, or run against a Stripe test key to reach it.'
+        : 'No such endpoint: check the method and path (search_stripe_documentation finds the right one).'
+      : err.code === 'resource_missing'
         ? `Check the id${param ? ` in "${param}"` : ''}: no such object exists in this account (mind test vs live mode and the Connect account). Look it up with a list tool.`
         : param
           ? `Fix the "${param}" argument as the message says, then call again.`

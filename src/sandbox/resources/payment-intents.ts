@@ -165,12 +165,12 @@ export function paymentIntentRoutes(routes: RouteTable): void {
   listRoute(routes, '/v1/payment_intents', 'payment_intent', ['customer']);
   routes.add('POST', '/v1/payment_intents/:id', ({ store, path, params }) => {
     const pi = store.require('payment_intent', path.id!);
-    if (
-      ['succeeded', 'canceled', 'processing'].includes(pi.status) &&
-      ('amount' in params || 'currency' in params)
-    ) {
+    // Once authorized (requires_capture) the amount is fixed: Stripe changes it only by capturing less
+    // or by incremental authorization, neither of which is an update.
+    const amendable = ['requires_payment_method', 'requires_confirmation', 'requires_action'];
+    if (!amendable.includes(pi.status) && ('amount' in params || 'currency' in params)) {
       throw unexpectedState(
-        `You cannot update the amount of a PaymentIntent with status ${String(pi.status)}.`,
+        `This PaymentIntent's amount could not be updated because it has a status of ${String(pi.status)}. You may only update the amount of a PaymentIntent with one of the following statuses: ${amendable.join(', ')}.`,
       );
     }
     const amount = int(params, 'amount', { min: 1 });
