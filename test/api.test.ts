@@ -147,9 +147,12 @@ describe('generic tools through a real client', () => {
       params: { email: 'generic@example.com', limit: 1 },
     });
     expect(list.result.data[0].id).toBe(c.id);
-    const gap = await s.call('stripe_api_read', { path: '/v1/payouts' });
+    const gap = await s.call('stripe_api_read', { path: '/v1/quotes' });
     expect(gap.isError).toBe(true);
     expect(gap.text).toMatch(/sandbox does not implement this endpoint/);
+    // Told as a gap in the sandbox, not as an id to check.
+    expect(gap.text).toMatch(/no id is wrong/);
+    expect(gap.text).not.toMatch(/Check the id/);
     const bad = await s.call('stripe_api_read', { path: 'https://evil.example.com/v1/customers' });
     expect(bad.text).toMatch(/pass an API path such as \/v1\/customers/);
   });

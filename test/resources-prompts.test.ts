@@ -28,18 +28,31 @@ describe('resources', () => {
     });
   });
 
-  it('stripe://balance follows payments', async () => {
+  it('stripe://balance follows payments: pending two days, less the fee; bypassPending available at once', async () => {
+    const read = async () =>
+      JSON.parse(
+        ((await s.client.readResource({ uri: 'stripe://balance' })).contents[0] as { text: string }).text,
+      ) as Record<'available' | 'pending', { amount: number; currency: string }[]>;
+    const before = await read();
+    const usd = (l: { amount: number; currency: string }[]) =>
+      l.find((b) => b.currency === 'usd')?.amount ?? 0;
     await s.stripe.paymentIntents.create({
       amount: 3300,
       currency: 'usd',
       payment_method: 'pm_card_visa',
       confirm: true,
     });
-    const r = await s.client.readResource({ uri: 'stripe://balance' });
-    const balance = JSON.parse((r.contents[0] as { text: string }).text) as {
-      available: { amount: number; currency: string }[];
-    };
-    expect(balance.available).toContainEqual({ amount: 3300, currency: 'usd' });
+    const pending = await read();
+    // 3,300 less 2.9% + 30 (the sandbox's fee schedule) = 3,174.
+    expect(usd(pending.pending) - usd(before.pending)).toBe(3174);
+    expect(usd(pending.available)).toBe(usd(before.available));
+    await s.stripe.paymentIntents.create({
+      amount: 1000,
+      currency: 'usd',
+      payment_method: 'pm_card_bypassPending',
+      confirm: true,
+    });
+    expect(usd((await read()).available) - usd(before.available)).toBe(1000 - 59);
   });
 
   it('a Stripe failure is reported in the resource body, not as a crash', async () => {

@@ -335,6 +335,107 @@ const REMOVED_SINCE_2024 = new Set([
   'invoiceitem.discounts',
 ]);
 
+describe('balance transactions, payouts and the balance', () => {
+  const usd = (list: { amount: number; currency: string }[]) =>
+    list.find((b) => b.currency === 'usd')?.amount ?? 0;
+
+  it('a charge, its refund and a dispute each move the balance by a transaction with its fee and available date', async () => {
+    const pi = await stripe.paymentIntents.create({
+      amount: 10_000,
+      currency: 'usd',
+      payment_method: 'pm_card_visa',
+      confirm: true,
+      expand: ['latest_charge'],
+    });
+    const charge = pi.latest_charge as Stripe.Charge;
+    const txn = await stripe.balanceTransactions.retrieve(charge.balance_transaction as string);
+    expect(txn).toMatchObject({
+      type: 'charge',
+      reporting_category: 'charge',
+      source: charge.id,
+      amount: 10_000,
+      fee: 320, // 2.9% + 30
+      net: 9_680,
+      status: 'pending',
+      available_on: charge.created + 2 * 86_400,
+    });
+    const refund = await stripe.refunds.create({ payment_intent: pi.id, amount: 2_500 });
+    const back = await stripe.balanceTransactions.retrieve(refund.balance_transaction as string);
+    expect(back).toMatchObject({ type: 'refund', amount: -2_500, fee: 0, net: -2_500, source: refund.id });
+
+    const disputed = await stripe.paymentIntents.create({
+      amount: 4_000,
+      currency: 'usd',
+      payment_method: 'pm_card_createDispute',
+      confirm: true,
+    });
+    const [dispute] = (await stripe.disputes.list({ payment_intent: disputed.id })).data;
+    expect(dispute!.balance_transactions).toEqual([
+      expect.objectContaining({
+        type: 'adjustment',
+        reporting_category: 'dispute',
+        amount: -4_000,
+        fee: 1_500,
+        net: -5_500,
+      }),
+    ]);
+    // Filters: by type, and by source.
+    const refunds = await stripe.balanceTransactions.list({ type: 'refund', limit: 100 });
+    expect(refunds.data.map((t) => t.source)).toContain(refund.id);
+    expect(refunds.data.every((t) => t.type === 'refund')).toBe(true);
+    const bySource = await stripe.balanceTransactions.list({ source: charge.id });
+    expect(bySource.data.map((t) => t.id)).toEqual([txn.id]);
+  });
+
+  it('GET /v1/balance is the sum of the transactions; a payout is bounded by what is available, takes it out, and a cancel puts it back', async () => {
+    const before = await stripe.balance.retrieve();
+    // pm_card_visa's funds are pending: a payout of them is refused and changes nothing.
+    await stripe.paymentIntents.create({
+      amount: 5_000,
+      currency: 'usd',
+      payment_method: 'pm_card_visa',
+      confirm: true,
+    });
+    const tooMuch = await stripe.payouts
+      .create({ amount: Math.max(usd(before.available), 0) + 1, currency: 'usd' })
+      .catch((e: unknown) => e as Stripe.errors.StripeInvalidRequestError);
+    expect((tooMuch as Stripe.errors.StripeInvalidRequestError).code).toBe('balance_insufficient');
+    const mid = await stripe.balance.retrieve();
+    expect(usd(mid.pending) - usd(before.pending)).toBe(5_000 - 175);
+    expect(usd(mid.available)).toBe(usd(before.available));
+
+    await stripe.paymentIntents.create({
+      amount: 50_000,
+      currency: 'usd',
+      payment_method: 'pm_card_bypassPending',
+      confirm: true,
+    });
+    const funded = await stripe.balance.retrieve();
+    expect(usd(funded.available) - usd(before.available)).toBe(50_000 - 1_480);
+    const payout = await stripe.payouts.create({ amount: 15_000, currency: 'usd', description: 'weekly' });
+    expect(payout).toMatchObject({ status: 'pending', amount: 15_000, method: 'standard' });
+    expect(payout.arrival_date).toBe(payout.created + 2 * 86_400);
+    const out = await stripe.balanceTransactions.list({ payout: payout.id });
+    expect(out.data).toEqual([expect.objectContaining({ type: 'payout', amount: -15_000, net: -15_000 })]);
+    expect(usd((await stripe.balance.retrieve()).available)).toBe(usd(funded.available) - 15_000);
+    expect((await stripe.payouts.list({ status: 'pending', limit: 100 })).data.map((p) => p.id)).toContain(
+      payout.id,
+    );
+
+    const canceled = await stripe.payouts.cancel(payout.id);
+    expect(canceled.status).toBe('canceled');
+    expect(usd((await stripe.balance.retrieve()).available)).toBe(usd(funded.available));
+    await expect(stripe.payouts.cancel(payout.id)).rejects.toThrow(/only a pending payout/);
+    // Every movement is a transaction: the balance is their sum, per state.
+    const all = await stripe.balanceTransactions.list({ currency: 'usd', limit: 100 });
+    const now = Math.floor(Date.now() / 1000);
+    const sum = (available: boolean) =>
+      all.data.filter((t) => t.available_on <= now === available).reduce((n, t) => n + t.net, 0);
+    const after = await stripe.balance.retrieve();
+    expect([usd(after.available), usd(after.pending)]).toEqual([sum(true), sum(false)]);
+  });
+});
+
 describe.skipIf(!existsSync(SPEC))("object shapes match Stripe's OpenAPI spec", () => {
   type Schema = { required?: string[]; properties?: Record<string, unknown> };
   let schemas: Record<string, Schema>;
@@ -364,6 +465,16 @@ describe.skipIf(!existsSync(SPEC))("object shapes match Stripe's OpenAPI spec", 
       success_url: 'https://example.com',
     });
     const link = await stripe.paymentLinks.create({ line_items: [{ price: price.id, quantity: 1 }] });
+    const txn = await stripe.balanceTransactions.retrieve(charge.balance_transaction as string);
+    // Funds available at once, so the payout is not refused whatever ran before.
+    await stripe.paymentIntents.create({
+      amount: 90_000,
+      currency: 'usd',
+      payment_method: 'pm_card_bypassPending',
+      confirm: true,
+    });
+    const payout = await stripe.payouts.create({ amount: 100, currency: 'usd', method: 'instant' });
+    const balance = await stripe.balance.retrieve();
     const objects: [string, object][] = [
       ['customer', c],
       ['product', product],
@@ -375,6 +486,9 @@ describe.skipIf(!existsSync(SPEC))("object shapes match Stripe's OpenAPI spec", 
       ['refund', refund],
       ['checkout.session', session],
       ['payment_link', link],
+      ['balance_transaction', txn],
+      ['payout', payout],
+      ['balance', balance],
     ];
     const missing: string[] = [];
     for (const [name, obj] of objects) {

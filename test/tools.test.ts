@@ -31,10 +31,10 @@ describe('account', () => {
     expect(a.charges_enabled).toBe(true);
   });
 
-  it('retrieve_balance reflects captured minus refunded money', async () => {
+  it('retrieve_balance: a payment is pending less its fee; its refund leaves the available balance at once', async () => {
     const before = await ok('retrieve_balance');
-    const usd = (b: typeof before) =>
-      (b.available as { amount: number; currency: string }[]).find((x) => x.currency === 'usd')?.amount ?? 0;
+    const usd = (b: typeof before, state: 'available' | 'pending' = 'available') =>
+      (b[state] as { amount: number; currency: string }[]).find((x) => x.currency === 'usd')?.amount ?? 0;
     const pi = await ok('create_payment_intent', {
       amount: 5000,
       payment_method: 'pm_card_visa',
@@ -42,7 +42,8 @@ describe('account', () => {
     });
     await ok('create_refund', { payment_intent: pi.id, amount: 1200 });
     const after = await ok('retrieve_balance');
-    expect(usd(after) - usd(before)).toBe(3800);
+    expect(usd(after, 'pending') - usd(before, 'pending')).toBe(5000 - 175); // 2.9% + 30
+    expect(usd(after) - usd(before)).toBe(-1200);
   });
 });
 

@@ -5,6 +5,7 @@ import { createSandboxApp, SandboxState, type RouteTable, type SandboxOptions } 
 import { mountHostedPages } from './hosted.js';
 import { mountPortal } from './portal.js';
 import { accountRoutes } from './resources/account.js';
+import { balanceRoutes } from './resources/balance.js';
 import { catalogRoutes } from './resources/catalog.js';
 import { chargeRoutes } from './resources/charges.js';
 import { customerActionRoutes } from './resources/customer-actions.js';
@@ -34,6 +35,7 @@ function registerAll(routes: RouteTable): void {
   // Before /v1/<resource>/:id, so `search` is not taken for an id.
   searchRoutes(routes);
   accountRoutes(routes);
+  balanceRoutes(routes);
   customerRoutes(routes);
   paymentMethodRoutes(routes);
   paymentIntentRoutes(routes);

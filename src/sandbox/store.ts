@@ -11,6 +11,7 @@ export type StripeObject = { id: string; object: string; [key: string]: unknown 
  * loads the SDK. Objects are the JSON Stripe returns (ids where the SDK's types allow an expanded object).
  */
 export interface ObjectTypes {
+  balance_transaction: Stripe.BalanceTransaction;
   charge: Stripe.Charge;
   coupon: Stripe.Coupon;
   customer: Stripe.Customer;
@@ -20,6 +21,7 @@ export interface ObjectTypes {
   line_item: Stripe.InvoiceLineItem;
   payment_intent: Stripe.PaymentIntent;
   payment_method: Stripe.PaymentMethod;
+  payout: Stripe.Payout;
   price: Stripe.Price;
   product: Stripe.Product;
   refund: Stripe.Refund;

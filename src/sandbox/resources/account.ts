@@ -24,32 +24,8 @@ function accountObject(store: AccountStore, fields: Record<string, unknown> = {}
   };
 }
 
-/** Balance derived from what was captured and refunded; the sandbox settles instantly. */
-function balance(store: AccountStore): StripeObject {
-  const totals = new Map<string, number>();
-  for (const ch of store.all('charge')) {
-    const cur = ch.currency;
-    const net = ch.amount_captured - ch.amount_refunded;
-    totals.set(cur, (totals.get(cur) ?? 0) + net);
-  }
-  if (totals.size === 0) totals.set('usd', 0);
-  const entries = [...totals].map(([currency, amount]) => ({
-    amount,
-    currency,
-    source_types: { card: amount },
-  }));
-  return {
-    object: 'balance',
-    available: entries,
-    pending: entries.map((e) => ({ ...e, amount: 0, source_types: { card: 0 } })),
-    connect_reserved: entries.map((e) => ({ amount: 0, currency: e.currency })),
-    livemode: false,
-  } as unknown as StripeObject;
-}
-
 export function accountRoutes(routes: RouteTable): void {
   routes.add('GET', '/v1/account', ({ store }) => accountObject(store));
-  routes.add('GET', '/v1/balance', ({ store }) => balance(store));
 
   // Connect: connected accounts are separate namespaces reached with the Stripe-Account header.
   routes.add('POST', '/v1/accounts', ({ sandbox, params }) => {

@@ -2,6 +2,7 @@ import { decimalsOf } from '../../money/currencies.js';
 import type { RouteTable } from '../app.js';
 import { SandboxError } from '../errors.js';
 import type { AccountStore, StripeObject } from '../store.js';
+import { recordCharge } from './balance.js';
 import { listRoute, retrieveRoute } from './common.js';
 import { createDispute } from './disputes.js';
 import { cardOf } from './payment-methods.js';
@@ -110,6 +111,7 @@ export function attemptCharge(
     store.emit('charge.failed', charge);
     return { kind: 'declined', charge, decline };
   }
+  if (a.capture) recordCharge(store, charge);
   store.emit('charge.succeeded', charge);
   if (a.capture) store.emit('charge.captured', charge);
   if (card.dispute) createDispute(store, charge);

@@ -8,7 +8,7 @@ export function listRoute(
   path: string,
   object: string,
   filters: string[] = [],
-  extra?: (o: StripeObject, p: Params) => boolean,
+  extra?: (o: StripeObject, p: Params, store: AccountStore) => boolean,
 ): void {
   routes.add('GET', path, ({ store, params }) => {
     const byCreated = createdFilter(params);
@@ -16,7 +16,7 @@ export function listRoute(
     const items = store
       .all(object)
       .filter((o) => o.deleted !== true && byCreated(o) && wanted.every(([f, v]) => fieldId(o[f]) === v))
-      .filter((o) => (extra ? extra(o, params) : true));
+      .filter((o) => (extra ? extra(o, params, store) : true));
     return paginate(items, params, path);
   });
 }

@@ -3,6 +3,7 @@ import type { RouteTable } from '../app.js';
 import { invalid } from '../errors.js';
 import { bool, metadata, obj } from '../params.js';
 import type { AccountStore, StripeObject } from '../store.js';
+import { recordDispute } from './balance.js';
 import { listRoute, retrieveRoute } from './common.js';
 
 // Disputes: opened by the test card that disputes (pm_card_createDispute), answered with evidence or closed.
@@ -26,6 +27,7 @@ export function createDispute(store: AccountStore, charge: StripeObject): void {
     reason: 'fraudulent',
     status: 'needs_response',
   });
+  recordDispute(store, dispute);
   store.emit('charge.dispute.created', dispute);
 }
 

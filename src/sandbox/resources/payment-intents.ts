@@ -2,6 +2,7 @@ import type { RouteTable } from '../app.js';
 import { invalid, unexpectedState } from '../errors.js';
 import { bool, currency, int, metadata, obj, str, arr, type Params } from '../params.js';
 import type { AccountStore, StripeObject } from '../store.js';
+import { recordCharge } from './balance.js';
 import { attemptCharge, cardError, formatAmount, MINIMUM_CHARGE } from './charges.js';
 import { listRoute, retrieveRoute } from './common.js';
 import { resolvePaymentMethod } from './payment-methods.js';
@@ -209,6 +210,7 @@ export function paymentIntentRoutes(routes: RouteTable): void {
     const charge = capturedCharge(store, pi);
     charge.captured = true;
     charge.amount_captured = amount;
+    recordCharge(store, charge);
     pi.amount_received = amount;
     pi.amount_capturable = 0;
     pi.status = 'succeeded';

@@ -13,6 +13,8 @@ export interface TestCard {
   authenticationRequired?: boolean;
   /** Succeeds, then the payment is disputed. */
   dispute?: boolean;
+  /** Its charges' funds are available at once, not two days later. */
+  bypassPending?: boolean;
 }
 
 /** Stripe's test payment methods, by the names Stripe documents. */
@@ -89,6 +91,7 @@ export const TEST_CARDS: Record<string, TestCard> = {
     authenticationRequired: true,
   },
   pm_card_createDispute: { brand: 'visa', last4: '0259', funding: 'credit', dispute: true },
+  pm_card_bypassPending: { brand: 'visa', last4: '0077', funding: 'credit', bypassPending: true },
 };
 
 /** The test-card behaviour of a stored payment method. */

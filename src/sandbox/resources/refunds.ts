@@ -2,6 +2,7 @@ import type { RouteTable } from '../app.js';
 import { invalid } from '../errors.js';
 import { int, metadata, str } from '../params.js';
 import type { StripeObject } from '../store.js';
+import { recordRefund } from './balance.js';
 import { formatAmount } from './charges.js';
 import { listRoute, retrieveRoute } from './common.js';
 import { capturedCharge } from './payment-intents.js';
@@ -58,6 +59,7 @@ export function refundRoutes(routes: RouteTable): void {
     });
     charge.amount_refunded = (charge.amount_refunded as number) + amount;
     charge.refunded = charge.amount_refunded === charge.amount_captured;
+    recordRefund(store, refund);
     store.emit('refund.created', refund);
     store.emit('charge.refunded', charge);
     return refund;
