@@ -71,8 +71,8 @@ export async function createRuntime(
 ): Promise<Runtime> {
   // Loaded only with --sandbox: start-up without it never parses the sandbox.
   const sandboxModule = config.sandbox ? await import('./sandbox/index.js') : undefined;
-  const sandbox = sandboxModule ? await sandboxModule.startSandbox() : undefined;
-  if (sandbox) logger.info('sandbox started', { url: sandbox.url });
+  const sandbox = sandboxModule ? await sandboxModule.startSandbox({ seed: config.seed }) : undefined;
+  if (sandbox) logger.info('sandbox started', { url: sandbox.url, ...seedLog(sandbox.seeded) });
   // With --database-url, Postgres even on the sandbox (several instances share one store).
   const durable = { dataDir: config.dataDir, databaseUrl: config.databaseUrl };
   const store =
@@ -318,4 +318,11 @@ export function stripeHealth(stripe: LazyStripeClient): ConsoleDeps['stripeHealt
     last = { at: Date.now(), value };
     return value;
   };
+}
+
+/** What the demo seed made, for the start-up log line. */
+function seedLog(seeded: RunningSandbox['seeded']): Record<string, unknown> {
+  if (!seeded) return {};
+  const { customers, subscriptions, payments, refunds, disputes, payouts } = seeded;
+  return { seeded: { customers, subscriptions, payments, refunds, disputes, payouts } };
 }

@@ -91,6 +91,7 @@ export function loadConfig(opts: LoadOptions): Config {
     apiKey: v.apiKey ?? '',
     keyMode,
     sandbox: v.sandbox,
+    seed: v.seed,
     apiVersion: v.apiVersion ?? opts.defaultApiVersion,
     timeoutMs: v.timeoutMs,
     callTimeoutMs: v.callTimeoutMs,

@@ -14,6 +14,7 @@ import { renderOptionsHelp, renderOptionsMarkdown } from './render.js';
 const SAMPLES: Record<OptionKey, { raw: Raw; fileRaw?: Raw; value: unknown }> = {
   apiKey: { raw: 'sk_test_51HxAbCdEfGhIjKlMnOp', value: 'sk_test_51HxAbCdEfGhIjKlMnOp' },
   sandbox: { raw: 'true', value: true },
+  seed: { raw: 'none', value: 'none' },
   apiVersion: { raw: '2025-01-27.acacia', value: '2025-01-27.acacia' },
   timeoutMs: { raw: '1234', fileRaw: 1234, value: 1234 },
   callTimeoutMs: { raw: '4321', fileRaw: 4321, value: 4321 },

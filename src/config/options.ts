@@ -184,6 +184,18 @@ export const OPTIONS = {
     help: 'use the built-in Stripe sandbox: no key, no account, offline',
     docs: { notes: 'it listens on 127.0.0.1, on a free port, and keeps everything in memory' },
   }),
+  seed: option({
+    section: 'stripe',
+    flag: '--seed',
+    value: 'demo|none',
+    parse: oneOf(['demo', 'none']),
+    default: 'demo',
+    help: 'what the sandbox starts with: a demo business, or nothing',
+    docs: {
+      notes:
+        '`demo`: about 200 customers over the last 120 days with subscriptions, payments, refunds, disputes and payouts in several currencies, the same every run of a day; `mcp-stripe sandbox` starts empty unless given `--seed=demo`',
+    },
+  }),
   apiVersion: option({
     section: 'stripe',
     env: ['STRIPE_API_VERSION'],

@@ -69,6 +69,8 @@ export interface Config {
   apiKey: string;
   keyMode: 'test' | 'live';
   sandbox: boolean;
+  /** What the sandbox starts with. */
+  seed: 'demo' | 'none';
   apiVersion: string;
   timeoutMs: number;
   /** The most one tool call may take, retries included. */

@@ -24,6 +24,8 @@ import { sessionRoutes } from './resources/sessions.js';
 import { subscriptionRoutes } from './resources/subscriptions.js';
 import { testClockRoutes } from './resources/test-clocks.js';
 import { webhookEndpointRoutes } from './resources/webhook-endpoints.js';
+import { PinnableClock, seedDemo, type SeedSummary } from './seed.js';
+import { systemClock } from './store.js';
 
 export { SandboxState, type SandboxOptions } from './app.js';
 export type { Fault } from './faults.js';
@@ -61,23 +63,31 @@ export interface RunningSandbox {
   url: string;
   port: number;
   state: SandboxState;
+  /** What `seed: 'demo'` made. */
+  seeded?: SeedSummary;
   close(): Promise<void>;
 }
 
 export function createSandbox(options: SandboxOptions = {}) {
-  const state = new SandboxState(options);
+  const clock = new PinnableClock(options.clock ?? systemClock);
+  const state = new SandboxState({ ...options, clock });
   state.followUps.push(summarizeEntitlements);
   const app = createSandboxApp(state, registerAll);
   mountHostedPages(app as unknown as Hono, state);
   mountPortal(app as unknown as Hono, state);
-  return { state, app };
+  return { state, app, clock };
 }
 
 /** Starts the sandbox on `host:port` (default 127.0.0.1, a free port). */
 export async function startSandbox(
-  options: SandboxOptions & { host?: string; port?: number } = {},
+  options: SandboxOptions & { host?: string; port?: number; seed?: 'demo' | 'none' } = {},
 ): Promise<RunningSandbox> {
-  const { state, app } = createSandbox(options);
+  const { state, app, clock } = createSandbox(options);
+  // Before it listens: nothing else runs while the seed sets the clock.
+  const seeded =
+    options.seed === 'demo'
+      ? await seedDemo(app, state.platform, clock, options.apiKeys?.[0] ?? SANDBOX_API_KEY)
+      : undefined;
   const host = options.host ?? '127.0.0.1';
   const server = createAdaptorServer({ fetch: (req, env) => app.fetch(req, env), hostname: host });
   await new Promise<void>((resolve, reject) => {
@@ -90,6 +100,7 @@ export async function startSandbox(
     url: `http://${host}:${port}`,
     port,
     state,
+    ...(seeded ? { seeded } : {}),
     close: () =>
       new Promise<void>((resolve) => {
         if ('closeAllConnections' in server) server.closeAllConnections();

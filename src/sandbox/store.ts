@@ -48,8 +48,14 @@ export const built = <K extends ObjectName>(_object: K, fields: Fields<K> & { id
 
 const ALPHABET = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789';
 
+/** While set (the demo seed, which runs alone before the sandbox listens), ids come from it: same seed, same ids. */
+let idRandom: (() => number) | undefined;
+export function drawIdsFrom(random: (() => number) | undefined): void {
+  idRandom = random;
+}
+
 export function newId(prefix: string, length = 24): string {
-  const bytes = randomBytes(length);
+  const bytes = idRandom ? Array.from({ length }, () => Math.floor(idRandom!() * 256)) : randomBytes(length);
   let out = '';
   for (const b of bytes) out += ALPHABET[b % ALPHABET.length];
   return `${prefix}_${out}`;
