@@ -8,7 +8,7 @@
 import type { Hono } from 'hono';
 import qs from 'qs';
 import type { SandboxEnv } from './middleware.js';
-import { nextDue, runDue } from './resources/subscription-cycle.js';
+import { runDueUntil } from './resources/subscription-cycle.js';
 import { drawIdsFrom, type AccountStore, type Clock } from './store.js';
 
 const DAY = 86_400;
@@ -243,7 +243,7 @@ async function seedOne(
           ...(trial ? { trial_period_days: 14 } : {}),
         });
         sub.id = s.id as string;
-        sub.item = ((s.items as { data: Json[] }).data[0]!.id as string) ?? undefined;
+        sub.item = (s.items as { data: Json[] }).data[0]!.id as string;
         summary.subscriptions++;
       });
       if (plan === 'Starter' && random() < 0.2) {
@@ -318,18 +318,7 @@ async function seedOne(
   }
 
   // What subscriptions do by themselves (trials end, periods renew and are paid), up to `until`, in order.
-  const catchUp = (until: number) => {
-    for (;;) {
-      const due = store
-        .all('subscription')
-        .map((sub) => ({ sub, due: nextDue(store, sub) }))
-        .filter((x) => x.due !== undefined && x.due.at <= until)
-        .sort((a, b) => a.due!.at - b.due!.at)[0];
-      if (!due) return;
-      clock.pin(due.due!.at);
-      runDue(store, due.sub, due.due!);
-    }
-  };
+  const catchUp = (until: number) => runDueUntil(store, () => store.all('subscription'), until);
 
   drawIdsFrom(random);
   try {

@@ -15,6 +15,8 @@ const RETRY_AFTER_DAYS = [3, 5, 7];
 const DAY = 86_400;
 const TRIAL_NOTICE_S = 3 * DAY;
 const INCOMPLETE_EXPIRES_S = 23 * 3600;
+/** A bound on what one catch-up may run (a daily plan advanced by years would otherwise run long). */
+const MAX_STEPS = 10_000;
 
 type Kind = 'trial_will_end' | 'period_end' | 'cancel' | 'retry' | 'expire';
 export interface Due {
@@ -62,6 +64,31 @@ export function runDue(store: AccountStore, sub: Stored<'subscription'>, due: Du
       const open = openInvoice(store, sub);
       if (open) collect(store, sub, open);
     }
+  }
+}
+
+/**
+ * Runs, in time order, what falls due up to `to` for the subscriptions `subs()` returns (asked again
+ * after each step: a step changes what is due next), each at its time and never before `from`;
+ * `onStep` hears each step's time before it runs. A test clock's advance and the demo seed both use it.
+ */
+export function runDueUntil(
+  store: AccountStore,
+  subs: () => Stored<'subscription'>[],
+  to: number,
+  from = Number.NEGATIVE_INFINITY,
+  onStep?: (at: number) => void,
+): void {
+  let now = from;
+  for (let step = 0; step < MAX_STEPS; step++) {
+    const next = subs()
+      .map((sub) => ({ sub, due: nextDue(store, sub) }))
+      .filter((x) => x.due !== undefined && x.due.at <= to)
+      .sort((a, b) => a.due!.at - b.due!.at)[0];
+    if (!next) return;
+    now = Math.max(next.due!.at, now);
+    onStep?.(now);
+    store.at(now, () => runDue(store, next.sub, next.due!));
   }
 }
 
