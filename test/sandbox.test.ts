@@ -163,6 +163,16 @@ describe('idempotency as Stripe does it', () => {
 });
 
 describe('state machines', () => {
+  /** A card payment authorized, not captured (requires_capture). */
+  const authorize = (amount: number) =>
+    stripe.paymentIntents.create({
+      amount,
+      currency: 'usd',
+      payment_method: 'pm_card_visa',
+      capture_method: 'manual',
+      confirm: true,
+    });
+
   it('payment intent: requires_payment_method → confirm with a decline → retry with another card → succeeded', async () => {
     const pi = await stripe.paymentIntents.create({ amount: 2500, currency: 'usd' });
     expect(pi.status).toBe('requires_payment_method');
@@ -179,13 +189,7 @@ describe('state machines', () => {
   });
 
   it('an authorized payment intent keeps its amount: updating it is refused, other fields still change', async () => {
-    const pi = await stripe.paymentIntents.create({
-      amount: 5000,
-      currency: 'usd',
-      payment_method: 'pm_card_visa',
-      capture_method: 'manual',
-      confirm: true,
-    });
+    const pi = await authorize(5000);
     expect(pi.status).toBe('requires_capture');
     await expect(stripe.paymentIntents.update(pi.id, { amount: 9000 })).rejects.toThrow(
       /could not be updated because it has a status of requires_capture/,
@@ -199,13 +203,7 @@ describe('state machines', () => {
   });
 
   it('refunds are bounded by what was captured (partial capture)', async () => {
-    const pi = await stripe.paymentIntents.create({
-      amount: 5000,
-      currency: 'usd',
-      payment_method: 'pm_card_visa',
-      capture_method: 'manual',
-      confirm: true,
-    });
+    const pi = await authorize(5000);
     await stripe.paymentIntents.capture(pi.id, { amount_to_capture: 3000 });
     await expect(stripe.refunds.create({ payment_intent: pi.id, amount: 3001 })).rejects.toThrow(
       /greater than unrefunded amount/,
