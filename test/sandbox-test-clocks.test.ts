@@ -77,6 +77,39 @@ describe('sandbox test clocks', () => {
     ).rejects.toMatchObject({ param: 'frozen_time' });
   });
 
+  it('a repeating coupon discounts the first three invoices, then renewals are full price; the discount expands', async () => {
+    const coupon = await stripe.coupons.create({
+      percent_off: 25,
+      duration: 'repeating',
+      duration_in_months: 3,
+    });
+    const { clock, sub } = await onClock('pm_card_visa', { discounts: [{ coupon: coupon.id }] });
+    const withDiscount = await stripe.subscriptions.retrieve(sub.id, { expand: ['discounts'] });
+    expect(withDiscount.discounts).toEqual([
+      expect.objectContaining({
+        object: 'discount',
+        subscription: sub.id,
+        start: START,
+        end: Date.UTC(2026, 3, 1) / 1000,
+        source: { coupon: coupon.id, type: 'coupon' },
+      }),
+    ]);
+    await stripe.testHelpers.testClocks.advance(clock.id, { frozen_time: Date.UTC(2026, 4, 15) / 1000 });
+    const invoices = await stripe.invoices.list({ subscription: sub.id });
+    expect(
+      invoices.data.map((i) => [new Date(i.created * 1000).getUTCMonth() + 1, i.amount_paid]).reverse(),
+    ).toEqual([
+      [1, 900],
+      [2, 900],
+      [3, 900],
+      [4, 1200],
+      [5, 1200],
+    ]);
+    // Ended: taken off the subscription; one redemption for all of its invoices.
+    expect((await stripe.subscriptions.retrieve(sub.id)).discounts).toEqual([]);
+    expect((await stripe.coupons.retrieve(coupon.id)).times_redeemed).toBe(1);
+  });
+
   it('a trial ends with a card that declines: past_due, three retries, then canceled for payment_failed', async () => {
     const { clock, sub } = await onClock('pm_card_chargeCustomerFail', { trial_period_days: 14 });
     expect(sub.status).toBe('trialing');

@@ -200,6 +200,14 @@ async function seedOne(
         prices[`${name}:${currency}:${interval}`] = price.id as string;
       }
     }
+    // Two coupons some subscribers start with: 25% off for three months, and 10% off for good.
+    await ok('POST', '/v1/coupons', {
+      id: 'LAUNCH25',
+      percent_off: 25,
+      duration: 'repeating',
+      duration_in_months: 3,
+    });
+    await ok('POST', '/v1/coupons', { id: 'PARTNER10', percent_off: 10, duration: 'forever' });
   });
 
   const count = opts.customers ?? 200;
@@ -235,12 +243,14 @@ async function seedOne(
       const plan = r < 0.55 ? 'Starter' : r < 0.9 || currency === 'eur' ? 'Pro' : 'Team';
       const interval = currency === 'usd' && plan !== 'Team' && random() < 0.2 ? 'year' : 'month';
       const trial = random() < 0.3;
+      const coupon = random() < 0.15 ? (random() < 0.5 ? 'LAUNCH25' : 'PARTNER10') : undefined;
       const sub: { id?: string; item?: string } = {};
       at(created + 60, async () => {
         const s = await ok('POST', '/v1/subscriptions', {
           customer: who.customer,
           items: [{ price: prices[`${plan}:${currency}:${interval}`] }],
           ...(trial ? { trial_period_days: 14 } : {}),
+          ...(coupon ? { discounts: [{ coupon }] } : {}),
         });
         sub.id = s.id as string;
         sub.item = (s.items as { data: Json[] }).data[0]!.id as string;
@@ -249,6 +259,8 @@ async function seedOne(
       if (plan === 'Starter' && random() < 0.2) {
         at(created + (20 + Math.floor(random() * 40)) * DAY, async () => {
           if (!sub.id) return;
+          // A subscription that ended first (canceled, or its payments failed) is not upgraded.
+          if ((await ok('GET', `/v1/subscriptions/${sub.id}`)).status === 'canceled') return;
           await ok('POST', `/v1/subscriptions/${sub.id}`, {
             items: [{ id: sub.item, price: prices[`Pro:${currency}:${interval}`] }],
             proration_behavior: 'none',

@@ -15,6 +15,7 @@ export interface ObjectTypes {
   charge: Stripe.Charge;
   coupon: Stripe.Coupon;
   customer: Stripe.Customer;
+  discount: Stripe.Discount;
   dispute: Stripe.Dispute;
   invoice: Stripe.Invoice;
   invoiceitem: Stripe.InvoiceItem;
@@ -314,6 +315,12 @@ function expandPath(store: AccountStore, node: unknown, parts: string[], full: s
   if (typeof child === 'string') {
     const target = store.get(child);
     if (target) rec[head] = child = structuredClone(target);
+  } else if (Array.isArray(child)) {
+    // A list of ids (a subscription's `discounts`): each id that names an object becomes the object.
+    rec[head] = child = child.map((c: unknown) => {
+      const target = typeof c === 'string' ? store.get(c) : undefined;
+      return target ? structuredClone(target) : c;
+    });
   }
   if (rest.length === 0) return;
   if (Array.isArray(child)) for (const c of child) expandPath(store, c, rest, full);

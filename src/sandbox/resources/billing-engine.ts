@@ -70,6 +70,7 @@ export function discountAmount(
   subtotal: number,
   cur: string,
   param: string,
+  { redeem = true }: { redeem?: boolean } = {},
 ): number {
   if (!couponId) return 0;
   const coupon = store.require('coupon', couponId, param);
@@ -79,12 +80,65 @@ export function discountAmount(
       param,
     );
   }
-  coupon.times_redeemed += 1;
+  // Redeemed once when applied; a subscription's later invoices use the same redemption.
+  if (redeem) coupon.times_redeemed += 1;
   const off =
     coupon.percent_off !== null
       ? Math.round((subtotal * coupon.percent_off) / 100)
       : (coupon.amount_off ?? 0);
   return Math.min(subtotal, off);
+}
+
+/**
+ * A coupon applied to a subscription, kept as Stripe keeps it: a Discount on the subscription, with
+ * the end of a `repeating` coupon's months (`forever` and `once` have none; `once` is dropped after
+ * the first invoice, see `runningCoupon`).
+ */
+export function subscriptionDiscount(
+  store: AccountStore,
+  couponId: string,
+  sub: { id: string; customer: string; start: number },
+): Stored<'discount'> {
+  const coupon = store.require('coupon', couponId);
+  const end =
+    coupon.duration === 'repeating'
+      ? addInterval(sub.start, { interval: 'month', interval_count: coupon.duration_in_months ?? 1 })
+      : null;
+  return store.create('di', 'discount', {
+    checkout_session: null,
+    customer: sub.customer,
+    customer_account: null,
+    end,
+    invoice: null,
+    invoice_item: null,
+    promotion_code: null,
+    source: { coupon: couponId, type: 'coupon' },
+    start: sub.start,
+    subscription: sub.id,
+    subscription_item: null,
+  });
+}
+
+/**
+ * The coupon a subscription's invoice at `at` gets: its discount's, while it runs. A `once` coupon or
+ * an ended `repeating` one is taken off the subscription here, as Stripe does at the next invoice.
+ */
+export function runningCoupon(
+  store: AccountStore,
+  sub: Stored<'subscription'>,
+  at: number,
+): string | undefined {
+  const id = idOf(sub.discounts[0] ?? null);
+  const discount = id ? store.get(id) : undefined;
+  if (!discount) return undefined;
+  const couponId = idOf((discount.source as { coupon: string | null }).coupon);
+  const coupon = couponId ? store.get(couponId) : undefined;
+  const ended = (discount.end as number | null) !== null && at >= (discount.end as number);
+  if (!coupon || ended || coupon.duration === 'once') {
+    sub.discounts = [];
+    return undefined;
+  }
+  return coupon.id;
 }
 
 interface InvoiceSpec {

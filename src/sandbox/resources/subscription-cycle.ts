@@ -6,7 +6,16 @@ import type Stripe from 'stripe';
 import { idOf } from '../../util/ids.js';
 import { SandboxError } from '../errors.js';
 import type { AccountStore, Stored } from '../store.js';
-import { addInterval, createInvoice, customerDefaultPm, finalize, pay, type Line } from './billing-engine.js';
+import {
+  addInterval,
+  createInvoice,
+  customerDefaultPm,
+  discountAmount,
+  finalize,
+  pay,
+  runningCoupon,
+  type Line,
+} from './billing-engine.js';
 import { meterUsage } from './meters.js';
 import { itemLine } from './subscriptions.js';
 
@@ -141,7 +150,14 @@ export function renew(store: AccountStore, sub: Stored<'subscription'>, paymentM
     description: null,
     metadata: {},
     autoAdvance: true,
-    discount: 0,
+    discount: discountAmount(
+      store,
+      runningCoupon(store, sub, start),
+      lines.reduce((sum, l) => sum + l.amount, 0),
+      sub.currency,
+      'discounts',
+      { redeem: false },
+    ),
     defaultPaymentMethod: null,
   });
   sub.latest_invoice = inv.id;

@@ -9,6 +9,7 @@ import {
   createInvoice,
   customerDefaultPm,
   discountAmount,
+  subscriptionDiscount,
   finalize,
   pay,
   type Line,
@@ -225,6 +226,10 @@ function newSubscription(
     defaultPaymentMethod: null,
   });
   sub.latest_invoice = inv.id;
+  if (coupon)
+    sub.discounts = [
+      subscriptionDiscount(store, coupon, { id: sub.id, customer: customer.id, start: now }).id,
+    ];
   finalize(store, inv);
   if (inv.status === 'paid') {
     sub.status = trialing ? 'trialing' : 'active';
