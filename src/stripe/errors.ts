@@ -33,7 +33,19 @@ const DECLINE_ADVICE: Record<string, string> = {
   lost_card: 'The card was reported lost: do not retry it; ask the customer for another payment method.',
   stolen_card: 'The card was reported stolen: do not retry it; ask the customer for another payment method.',
   fraudulent: 'Stripe suspects fraud: do not retry; review the payment in the Dashboard.',
+  generic_decline:
+    'The bank declined without a reason: the customer should call their bank or use another payment method.',
+  do_not_honor:
+    'The bank declined without a reason: the customer should call their bank or use another payment method.',
 };
+
+/** What to do about a declined payment, by its decline code (or Stripe's failure code). */
+export function declineAdvice(code: string | null | undefined): string {
+  return (
+    DECLINE_ADVICE[code ?? ''] ??
+    'The card was declined: ask the customer for a different payment method. Retrying the same card will fail again.'
+  );
+}
 
 export function describeStripeError(err: Stripe.errors.StripeError): StripeFailure {
   // Stripe echoes what it was sent: the parameter name and message may carry card data or a key.
@@ -51,10 +63,7 @@ export function describeStripeError(err: Stripe.errors.StripeError): StripeFailu
   };
 
   if (err.type === 'StripeCardError') {
-    const advice =
-      DECLINE_ADVICE[err.decline_code ?? ''] ??
-      DECLINE_ADVICE[err.code ?? ''] ??
-      'The card was declined: ask the customer for a different payment method. Retrying the same card will fail again.';
+    const advice = declineAdvice(err.decline_code && err.decline_code in DECLINE_ADVICE ? err.decline_code : err.code);
     return { ...base, type: 'card_error', retryable: err.code === 'processing_error', next_action: advice };
   }
   if (err.type === 'StripeIdempotencyError') {

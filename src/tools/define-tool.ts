@@ -29,6 +29,8 @@ export type Toolset =
   | 'billing_portal'
   | 'events'
   | 'api'
+  /** Read-only answers worked out from Stripe's lists: revenue_summary, mrr, churn, failed_payments, top_customers. */
+  | 'analytics'
   /** The paying user's own tools (billing_status, upgrade_plan, manage_billing), with --plans. */
   | 'plans';
 

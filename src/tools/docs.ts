@@ -17,6 +17,14 @@ export function toolListBytes(tools: readonly Tool[]): number {
   return Buffer.byteLength(JSON.stringify({ tools: listed }));
 }
 
+/** Why the analytics toolset is or is not in the default profile, measured. */
+function analyticsChoice(tools: readonly Tool[]): string {
+  const analytics = tools.filter((t) => t.toolset === 'analytics');
+  const bytes = toolListBytes(analytics);
+  const together = toolListBytes(selectTools(['compact', 'analytics.*'], tools));
+  return `The analytics toolset (${analytics.map((t) => `\`${t.name}\``).join(', ')}) is ${bytes} bytes of \`tools/list\`: with \`compact\` it comes to ${together}, past the 17,000-byte budget, so it is not in the default. Add it with \`--tools=compact,analytics.*\`.`;
+}
+
 /** The tool reference (docs/tools.md), generated from the registry so it cannot drift. */
 export function renderToolsMarkdown(tools: readonly Tool[] = ALL_TOOLS): string {
   const lines: string[] = [
@@ -43,6 +51,8 @@ export function renderToolsMarkdown(tools: readonly Tool[] = ALL_TOOLS): string 
     '',
     `\`compact\` = ${PROFILES.compact!.map((n) => `\`${n}\``).join(', ')}. Measured by \`test/api.test.ts\`, which fails`,
     'when the default exceeds 17,000 bytes. Combine with patterns: `--tools=compact,subscriptions.*`.',
+    '',
+    analyticsChoice(tools),
     '',
     '## All tools',
     '',

@@ -2,6 +2,7 @@ import { ConfigError } from '../config/errors.js';
 import { selectPermitted, type PermissionConfig } from '../policy/permissions.js';
 import type { Tool } from './define-tool.js';
 import { accountTools } from './toolsets/account.js';
+import { analyticsTools } from './toolsets/analytics.js';
 import { apiTools } from './toolsets/api.js';
 import { disputeTools, invoiceTools, subscriptionTools } from './toolsets/billing.js';
 import { catalogTools } from './toolsets/catalog.js';
@@ -23,6 +24,7 @@ export const ALL_TOOLS: readonly Tool[] = [
   ...disputeTools,
   ...sessionTools,
   ...eventTools,
+  ...analyticsTools,
   ...apiTools,
 ];
 
