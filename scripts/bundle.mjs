@@ -5,6 +5,7 @@
 // - dist/cli.cjs: the executable, a small launcher that runs main.cjs with that code cache. It is
 //   CommonJS too: starting Node's ES module loader costs ~15 ms that start-up does not need.
 // - dist/endpoints.json: the generated endpoint catalog, beside the bundle.
+// - dist/docs-index.json: the docs search's index (scripts/build-docs-index.ts).
 // - dist/console-assets/: the operator console's script and styles.
 // - dist/billing.mjs and dist/billing.d.ts: the `mcp-stripe/billing` library.
 // BUNDLE_NO_MINIFY=1 keeps names readable in CPU profiles (whitespace is still minified: that drops
@@ -73,6 +74,10 @@ await build({
 });
 mkdirSync('dist', { recursive: true });
 copyFileSync('src/catalog/endpoints.json', 'dist/endpoints.json');
+// The docs search's index, built once here and read on the first search (src/docsearch/index.ts).
+execFileSync(process.execPath, ['node_modules/tsx/dist/cli.mjs', 'scripts/build-docs-index.ts'], {
+  stdio: 'inherit',
+});
 
 // The console's browser assets: one script (uPlot bundled in), its styles. Served by the server
 // itself: no CDN, and the Content-Security-Policy allows only same-origin scripts and styles.

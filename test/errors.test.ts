@@ -46,6 +46,7 @@ describe('input validation', () => {
       { payment_intent: 'pi_1', reason: 'because' },
       /"reason": Invalid option: expected one of "duplicate"\|"fraudulent"\|"requested_by_customer"/,
     ],
+    ['email', 'create_customer', { email: 'jane at example.com' }, /"email": Invalid email address/],
     ['nested', 'create_subscription', { customer: 'cus_1', items: [{ quantity: 1 }] }, /"items\.0\.price"/],
     [
       'rule the schema cannot express',
@@ -75,7 +76,7 @@ describe('Stripe errors', () => {
     expect(r.text).toMatch(
       /^Stripe card_error \(code card_declined, decline_code generic_decline\): Your card was declined\./,
     );
-    expect(r.text).toMatch(/Next: .*different payment method/);
+    expect(r.text).toMatch(/Next: .*call their bank or use another payment method/);
     expect(r.text).toMatch(/Request id: req_/);
     expect(stripeError(r)).toMatchObject({
       type: 'card_error',

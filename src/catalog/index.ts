@@ -39,7 +39,6 @@ interface Indexed {
   where: Set<string>;
   summary: Set<string>;
   params: Set<string>;
-  paramDocs: { p: CatalogParam; words: Set<string> }[];
 }
 
 interface Template {
@@ -100,9 +99,6 @@ function loadIndex(): Indexed[] {
     where: new Set(tokens(`${ep.path} ${ep.id}`)),
     summary: new Set(tokens(ep.summary)),
     params: new Set(ep.params.flatMap((p) => tokens(p.n))),
-    paramDocs: ep.params
-      .filter((p) => p.d)
-      .map((p) => ({ p, words: new Set(tokens(`${p.n} ${p.d ?? ''}`)) })),
   }));
   return index;
 }
@@ -206,35 +202,4 @@ export function docsUrl(ep: Endpoint): string {
     .replace(/([a-z])([A-Z])/g, '$1_$2')
     .toLowerCase();
   return `https://docs.stripe.com/api/${resource.reverse().join('/')}/${name === 'del' ? 'delete' : name}`;
-}
-
-export interface DocPassage {
-  title: string;
-  text: string;
-  url: string;
-  score: number;
-}
-
-/** Offline search over the API reference text the SDK ships: endpoint summaries and parameter docs. */
-export function searchDocs(query: string, limit = 5): DocPassage[] {
-  const q = tokens(query);
-  if (q.length === 0) return [];
-  const out: DocPassage[] = [];
-  for (const { ep, where: head, summary, paramDocs } of loadIndex()) {
-    const s1 = q.reduce((s, t) => s + (summary.has(t) ? 1 : 0) + (head.has(t) ? 1.5 : 0), 0);
-    const s0 = q.reduce((s, t) => s + (head.has(t) ? 0.5 : 0), 0);
-    if (s1 > 0) out.push({ title: `${ep.method} ${ep.path}`, text: ep.summary, url: docsUrl(ep), score: s1 });
-    for (const { p, words } of paramDocs) {
-      const s2 = q.reduce((s, t) => s + (words.has(t) ? 1 : 0), 0) + s0;
-      if (s2 >= Math.max(1.5, q.length * 0.75)) {
-        out.push({
-          title: `${ep.method} ${ep.path} · ${p.n}`,
-          text: `${p.n} (${p.t}${p.e ? `: ${p.e.join(', ')}` : ''}): ${p.d ?? ''}`,
-          url: docsUrl(ep),
-          score: s2,
-        });
-      }
-    }
-  }
-  return out.sort((a, b) => b.score - a.score).slice(0, limit);
 }

@@ -1,5 +1,6 @@
 import { z } from 'zod';
-import { docsUrl, match, search, searchDocs, type Endpoint } from '../../catalog/index.js';
+import { docsUrl, match, search, type Endpoint } from '../../catalog/index.js';
+import { searchDocumentation } from '../../docsearch/index.js';
 import { redactSecrets } from '../../log.js';
 import { classify, moneyFor } from '../../money/model.js';
 import { lowerCurrencies } from '../../util/canonical.js';
@@ -315,17 +316,23 @@ export const apiTools = [
     name: 'search_stripe_documentation',
     title: 'Search Stripe API documentation',
     description:
-      'Offline search over the Stripe API reference (endpoints, parameters). Returns short passages with docs URLs.',
+      'Offline search: the Stripe API reference (endpoints, parameters, objects), guides (idempotency, pagination, declines, test cards, webhooks, Connect, billing, keys, 3DS) and these docs.',
     toolset: 'api',
     annotations: LOCAL,
     input: { query: z.string().min(2), limit: z.number().int().min(1).max(20).optional() },
     output: z.object({
-      results: z.array(z.object({ title: z.string(), text: z.string(), url: z.string() })),
+      results: z.array(z.object({ kind: z.string(), title: z.string(), text: z.string(), url: z.string() })),
     }),
-    handler({ query, limit }) {
-      return Promise.resolve({
-        results: searchDocs(query, limit ?? 5).map(({ title, text, url }) => ({ title, text, url })),
-      });
+    handler({ query, limit }, ctx) {
+      const results = searchDocumentation(query, limit ?? 5).map(({ kind, title, text, url }) => ({
+        kind,
+        title,
+        text,
+        url,
+      }));
+      if (results.length === 0)
+        ctx.note('Nothing matched: try other words, or stripe_api_search for an endpoint by name.');
+      return Promise.resolve({ results });
     },
   }),
 ];

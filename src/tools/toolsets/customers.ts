@@ -1,9 +1,9 @@
 import { z } from 'zod';
-import { CREATE, defineTool, READ, UPDATE } from '../define-tool.js';
+import { CREATE, defineTool, emailInput, READ, UPDATE } from '../define-tool.js';
 import { customer, customerShape, listInput, listOutput, metadataInput, toList } from '../shapes.js';
 
 const fields = {
-  email: z.email().optional(),
+  email: emailInput.optional(),
   name: z.string().max(256).optional(),
   phone: z.string().max(20).optional(),
   description: z.string().max(350).optional(),

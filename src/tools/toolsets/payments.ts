@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { CREATE, defineTool, DESTRUCTIVE, READ, ToolInputError, UPDATE } from '../define-tool.js';
+import { CREATE, defineTool, DESTRUCTIVE, emailInput, READ, ToolInputError, UPDATE } from '../define-tool.js';
 import {
   amountInput,
   currencyInput,
@@ -36,7 +36,7 @@ export const paymentIntentTools = [
       off_session: z.boolean().optional().describe('With confirm: customer is not present'),
       return_url: z.string().url().optional(),
       description: z.string().optional(),
-      receipt_email: z.email().optional(),
+      receipt_email: emailInput.optional(),
       setup_future_usage: z.enum(['on_session', 'off_session']).optional(),
       metadata: metadataInput,
     },

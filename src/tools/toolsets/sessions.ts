@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { CREATE, defineTool } from '../define-tool.js';
+import { CREATE, defineTool, emailInput } from '../define-tool.js';
 import { metadataInput } from '../shapes.js';
 import { lineItemsInput, lineItemsParams } from './catalog.js';
 
@@ -18,7 +18,7 @@ export const sessionTools = [
       success_url: z.string().url().optional(),
       cancel_url: z.string().url().optional(),
       customer: z.string().optional().describe('cus_…'),
-      customer_email: z.email().optional(),
+      customer_email: emailInput.optional(),
       client_reference_id: z.string().max(200).optional(),
       allow_promotion_codes: z.boolean().optional(),
       coupon: z.string().optional(),
