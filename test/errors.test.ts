@@ -74,7 +74,7 @@ describe('Stripe errors', () => {
     });
     expect(r.isError).toBe(true);
     expect(r.text).toMatch(
-      /^Stripe card_error \(code card_declined, decline_code generic_decline\): Your card was declined\./,
+      /^Stripe card_error \(code card_declined, decline_code generic_decline, payment_intent pi_\w+, charge ch_\w+\): Your card was declined\./,
     );
     expect(r.text).toMatch(/Next: .*call their bank or use another payment method/);
     expect(r.text).toMatch(/Request id: req_/);
@@ -85,6 +85,10 @@ describe('Stripe errors', () => {
       http_status: 402,
       retryable: false,
     });
+    // The failed payment intent is the one to retry with another payment method: it is named, and it is real.
+    const failed = await s.stripe.paymentIntents.retrieve(stripeError(r).payment_intent as string);
+    expect(failed).toMatchObject({ status: 'requires_payment_method', amount: 2000 });
+    expect(failed.last_payment_error?.decline_code).toBe('generic_decline');
   });
 
   it('card_error: insufficient funds, expired card, incorrect CVC each get their own advice', async () => {

@@ -358,7 +358,7 @@ export function cardDataRefusal(f: CardDataFinding): string {
   return (
     `Refused: the argument "${f.path}" looks like raw card data (${f.what}). Nothing was sent to Stripe. ` +
     'This server never handles card numbers, security codes or expiry dates. Let the customer enter their card with Stripe: ' +
-    'Stripe Checkout (create_checkout_session) or a Payment Link (create_payment_link) gives a hosted payment page URL; Stripe.js / Elements produce a payment method id (pm_…) ' +
+    'a Checkout Session (create_checkout_session) or a Payment Link (POST /v1/payment_links) gives a hosted payment page URL; Stripe.js / Elements produce a payment method id (pm_…) ' +
     'that you can pass as payment_method. In test mode, use test payment methods such as pm_card_visa.'
   );
 }

@@ -5,10 +5,11 @@
 // and a redirect to `success_url`.
 import type { Context, Hono } from 'hono';
 import { html } from 'hono/html';
+import { formatMoney } from '../money/currencies.js';
 import type { SandboxState } from './app.js';
 import { SandboxError } from './errors.js';
 import { createCustomer } from './resources/customers.js';
-import { createPaymentIntent } from './resources/payment-intents.js';
+import { completeAuthentication, createPaymentIntent } from './resources/payment-intents.js';
 import { attachPaymentMethod } from './resources/payment-methods.js';
 import { createSubscription } from './resources/subscriptions.js';
 import { inCustomerTime } from './resources/test-clocks.js';
@@ -83,6 +84,58 @@ export function mountHostedPages(app: Hono, state: SandboxState): void {
     const success = text(session.success_url);
     if (!success) return page(c, 200, 'Paid', html`<p>Payment complete.</p>`);
     return c.redirect(success.replace('{CHECKOUT_SESSION_ID}', session.id), 303);
+  });
+
+  // The bank's 3-D Secure challenge for a payment intent confirmed with a return_url (the URL in its
+  // next_action.redirect_to_url): the customer completes or fails it, and goes back to return_url
+  // with the query Stripe adds.
+  const intent = (id: string) => {
+    for (const store of [state.platform, ...state.accounts.values()]) {
+      const pi = store.get(id);
+      if (pi?.object === 'payment_intent') return { store, pi };
+    }
+    return undefined;
+  };
+  app.get('/3ds/authenticate/:id', (c) => {
+    const found = intent(c.req.param('id'));
+    if (!found) return page(c, 404, 'No such payment', html`<p>This authentication link is not valid.</p>`);
+    if (found.pi.status !== 'requires_action')
+      return page(c, 409, 'Already done', html`<p>This payment is ${String(found.pi.status)}.</p>`);
+    const amount = formatMoney(found.pi.amount as number, found.pi.currency as string);
+    return page(
+      c,
+      200,
+      '3-D Secure (sandbox)',
+      html`<p>Your bank asks you to confirm a payment of <strong>${amount}</strong>.</p>
+        <form method="post">
+          <button name="result" value="complete">Complete authentication</button>
+          <button name="result" value="fail">Fail authentication</button>
+        </form>`,
+    );
+  });
+  app.post('/3ds/authenticate/:id', async (c) => {
+    const found = intent(c.req.param('id'));
+    if (!found) return page(c, 404, 'No such payment', html`<p>This authentication link is not valid.</p>`);
+    const { store, pi } = found;
+    const next = pi.next_action as { redirect_to_url?: { return_url: string } } | null;
+    if (pi.status !== 'requires_action' || !next?.redirect_to_url)
+      return page(c, 409, 'Already done', html`<p>This payment is ${String(pi.status)}.</p>`);
+    const back = next.redirect_to_url.return_url;
+    const form = await c.req.parseBody();
+    try {
+      inCustomerTime(store, pi.customer as string | null, () =>
+        completeAuthentication(store, pi, form.result === 'complete'),
+      );
+    } catch (err) {
+      // A card that authenticates and is then declined: the intent says so, as with Stripe.
+      if (!(err instanceof SandboxError)) throw err;
+    }
+    const url = new URL(back);
+    url.searchParams.set('payment_intent', pi.id);
+    url.searchParams.set('payment_intent_client_secret', String(pi.client_secret));
+    const after = pi.status as string; // changed by completeAuthentication
+    url.searchParams.set('redirect_status', after === 'requires_payment_method' ? 'failed' : 'succeeded');
+    return c.redirect(url.href, 303);
   });
 }
 

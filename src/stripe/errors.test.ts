@@ -45,7 +45,7 @@ describe('describeStripeError', () => {
       ),
       'card_error',
       false,
-      /different payment method/,
+      /call their bank or use another payment method/,
     ],
     [
       new Stripe.errors.StripeInvalidRequestError(

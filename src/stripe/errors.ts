@@ -12,6 +12,9 @@ export interface StripeFailure {
   message: string;
   request_id?: string;
   http_status?: number;
+  /** For a declined payment: the payment intent that failed (still usable with another payment method) and its charge. */
+  payment_intent?: string;
+  charge?: string;
   /** For a restricted key: the permission it lacks (`rak_refund_write`). */
   permission?: string;
   /** Whether repeating the same call (same idempotency key) can succeed. */
@@ -63,8 +66,17 @@ export function describeStripeError(err: Stripe.errors.StripeError): StripeFailu
   };
 
   if (err.type === 'StripeCardError') {
-    const advice = declineAdvice(err.decline_code && err.decline_code in DECLINE_ADVICE ? err.decline_code : err.code);
-    return { ...base, type: 'card_error', retryable: err.code === 'processing_error', next_action: advice };
+    const advice = declineAdvice(
+      err.decline_code && err.decline_code in DECLINE_ADVICE ? err.decline_code : err.code,
+    );
+    return {
+      ...base,
+      ...(err.payment_intent?.id ? { payment_intent: err.payment_intent.id } : {}),
+      ...(err.charge ? { charge: err.charge } : {}),
+      type: 'card_error',
+      retryable: err.code === 'processing_error',
+      next_action: advice,
+    };
   }
   if (err.type === 'StripeIdempotencyError') {
     return {
@@ -154,6 +166,8 @@ export function formatStripeFailure(f: StripeFailure): string {
     f.code && `code ${f.code}`,
     f.decline_code && `decline_code ${f.decline_code}`,
     f.param && `param ${f.param}`,
+    f.payment_intent && `payment_intent ${f.payment_intent}`,
+    f.charge && `charge ${f.charge}`,
   ]
     .filter(Boolean)
     .join(', ');

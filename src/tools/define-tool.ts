@@ -152,9 +152,7 @@ export const idempotencyKeyInput = z
   .min(1)
   .max(255)
   .optional()
-  .describe(
-    'Only to repeat an identical write on purpose: a new key makes a new request. Retries need nothing.',
-  );
+  .describe('Only to repeat an identical write on purpose (a new key is a new request); retries need none.');
 
 /**
  * Declares one tool. Inputs are strict (an unknown argument is an error, not silently dropped);

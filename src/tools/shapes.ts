@@ -175,6 +175,21 @@ export const paymentIntentShape = z.object({
   created: ts,
   metadata,
 });
+/**
+ * What the customer must do for a payment intent waiting on them (`requires_action`), and where:
+ * only the cardholder can pass their bank's 3-D Secure check, so the agent's part is the link.
+ */
+export function nextActionAdvice(pi: Pick<Stripe.PaymentIntent, 'id' | 'next_action'>): string | null {
+  const next = pi.next_action;
+  if (!next) return null;
+  const tail = 'Nobody else can authenticate for them; get_payment_status shows when it succeeds.';
+  if (next.type === 'redirect_to_url' && next.redirect_to_url?.url)
+    return `The customer's bank asks them to authenticate this payment (3-D Secure). Send the customer this link to open in their browser: ${next.redirect_to_url.url} . They approve the payment with their bank and come back to ${next.redirect_to_url.return_url ?? 'the return_url'}. ${tail}`;
+  if (next.type === 'use_stripe_sdk')
+    return `The customer's bank asks them to authenticate this payment (3-D Secure) in their browser. To get a link to send them, confirm it again with a return_url (POST /v1/payment_intents/${pi.id}/confirm); or take the payment with a Checkout Session (create_checkout_session) and send its url. ${tail}`;
+  return `The payment waits for the customer (next_action ${next.type}): see the PaymentIntent's next_action for what they must do.`;
+}
+
 export const paymentIntent = (pi: Stripe.PaymentIntent): z.input<typeof paymentIntentShape> => ({
   id: pi.id,
   status: pi.status,

@@ -45,13 +45,16 @@ export function attemptCharge(
     paymentIntent: string | null;
     description: unknown;
     offSession: boolean;
+    /** The customer completed 3-D Secure for this attempt (the sandbox's authentication page). */
+    authenticated?: boolean;
   },
 ): ChargeOutcome {
   const card = cardOf(store, a.pm.id);
-  if (card.authenticationRequired && !a.offSession) return { kind: 'requires_action' };
+  const challenge = card.authenticationRequired && !a.authenticated;
+  if (challenge && !a.offSession) return { kind: 'requires_action' };
   const decline =
     card.decline ??
-    (card.authenticationRequired
+    (challenge
       ? {
           code: 'authentication_required',
           decline_code: 'authentication_required',

@@ -16,7 +16,20 @@ const CANCELABLE = [
   'requires_action',
 ];
 
-export function confirm(store: AccountStore, pi: StripeObject, params: Params): StripeObject {
+/** Where the sandbox's 3-D Secure page for a payment intent is (see hosted.ts). */
+export const authenticatePath = (id: string) => `/3ds/authenticate/${id}`;
+
+/**
+ * Confirms a payment intent. `origin` (where the sandbox listens) lets a confirmation with
+ * `return_url` that needs 3-D Secure answer `redirect_to_url` with the sandbox's authentication page,
+ * as Stripe answers with its own; without either it answers `use_stripe_sdk`, as Stripe does.
+ */
+export function confirm(
+  store: AccountStore,
+  pi: StripeObject,
+  params: Params,
+  origin?: string,
+): StripeObject {
   if (!CONFIRMABLE.includes(pi.status as string)) {
     throw invalid(
       `You cannot confirm this PaymentIntent because it has a status of ${String(pi.status)}. Only a PaymentIntent with one of the following statuses may be confirmed: ${CONFIRMABLE.join(', ')}.`,
@@ -37,7 +50,42 @@ export function confirm(store: AccountStore, pi: StripeObject, params: Params): 
   if (pm.customer && pi.customer && pm.customer !== pi.customer) {
     throw invalid('The provided PaymentMethod belongs to another customer.', 'payment_method');
   }
-  const offSession = bool(params, 'off_session') ?? false;
+  const returnUrl = str(params, 'return_url');
+  return charge(store, pi, pm, {
+    offSession: bool(params, 'off_session') ?? false,
+    redirect:
+      returnUrl && origin ? { url: `${origin}${authenticatePath(pi.id)}`, return_url: returnUrl } : undefined,
+  });
+}
+
+/**
+ * The customer's answer on the authentication page: a charge without a second challenge, or the
+ * failure Stripe reports (`payment_intent_authentication_failure`, the intent back to needing a
+ * payment method).
+ */
+export function completeAuthentication(store: AccountStore, pi: StripeObject, passed: boolean): StripeObject {
+  const pm = store.require('payment_method', pi.payment_method as string);
+  if (passed) return charge(store, pi, pm, { offSession: false, authenticated: true });
+  pi.status = 'requires_payment_method';
+  pi.next_action = null;
+  pi.last_payment_error = {
+    code: 'payment_intent_authentication_failure',
+    message:
+      'The provided PaymentMethod has failed authentication. You can provide payment_method_data or a new PaymentMethod to attempt to fulfill this PaymentIntent again.',
+    payment_method: structuredClone(pm),
+    type: 'invalid_request_error',
+  };
+  pi.payment_method = null;
+  store.emit('payment_intent.payment_failed', pi);
+  return pi;
+}
+
+function charge(
+  store: AccountStore,
+  pi: StripeObject,
+  pm: StripeObject,
+  o: { offSession: boolean; authenticated?: boolean; redirect?: { url: string; return_url: string } },
+): StripeObject {
   const manual = pi.capture_method === 'manual';
   const outcome = attemptCharge(store, {
     amount: pi.amount as number,
@@ -47,17 +95,20 @@ export function confirm(store: AccountStore, pi: StripeObject, params: Params): 
     capture: !manual,
     paymentIntent: pi.id,
     description: pi.description,
-    offSession,
+    offSession: o.offSession,
+    authenticated: o.authenticated,
   });
   if (outcome.kind === 'requires_action') {
     pi.status = 'requires_action';
-    pi.next_action = {
-      type: 'use_stripe_sdk',
-      use_stripe_sdk: {
-        type: 'three_d_secure_redirect',
-        stripe_js: 'https://hooks.stripe.com/3d_secure_2/hosted',
-      },
-    };
+    pi.next_action = o.redirect
+      ? { type: 'redirect_to_url', redirect_to_url: o.redirect }
+      : {
+          type: 'use_stripe_sdk',
+          use_stripe_sdk: {
+            type: 'three_d_secure_redirect',
+            stripe_js: 'https://hooks.stripe.com/3d_secure_2/hosted',
+          },
+        };
     store.emit('payment_intent.requires_action', pi);
     return pi;
   }
@@ -90,7 +141,12 @@ export function confirm(store: AccountStore, pi: StripeObject, params: Params): 
   return pi;
 }
 
-export function createPaymentIntent(store: AccountStore, params: Params, internal = false): StripeObject {
+export function createPaymentIntent(
+  store: AccountStore,
+  params: Params,
+  internal = false,
+  origin?: string,
+): StripeObject {
   const amount = int(params, 'amount', { required: true, min: 1, max: 99_999_999 });
   const cur = currency(params);
   const minimum = MINIMUM_CHARGE[cur];
@@ -146,21 +202,23 @@ export function createPaymentIntent(store: AccountStore, params: Params, interna
     throw err;
   }
   store.emit('payment_intent.created', pi);
-  if (bool(params, 'confirm')) confirm(store, pi, {});
+  if (bool(params, 'confirm')) confirm(store, pi, pick(params, 'return_url'), origin);
   return pi;
 }
+
+const pick = (params: Params, key: string): Params => (key in params ? { [key]: params[key] } : {});
 
 export function capturedCharge(store: AccountStore, pi: StripeObject): StripeObject {
   return store.require('charge', pi.latest_charge as string);
 }
 
 export function paymentIntentRoutes(routes: RouteTable): void {
-  routes.add('POST', '/v1/payment_intents', ({ store, params }) => {
+  routes.add('POST', '/v1/payment_intents', ({ store, params, sandbox }) => {
     if (bool(params, 'confirm') && bool(params, 'off_session')) {
       const pi = createPaymentIntent(store, { ...params, confirm: 'false' });
       return confirm(store, pi, { off_session: 'true' });
     }
-    return createPaymentIntent(store, params);
+    return createPaymentIntent(store, params, false, sandbox.origin);
   });
   retrieveRoute(routes, '/v1/payment_intents/:id', 'payment_intent');
   listRoute(routes, '/v1/payment_intents', 'payment_intent', ['customer']);
@@ -186,8 +244,8 @@ export function paymentIntentRoutes(routes: RouteTable): void {
     store.emit('payment_intent.updated', pi);
     return pi;
   });
-  routes.add('POST', '/v1/payment_intents/:id/confirm', ({ store, path, params }) =>
-    confirm(store, store.require('payment_intent', path.id!), params),
+  routes.add('POST', '/v1/payment_intents/:id/confirm', ({ store, path, params, sandbox }) =>
+    confirm(store, store.require('payment_intent', path.id!), params, sandbox.origin),
   );
   routes.add('POST', '/v1/payment_intents/:id/capture', ({ store, path, params }) => {
     const pi = store.require('payment_intent', path.id!);

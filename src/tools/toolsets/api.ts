@@ -226,7 +226,7 @@ export const apiTools = [
     name: 'search_stripe_resources',
     title: 'Search Stripe resources',
     description:
-      "Stripe Search over customers, charges, payment_intents, invoices, prices, products, subscriptions. Query language: email:'a@b.co' AND metadata['k']:'v', amount>1000, name~'jen'.",
+      "Stripe Search over the resources listed in resource. Query language: email:'a@b.co' AND metadata['k']:'v', amount>1000, name~'jen'.",
     toolset: 'api',
     annotations: READ,
     input: {
@@ -316,7 +316,7 @@ export const apiTools = [
     name: 'search_stripe_documentation',
     title: 'Search Stripe API documentation',
     description:
-      'Offline search: the Stripe API reference (endpoints, parameters, objects), guides (idempotency, pagination, declines, test cards, webhooks, Connect, billing, keys, 3DS) and these docs.',
+      'Offline search of the Stripe API reference, guides (idempotency, pagination, declines, test cards, webhooks, Connect, billing, keys, 3DS) and these docs.',
     toolset: 'api',
     annotations: LOCAL,
     input: { query: z.string().min(2), limit: z.number().int().min(1).max(20).optional() },

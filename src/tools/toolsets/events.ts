@@ -1,8 +1,10 @@
+import type Stripe from 'stripe';
 import { z } from 'zod';
+import { formatMoney } from '../../money/currencies.js';
 import type { StoredEvent } from '../../storage/ports.js';
 import { parseDuration } from '../../util/duration.js';
 import { defineTool, READ, ToolInputError, type ToolContext } from '../define-tool.js';
-import { idOf } from '../shapes.js';
+import { idOf, nextActionAdvice } from '../shapes.js';
 
 const LOCAL: typeof READ = { ...READ, openWorldHint: false };
 
@@ -48,7 +50,7 @@ export const eventTools = [
     name: 'get_payment_status',
     title: 'Get payment status',
     description:
-      'Status of a PaymentIntent from received webhook events (saying how old), else from the API. Cheap to poll.',
+      'Status of a PaymentIntent (with refunds and disputes) from received webhook events, saying how old, else from the API. Cheap to poll.',
     toolset: 'events',
     annotations: READ,
     input: { payment_intent_id: z.string().describe('pi_…') },
@@ -66,6 +68,11 @@ export const eventTools = [
           message: z.string().nullable(),
         })
         .nullable(),
+      amount_refunded: z.number().int(),
+      refunds: z.array(z.object({ id: z.string(), amount: z.number().int(), status: z.string().nullable() })),
+      disputes: z.array(
+        z.object({ id: z.string(), amount: z.number().int(), status: z.string(), reason: z.string() }),
+      ),
       source: z.enum(['event_log', 'api']),
       as_of: z.number().int().describe('Unix seconds of the state'),
       age_seconds: z.number().int(),
@@ -87,6 +94,28 @@ export const eventTools = [
         asOf = now();
       }
       const err = pi.last_payment_error as { code?: string; decline_code?: string; message?: string } | null;
+      const advice = nextActionAdvice(pi as unknown as Stripe.PaymentIntent);
+      if (pi.status === 'requires_action' && advice) ctx.note(advice);
+      // A payment that succeeded may since have been refunded or disputed: the status stays `succeeded`.
+      const after =
+        pi.status === 'succeeded'
+          ? await Promise.all([
+              ctx.stripe.refunds.list({ payment_intent: id, limit: 100 }),
+              ctx.stripe.disputes.list({ payment_intent: id, limit: 100 }),
+            ])
+          : undefined;
+      const refunds = (after?.[0].data ?? []).filter((r) => r.status !== 'failed' && r.status !== 'canceled');
+      const disputes = after?.[1].data ?? [];
+      const refunded = refunds.reduce((sum, r) => sum + r.amount, 0);
+      const money = (n: number) => formatMoney(n, String(pi.currency));
+      if (refunded > 0)
+        ctx.note(
+          `${refunded >= Number(pi.amount_received) ? 'Refunded in full' : 'Partly refunded'}: ${money(refunded)} of ${money(Number(pi.amount_received))}.`,
+        );
+      for (const d of disputes)
+        ctx.note(
+          `Disputed (${d.reason}): ${d.id} is ${d.status}${d.evidence_details?.due_by ? `, evidence due ${new Date(d.evidence_details.due_by * 1000).toISOString().slice(0, 10)}` : ''}.`,
+        );
       return {
         payment_intent: String(pi.id),
         status: String(pi.status),
@@ -97,6 +126,9 @@ export const eventTools = [
         last_payment_error: err
           ? { code: err.code ?? null, decline_code: err.decline_code ?? null, message: err.message ?? null }
           : null,
+        amount_refunded: refunded,
+        refunds: refunds.map((r) => ({ id: r.id, amount: r.amount, status: r.status })),
+        disputes: disputes.map((d) => ({ id: d.id, amount: d.amount, status: d.status, reason: d.reason })),
         source,
         as_of: asOf,
         age_seconds: Math.max(0, now() - asOf),

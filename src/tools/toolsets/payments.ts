@@ -1,11 +1,22 @@
+import type Stripe from 'stripe';
 import { z } from 'zod';
-import { CREATE, defineTool, DESTRUCTIVE, emailInput, READ, ToolInputError, UPDATE } from '../define-tool.js';
+import {
+  CREATE,
+  defineTool,
+  DESTRUCTIVE,
+  emailInput,
+  READ,
+  ToolInputError,
+  UPDATE,
+  type ToolContext,
+} from '../define-tool.js';
 import {
   amountInput,
   currencyInput,
   listInput,
   listOutput,
   metadataInput,
+  nextActionAdvice,
   paymentIntent,
   paymentIntentShape,
   paymentMethod,
@@ -16,6 +27,13 @@ import {
 } from '../shapes.js';
 
 const piId = z.string().describe('pi_…');
+
+/** A payment intent as a result, with what the customer must do when it waits on them. */
+function shown(pi: Stripe.PaymentIntent, ctx: ToolContext) {
+  const advice = nextActionAdvice(pi);
+  if (advice) ctx.note(advice);
+  return paymentIntent(pi);
+}
 
 export const paymentIntentTools = [
   defineTool({
@@ -48,7 +66,7 @@ export const paymentIntentTools = [
         args.confirm && !args.return_url
           ? { automatic_payment_methods: { enabled: true, allow_redirects: 'never' as const } }
           : {};
-      return paymentIntent(
+      return shown(
         await ctx.stripe.paymentIntents.create(
           {
             ...args,
@@ -58,6 +76,7 @@ export const paymentIntentTools = [
           },
           ctx.request,
         ),
+        ctx,
       );
     },
   }),
@@ -70,7 +89,7 @@ export const paymentIntentTools = [
     input: { payment_intent: piId },
     output: paymentIntentShape,
     async handler({ payment_intent }, ctx) {
-      return paymentIntent(await ctx.stripe.paymentIntents.retrieve(payment_intent));
+      return shown(await ctx.stripe.paymentIntents.retrieve(payment_intent), ctx);
     },
   }),
   defineTool({
@@ -89,7 +108,7 @@ export const paymentIntentTools = [
     },
     output: paymentIntentShape,
     async handler({ payment_intent, ...args }, ctx) {
-      return paymentIntent(await ctx.stripe.paymentIntents.confirm(payment_intent, args, ctx.request));
+      return shown(await ctx.stripe.paymentIntents.confirm(payment_intent, args, ctx.request), ctx);
     },
   }),
   defineTool({
