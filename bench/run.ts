@@ -15,6 +15,7 @@ import { startSandbox } from '../src/sandbox/index.js';
 import { createMemoryStore } from '../src/storage/memory/index.js';
 import { createSqliteStore } from '../src/storage/sqlite/index.js';
 import { createStripeClient, lazyStripeClient, PINNED_API_VERSION } from '../src/stripe/client.js';
+import { answersBench } from './answers.js';
 import { billingBench } from './billing.js';
 import { postgresBench } from './postgres.js';
 
@@ -576,6 +577,8 @@ const postgres = () =>
     process.env.DATABASE_URL,
   );
 
+const answers = () => answersBench({ root: ROOT, key: KEY, quick, pct, round, env });
+
 const machine = {
   cores: cpus().length,
   cpu: cpus()[0]?.model ?? 'unknown',
@@ -595,6 +598,7 @@ if (only) {
     auth: authCost,
     billing,
     postgres,
+    answers,
   };
   process.stdout.write(`${JSON.stringify(await sections[only]!(), null, 2)}\n`);
   process.exit(0);
@@ -611,6 +615,7 @@ const results = {
   auth: await authCost(),
   billing: await billing(),
   postgres: await postgres(),
+  answers: await answers(),
   targets: TARGETS,
 };
 writeFileSync(join(ROOT, 'bench', 'results.json'), `${JSON.stringify(results, null, 2)}\n`);
@@ -732,6 +737,27 @@ else {
     ],
   );
 }
+const ans = results.answers;
+rows.push(
+  [
+    'demo seed: in process; --sandbox initialize (vs --seed=none)',
+    `${ans.seed.in_process_ms} ms; ${ans.seed.sandbox_initialize_ms} ms (${ans.seed.sandbox_seed_none_initialize_ms} ms)`,
+    '',
+    '',
+  ],
+  ...Object.entries(ans.analytics).map(([name, r]): [string, string, string, string] => [
+    `${name} on the demo business`,
+    `${r.p50_ms} ms, ${r.requests} requests (${r.objects}); cached ${r.cached_ms} ms`,
+    '',
+    '',
+  ]),
+  [
+    'docs search: index size, load; per query p50 / p99',
+    `${Math.round(ans.docs_search.index_bytes / 1024)} KB, ${ans.docs_search.passages} passages, ${ans.docs_search.load_ms} ms (built from the corpus: ${ans.docs_search.build_from_corpus_ms} ms); ${ans.docs_search.query_p50_ms} / ${ans.docs_search.query_p99_ms} ms`,
+    '',
+    `${ans.docs_search.first}/${ans.docs_search.questions} first`,
+  ],
+);
 function rate(t: Record<string, LoadRow>, label: string): string {
   const rows = [1, 16, 64].map((c) => t[`${label}_c${c}`]!);
   return `${rows.map((r) => r.calls_per_s).join(' / ')} (errors ${rows.reduce((n, r) => n + r.errors, 0)})`;

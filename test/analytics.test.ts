@@ -329,6 +329,8 @@ describe('analytics on the demo business', () => {
     expect(failed.by_code.map((r: { code: string }) => r.code)).toContain('insufficient_funds');
 
     const top = (await st.call('top_customers', { period: 'last_90_days', limit: 3 })).data;
+    // One request per 100 charges, names and emails included (customers expanded in the list).
+    expect(top.requests).toBe(Math.ceil(inPeriod.length / 100));
     for (const row of top.currencies as {
       currency: string;
       customers: { customer: string; net: number }[];

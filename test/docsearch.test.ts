@@ -9,61 +9,10 @@ import { StdioClientTransport } from '@modelcontextprotocol/client/stdio';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { apiCorpusFrom, SPEC_PATH } from '../src/docsearch/api-corpus.js';
 import { searchDocumentation } from '../src/docsearch/index.js';
+import { QUESTIONS } from './fixtures/doc-questions.js';
 import { callTool, cleanEnv, CLI, startStack, type Stack } from './helpers.js';
 
 const root = join(import.meta.dirname, '..');
-
-/** Question → the id of the passage that answers it (a guide or doc name covers its sections). */
-export const QUESTIONS: [string, string][] = [
-  ['idempotency', 'guide:idempotency'],
-  ['idempotency key', 'guide:idempotency'],
-  ['retry', 'guide:idempotency'],
-  ['how do I retry a request safely after a timeout', 'guide:idempotency'],
-  ['same idempotency key different parameters error', 'guide:idempotency#same-key-different-parameters'],
-  ['pagination', 'guide:pagination'],
-  ['how do I get the next page of customers', 'guide:pagination'],
-  ['starting_after cursor has_more', 'guide:pagination'],
-  ['expand nested objects in the response', 'guide:pagination#expanding-related-objects'],
-  ['auto pagination in node', 'guide:pagination#auto-pagination-in-the-sdks'],
-  ['card_declined insufficient_funds', 'guide:errors-and-declines'],
-  ['what does do_not_honor mean', 'guide:errors-and-declines'],
-  ['error types and http status codes', 'guide:errors-and-declines#error-types-and-statuses'],
-  ['why was the card declined', 'guide:errors-and-declines'],
-  ['test card numbers', 'guide:test-cards'],
-  ['how do I simulate a declined card in test mode', 'guide:test-cards#payment-methods-that-decline'],
-  ['test a dispute', 'guide:test-cards#authentication-and-disputes'],
-  ['verify webhook signature', 'guide:webhook-signatures'],
-  ['Stripe-Signature header', 'guide:webhook-signatures#verifying-the-stripe-signature-header'],
-  ['webhook delivered twice out of order', 'guide:webhook-signatures#answer-fast-work-later'],
-  ['connected account Stripe-Account header', 'guide:connect'],
-  ['destination charge application fee', 'guide:connect#charge-types'],
-  ['onboard a connected account', 'guide:connect#accounts-and-onboarding'],
-  ['subscription status past_due', 'guide:subscriptions#subscription-statuses'],
-  ['what happens when a subscription renewal payment fails', 'guide:subscriptions'],
-  ['proration when upgrading a subscription', 'guide:subscriptions#changing-a-subscription'],
-  ['invoice lifecycle draft open paid', 'guide:subscriptions#invoice-statuses'],
-  ['apply a coupon to a subscription', 'guide:subscriptions#discounts-and-coupons'],
-  ['restricted key permissions', 'guide:restricted-keys'],
-  ['permission_error 403', 'guide:restricted-keys'],
-  ['3D Secure', 'guide:3d-secure'],
-  ['requires_action next_action redirect', 'guide:3d-secure'],
-  ['authentication_required off session', 'guide:3d-secure#off-session-payments'],
-  ['strong customer authentication SCA', 'guide:3d-secure'],
-  ['how do I refund part of a payment', 'endpoint:POST /v1/refunds'],
-  ['create a customer', 'endpoint:POST /v1/customers'],
-  ['capture a payment intent', 'endpoint:POST /v1/payment_intents/{intent}/capture'],
-  ['cancel a subscription immediately', 'endpoint:DELETE /v1/subscriptions/{subscription_exposed_id}'],
-  ['list invoices', 'endpoint:GET /v1/invoices'],
-  ['create a checkout session', 'endpoint:POST /v1/checkout/sessions'],
-  ['create a payout to my bank', 'endpoint:POST /v1/payouts'],
-  ['customer portal session', 'endpoint:POST /v1/billing_portal/sessions'],
-  ['search customers by email', 'endpoint:GET /v1/customers/search'],
-  ['amount_capturable', 'field:payment_intent.amount_capturable'],
-  ['balance transaction object', 'object:balance_transaction'],
-  ['daily money limit', 'project:security#money-limits'],
-  ['human confirmation of payments', 'project:security#human-confirmation'],
-  ['metrics endpoint prometheus', 'project:deploy#metrics'],
-];
 
 const matches = (id: string, expected: string) => id === expected || id.startsWith(`${expected}#`);
 

@@ -369,10 +369,12 @@ export function topCustomersOf(
       row.without_customer += net;
       continue;
     }
+    // The customer's own record when the list expanded it (`data.customer`), else the charge's billing details.
+    const record = typeof c.customer === 'object' && c.customer && !c.customer.deleted ? c.customer : null;
     const r = row.customers.get(who) ?? {
       customer: who,
-      name: c.billing_details?.name ?? null,
-      email: c.billing_details?.email ?? null,
+      name: record?.name ?? c.billing_details?.name ?? null,
+      email: record?.email ?? c.billing_details?.email ?? null,
       net: 0,
       display: '',
       payments: 0,
