@@ -4,17 +4,13 @@
 import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { Client, InMemoryTransport } from '@modelcontextprotocol/client';
 import MiniSearch from 'minisearch';
-import { localCaller } from '../src/auth/caller.js';
-import { composeServer } from '../src/compose.js';
 import { loadConfig } from '../src/config/load.js';
 import { buildIndex, INDEX_OPTIONS, searchDocumentation } from '../src/docsearch/index.js';
-import { silentLogger } from '../src/log.js';
 import { startSandbox } from '../src/sandbox/index.js';
-import { createMemoryStore } from '../src/storage/memory/index.js';
 import { createStripeClient, PINNED_API_VERSION } from '../src/stripe/client.js';
 import { QUESTIONS } from '../test/fixtures/doc-questions.js';
+import { inProcessClient } from './in-process.js';
 
 interface Kit {
   root: string;
@@ -89,16 +85,7 @@ export async function answersBench(kit: Kit) {
     env: {},
     defaultApiVersion: PINNED_API_VERSION,
   });
-  const server = composeServer(settings, {
-    stripe: () => Promise.resolve(stripe),
-    store: createMemoryStore(),
-    logger: silentLogger,
-    mode: 'sandbox',
-  }).factory(localCaller('stdio'));
-  const [a, b] = InMemoryTransport.createLinkedPair();
-  await server.connect(b);
-  const client = new Client({ name: 'bench', version: '1' });
-  await client.connect(a);
+  const client = await inProcessClient(settings, stripe);
   const analytics: Record<string, { requests: number; objects: string; p50_ms: number; cached_ms: number }> =
     {};
   for (const [name, args] of ANALYTICS) {

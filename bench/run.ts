@@ -17,6 +17,7 @@ import { createSqliteStore } from '../src/storage/sqlite/index.js';
 import { createStripeClient, lazyStripeClient, PINNED_API_VERSION } from '../src/stripe/client.js';
 import { answersBench } from './answers.js';
 import { billingBench } from './billing.js';
+import { inProcessClient } from './in-process.js';
 import { postgresBench } from './postgres.js';
 
 const ROOT = join(import.meta.dirname, '..');
@@ -188,16 +189,7 @@ async function overhead() {
     apiBase: sandbox.url,
   });
   const store = createMemoryStore();
-  const server = composeServer(settings({ currency: 'usd' }), {
-    stripe: () => Promise.resolve(stripe),
-    store,
-    logger: silentLogger,
-    mode: 'sandbox',
-  }).factory(localCaller('stdio'));
-  const [a, b] = InMemoryTransport.createLinkedPair();
-  await server.connect(b);
-  const client = new Client({ name: 'bench', version: '1' });
-  await client.connect(a);
+  const client = await inProcessClient(settings({ currency: 'usd' }), stripe, store);
   const n = quick ? 300 : 1500;
   const mcp: number[] = [];
   const sdk: number[] = [];

@@ -4,18 +4,7 @@
 import type Stripe from 'stripe';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startSandbox, type RunningSandbox } from '../src/sandbox/index.js';
-import { startStack, type Stack } from './helpers.js';
-
-async function all<T extends { id: string }>(page: (after?: string) => Promise<Stripe.ApiList<T>>) {
-  const out: T[] = [];
-  let after: string | undefined;
-  for (;;) {
-    const p = await page(after);
-    out.push(...p.data);
-    if (!p.has_more) return out;
-    after = p.data.at(-1)!.id;
-  }
-}
+import { listAll, startStack, type Stack } from './helpers.js';
 
 const byCurrency = (rows: { currency: string }[]): Record<string, Record<string, any>> =>
   Object.fromEntries(rows.map((r) => [r.currency, r]));
@@ -134,7 +123,7 @@ describe('analytics on an account whose answers are known', () => {
   it('revenue_summary: gross, refunds, disputes, fees and net per currency, matching the charges, refunds and disputes', async () => {
     const { data } = await st.call('revenue_summary', { period: 'today' });
     const rows = byCurrency(data.currencies);
-    const charges = await all((starting_after) => stripe.charges.list({ limit: 100, starting_after }));
+    const charges = await listAll((starting_after) => stripe.charges.list({ limit: 100, starting_after }));
     for (const currency of ['usd', 'eur', 'jpy']) {
       const captured = charges.filter((c) => c.currency === currency && c.status === 'succeeded');
       expect(rows[currency]!.gross).toBe(captured.reduce((s, c) => s + c.amount_captured, 0));
@@ -143,7 +132,7 @@ describe('analytics on an account whose answers are known', () => {
     expect(rows.usd).toMatchObject({ refunds: 2000, refund_count: 1, disputes: 4200, dispute_count: 1 });
     expect(rows.jpy).toMatchObject({ refunds: 0, disputes: 0 });
     // Fees as the balance transactions charged them; net is what is left of gross.
-    const txns = await all((starting_after) =>
+    const txns = await listAll((starting_after) =>
       stripe.balanceTransactions.list({ limit: 100, starting_after }),
     );
     for (const [currency, row] of Object.entries(rows)) {
@@ -162,7 +151,7 @@ describe('analytics on an account whose answers are known', () => {
     const { data } = await st.call('failed_payments', { period: 'last_7_days' });
     expect(data.failed).toBe(3);
     expect(data.attempted).toBe(
-      (await all((a) => stripe.charges.list({ limit: 100, starting_after: a }))).length,
+      (await listAll((a) => stripe.charges.list({ limit: 100, starting_after: a }))).length,
     );
     expect(data.by_code.map((r: { code: string; count: number }) => [r.code, r.count])).toEqual([
       ['insufficient_funds', 2],
@@ -240,8 +229,8 @@ describe('analytics on the demo business', () => {
     sandbox = await startSandbox({ seed: 'demo' });
     st = await startStack({ reuse: sandbox });
     stripe = st.stripe;
-    charges = await all((starting_after) => stripe.charges.list({ limit: 100, starting_after }));
-    subs = await all((starting_after) =>
+    charges = await listAll((starting_after) => stripe.charges.list({ limit: 100, starting_after }));
+    subs = await listAll((starting_after) =>
       stripe.subscriptions.list({ status: 'all', limit: 100, starting_after, expand: ['data.discounts'] }),
     );
   });

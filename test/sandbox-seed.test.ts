@@ -1,26 +1,14 @@
 // `--seed=demo`: a business in the sandbox, read back as any Stripe SDK user would.
 import { spawn } from 'node:child_process';
-import type Stripe from 'stripe';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startSandbox, type RunningSandbox } from '../src/sandbox/index.js';
 import type { StripeClient } from '../src/stripe/client.js';
-import { CLI, sandboxStripe } from './helpers.js';
+import { CLI, listAll, sandboxStripe } from './helpers.js';
 
 const DAY = 86_400;
 let a: RunningSandbox;
 let b: RunningSandbox;
 let stripe: StripeClient;
-
-async function all<T extends { id: string }>(page: (after?: string) => Promise<Stripe.ApiList<T>>) {
-  const out: T[] = [];
-  let after: string | undefined;
-  for (;;) {
-    const p = await page(after);
-    out.push(...p.data);
-    if (!p.has_more) return out;
-    after = p.data.at(-1)!.id;
-  }
-}
 
 beforeAll(async () => {
   [a, b] = await Promise.all([startSandbox({ seed: 'demo' }), startSandbox({ seed: 'demo' })]);
@@ -32,13 +20,15 @@ afterAll(async () => {
 
 describe('the demo business', () => {
   it('about 200 customers over the last 120 days, backdated, with subscriptions in every state worth seeing', async () => {
-    const customers = await all((starting_after) => stripe.customers.list({ limit: 100, starting_after }));
+    const customers = await listAll((starting_after) =>
+      stripe.customers.list({ limit: 100, starting_after }),
+    );
     expect(customers).toHaveLength(200);
     const now = Math.floor(Date.now() / 1000);
     const created = customers.map((c) => c.created);
     expect(Math.min(...created)).toBeGreaterThanOrEqual(now - 121 * DAY);
     expect(Math.max(...created) - Math.min(...created)).toBeGreaterThan(100 * DAY);
-    const subs = await all((starting_after) =>
+    const subs = await listAll((starting_after) =>
       stripe.subscriptions.list({ status: 'all', limit: 100, starting_after }),
     );
     const statuses = new Set(subs.map((s) => s.status));
@@ -46,16 +36,18 @@ describe('the demo business', () => {
     const intervals = new Set(subs.map((s) => s.items.data[0]!.price.recurring!.interval));
     expect(intervals).toEqual(new Set(['month', 'year']));
     // Renewals happened: invoices well beyond one per subscription.
-    const invoices = await all((starting_after) => stripe.invoices.list({ limit: 100, starting_after }));
+    const invoices = await listAll((starting_after) => stripe.invoices.list({ limit: 100, starting_after }));
     expect(invoices.length).toBeGreaterThan(subs.length * 1.5);
   });
 
   it('payments in several currencies (one zero-decimal), with declines, refunds, disputes and payouts, and a balance that adds up', async () => {
-    const intents = await all((starting_after) => stripe.paymentIntents.list({ limit: 100, starting_after }));
+    const intents = await listAll((starting_after) =>
+      stripe.paymentIntents.list({ limit: 100, starting_after }),
+    );
     expect(new Set(intents.map((p) => p.currency))).toEqual(new Set(['usd', 'eur', 'gbp', 'jpy']));
     expect(intents.some((p) => p.last_payment_error?.decline_code === 'insufficient_funds')).toBe(true);
     expect((await stripe.disputes.list({ limit: 100 })).data.length).toBeGreaterThan(0);
-    const txns = await all((starting_after) =>
+    const txns = await listAll((starting_after) =>
       stripe.balanceTransactions.list({ limit: 100, starting_after }),
     );
     const types = new Set(txns.map((t) => t.type));
@@ -74,7 +66,7 @@ describe('the demo business', () => {
   it('the same seed makes the same business: ids, times and amounts', async () => {
     const other = await sandboxStripe(b);
     const shape = async (s: StripeClient) =>
-      (await all((starting_after) => s.balanceTransactions.list({ limit: 100, starting_after }))).map(
+      (await listAll((starting_after) => s.balanceTransactions.list({ limit: 100, starting_after }))).map(
         (t) => `${t.id} ${t.created} ${t.net} ${String(t.source as string)}`,
       );
     expect(await shape(other)).toEqual(await shape(stripe));

@@ -87,6 +87,15 @@ export class SandboxState {
     this.platform = this.newAccount(newId('acct', 16), false);
   }
 
+  /** An object of one type by id, in whichever account holds it (hosted pages are not per account). */
+  locate(id: string, object: string): { store: AccountStore; found: StripeObject } | undefined {
+    for (const store of [this.platform, ...this.accounts.values()]) {
+      const found = store.get(id);
+      if (found?.object === object) return { store, found };
+    }
+    return undefined;
+  }
+
   newAccount(id: string, connected = true): AccountStore {
     const store = new AccountStore(
       id,

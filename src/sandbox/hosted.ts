@@ -30,12 +30,9 @@ export type Card = keyof typeof CARDS;
 export const checkoutPath = (id: string) => `/checkout/pay/${id}`;
 
 export function mountHostedPages(app: Hono, state: SandboxState): void {
-  const find = (id: string): { store: AccountStore; session: StripeObject } | undefined => {
-    for (const store of [state.platform, ...state.accounts.values()]) {
-      const session = store.get(id);
-      if (session?.object === 'checkout.session') return { store, session };
-    }
-    return undefined;
+  const find = (id: string) => {
+    const at = state.locate(id, 'checkout.session');
+    return at && { store: at.store, session: at.found };
   };
 
   app.get('/checkout/pay/:id', (c) => {
@@ -90,11 +87,8 @@ export function mountHostedPages(app: Hono, state: SandboxState): void {
   // next_action.redirect_to_url): the customer completes or fails it, and goes back to return_url
   // with the query Stripe adds.
   const intent = (id: string) => {
-    for (const store of [state.platform, ...state.accounts.values()]) {
-      const pi = store.get(id);
-      if (pi?.object === 'payment_intent') return { store, pi };
-    }
-    return undefined;
+    const at = state.locate(id, 'payment_intent');
+    return at && { store: at.store, pi: at.found };
   };
   app.get('/3ds/authenticate/:id', (c) => {
     const found = intent(c.req.param('id'));

@@ -50,12 +50,9 @@ function featuresOf(store: AccountStore, session: StripeObject): Features {
 }
 
 export function mountPortal(app: Hono, state: SandboxState): void {
-  const find = (id: string): { store: AccountStore; session: StripeObject } | undefined => {
-    for (const store of [state.platform, ...state.accounts.values()]) {
-      const session = store.get(id);
-      if (session?.object === 'billing_portal.session') return { store, session };
-    }
-    return undefined;
+  const find = (id: string) => {
+    const at = state.locate(id, 'billing_portal.session');
+    return at && { store: at.store, session: at.found };
   };
   const missing = (c: Context) =>
     page(c, 404, 'No such portal session', html`<p>This portal link is not valid.</p>`);
