@@ -71,6 +71,8 @@ describe('through the tool, as built', () => {
       title: expect.stringContaining('POST /v1/refunds'),
       url: 'https://docs.stripe.com/api/refunds/create',
     });
+    // The answer to "part of a payment": refund only part of a charge, with the amount parameter.
+    expect(data.results[0].text).toMatch(/refund only part of a charge.*Parameters: amount, /);
     const guide = await st.call('search_stripe_documentation', { query: 'idempotency' });
     expect(guide.data.results[0]).toMatchObject({ kind: 'guide', url: 'docs/guides/idempotency.md' });
     expect(guide.data.results[0].text).toMatch(/never charges twice/);

@@ -118,6 +118,10 @@ export function apiCorpusFrom(spec: OpenApiSpec, catalog: { endpoints: Endpoint[
         ...(!ep || op.deprecated ? { prior: 0.5 } : {}),
         keywords: path,
         text: plain(op.description ?? op.summary ?? ep?.summary),
+        params: params
+          .map(([n]) => n)
+          .filter((n) => !COMMON.has(n))
+          .join(', '),
         url,
       });
       for (const [name, schema, description] of params) {
@@ -147,6 +151,10 @@ export function apiCorpusFrom(spec: OpenApiSpec, catalog: { endpoints: Endpoint[
       name: operationName(ep),
       keywords: ep.path,
       text: plain(ep.summary),
+      params: ep.params
+        .map((p) => p.n)
+        .filter((n) => !COMMON.has(n))
+        .join(', '),
       url: apiUrl(ep),
     });
   }

@@ -19,6 +19,8 @@ export interface DocEntry {
   /** Words a passage answers to that its text may not use (parameter names, synonyms). */
   keywords?: string;
   text: string;
+  /** An endpoint's parameters, shown with its passage (not searched: each has a passage of its own). */
+  params?: string;
   /** docs.stripe.com for the API reference; a path in this repository for its own docs. */
   url: string;
 }

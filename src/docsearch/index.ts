@@ -74,7 +74,7 @@ function boostDocument(_id: unknown, term: string, stored?: Record<string, unkno
 
 export const INDEX_OPTIONS: Options<DocEntry> = {
   fields: ['name', 'keywords', 'text'],
-  storeFields: ['title', 'kind', 'text', 'url', 'prior'],
+  storeFields: ['title', 'kind', 'text', 'params', 'url', 'prior'],
   tokenize,
   processTerm,
   extractField: (doc, field) =>
@@ -155,7 +155,7 @@ export function searchDocumentation(query: string, limit = 5): DocResult[] {
       id: r.id as string,
       kind: r.kind as DocKind,
       title: r.title as string,
-      text: r.text as string,
+      text: r.params ? `${r.text as string} Parameters: ${r.params as string}.` : (r.text as string),
       url: r.url as string,
     }));
 }
