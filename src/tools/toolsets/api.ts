@@ -1,6 +1,5 @@
 import { z } from 'zod';
 import { docsUrl, match, search, type Endpoint } from '../../catalog/index.js';
-import { searchDocumentation } from '../../docsearch/index.js';
 import { redactSecrets } from '../../log.js';
 import { classify, moneyFor } from '../../money/model.js';
 import { lowerCurrencies } from '../../util/canonical.js';
@@ -323,7 +322,9 @@ export const apiTools = [
     output: z.object({
       results: z.array(z.object({ kind: z.string(), title: z.string(), text: z.string(), url: z.string() })),
     }),
-    handler({ query, limit }, ctx) {
+    async handler({ query, limit }, ctx) {
+      // Loaded on the first search: start-up neither evaluates the search library nor reads the index.
+      const { searchDocumentation } = await import('../../docsearch/index.js');
       const results = searchDocumentation(query, limit ?? 5).map(({ kind, title, text, url }) => ({
         kind,
         title,
@@ -332,7 +333,7 @@ export const apiTools = [
       }));
       if (results.length === 0)
         ctx.note('Nothing matched: try other words, or stripe_api_search for an endpoint by name.');
-      return Promise.resolve({ results });
+      return { results };
     },
   }),
 ];
