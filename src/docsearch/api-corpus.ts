@@ -36,6 +36,10 @@ export interface ApiCorpus {
   docs: DocEntry[];
 }
 
+/** Products most accounts do not use: their endpoints rank below the core API's for the same words. */
+const SPECIALIST =
+  /^\/v[12]\/(?:test_helpers\/)?(?:issuing|treasury|terminal|climate|financial_connections|identity|apps|reporting|sigma|forwarding|tax\/registrations)\b/;
+
 /** Parameters every list or write takes: the pagination and expand guides say it once. */
 const COMMON = new Set(['expand', 'limit', 'starting_after', 'ending_before', 'page', 'metadata']);
 const MAX_TEXT = 600;
@@ -114,8 +118,8 @@ export function apiCorpusFrom(spec: OpenApiSpec, catalog: { endpoints: Endpoint[
         title: ep ? `${route} (${operationName(ep)})` : route,
         name: ep ? operationName(ep) : path,
         // An alias the SDK does not call (`/v1/charges/{charge}/refunds`) or a deprecated operation
-        // yields to the endpoint people use for the same thing.
-        ...(!ep || op.deprecated ? { prior: 0.5 } : {}),
+        // yields to the endpoint people use for the same thing; so, less, does a specialist product's.
+        ...(!ep || op.deprecated ? { prior: 0.5 } : SPECIALIST.test(path) ? { prior: 0.8 } : {}),
         keywords: path,
         text: plain(op.description ?? op.summary ?? ep?.summary),
         params: params
