@@ -5,6 +5,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ALL_TOOLS, selectTools } from '../src/tools/registry.js';
 import { startStack, type Stack } from './helpers.js';
 
+/** A restricted key that may read payment intents and nothing else. */
+const RESTRICTED = `rk_test_${'payments'}readonly01`;
+
 let st: Stack;
 beforeAll(async () => {
   st = await startStack();
@@ -48,6 +51,27 @@ describe('get_payment_status after the payment', () => {
       { id: dispute!.id, amount: 4200, status: dispute!.status, reason: dispute!.reason },
     ]);
     expect(r.text).toContain(`Disputed (${dispute!.reason}): ${dispute!.id} is ${dispute!.status}`);
+  });
+
+  it('a key that may not read refunds still gets the status, and is told what it could not read', async () => {
+    const limited = await startStack({
+      sandbox: { restrictedKeys: { [RESTRICTED]: ['rak_payment_intent_read'] } },
+      apiKey: RESTRICTED,
+      maxNetworkRetries: 0,
+    });
+    try {
+      const pi = await limited.stripe.paymentIntents.create({
+        amount: 1500,
+        currency: 'usd',
+        payment_method: 'pm_card_visa',
+        confirm: true,
+      });
+      const r = await limited.call('get_payment_status', { payment_intent_id: pi.id });
+      expect(r.data).toMatchObject({ status: 'succeeded', amount_received: 1500, refunds: [], disputes: [] });
+      expect(r.text).toMatch(/Its refunds could not be read \(.*rak_refund_read.*\); the status stands\./);
+    } finally {
+      await limited.close();
+    }
   });
 });
 

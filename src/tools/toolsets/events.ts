@@ -2,6 +2,8 @@ import type Stripe from 'stripe';
 import { z } from 'zod';
 import { formatMoney } from '../../money/currencies.js';
 import type { StoredEvent } from '../../storage/ports.js';
+import { isStripeError } from '../../stripe/client.js';
+import { describeStripeError } from '../../stripe/errors.js';
 import { parseDuration } from '../../util/duration.js';
 import { defineTool, READ, ToolInputError, type ToolContext } from '../define-tool.js';
 import { idOf, nextActionAdvice } from '../shapes.js';
@@ -97,15 +99,22 @@ export const eventTools = [
       const advice = nextActionAdvice(pi as unknown as Stripe.PaymentIntent);
       if (pi.status === 'requires_action' && advice) ctx.note(advice);
       // A payment that succeeded may since have been refunded or disputed: the status stays `succeeded`.
-      const after =
-        pi.status === 'succeeded'
-          ? await Promise.all([
-              ctx.stripe.refunds.list({ payment_intent: id, limit: 100 }),
-              ctx.stripe.disputes.list({ payment_intent: id, limit: 100 }),
-            ])
-          : undefined;
-      const refunds = (after?.[0].data ?? []).filter((r) => r.status !== 'failed' && r.status !== 'canceled');
-      const disputes = after?.[1].data ?? [];
+      // What the key may not read (a restricted key without refunds) leaves the status standing, said.
+      const readAfter = async <T>(what: string, list: () => Promise<{ data: T[] }>): Promise<T[]> => {
+        if (pi.status !== 'succeeded') return [];
+        try {
+          return (await list()).data;
+        } catch (err) {
+          if (!isStripeError(err)) throw err;
+          ctx.note(`Its ${what} could not be read (${describeStripeError(err).message}); the status stands.`);
+          return [];
+        }
+      };
+      const [listed, disputes] = await Promise.all([
+        readAfter('refunds', () => ctx.stripe.refunds.list({ payment_intent: id, limit: 100 })),
+        readAfter('disputes', () => ctx.stripe.disputes.list({ payment_intent: id, limit: 100 })),
+      ]);
+      const refunds = listed.filter((r) => r.status !== 'failed' && r.status !== 'canceled');
       const refunded = refunds.reduce((sum, r) => sum + r.amount, 0);
       const money = (n: number) => formatMoney(n, String(pi.currency));
       if (refunded > 0)
