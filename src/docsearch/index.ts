@@ -72,6 +72,9 @@ function boostDocument(_id: unknown, term: string, stored?: Record<string, unkno
   return boost;
 }
 
+const DEFINITION = /^\s*(?:what(?:'s|\s+is|\s+are|\s+does)|define|meaning of)\b/i;
+const DEFINES = new Set<DocKind>(['object', 'guide']);
+
 export const INDEX_OPTIONS: Options<DocEntry> = {
   fields: ['name', 'keywords', 'text'],
   storeFields: ['title', 'kind', 'text', 'params', 'url', 'prior'],
@@ -148,8 +151,17 @@ export interface DocResult {
 
 /** The passages that best answer a question or keywords, best first. */
 export function searchDocumentation(query: string, limit = 5): DocResult[] {
+  // "What is a payment intent?" asks what a thing is (its object, a guide), not how to call it.
+  const definition = DEFINITION.test(query);
+  const options: SearchOptions = definition
+    ? {
+        ...SEARCH,
+        boostDocument: (id, term, stored) =>
+          boostDocument(id, term, stored) * (DEFINES.has(stored?.kind as DocKind) ? 2 : 1),
+      }
+    : SEARCH;
   return docsIndex()
-    .index.search(query, SEARCH)
+    .index.search(query, options)
     .slice(0, limit)
     .map((r) => ({
       id: r.id as string,
