@@ -1,4 +1,5 @@
 import type { StripeClient } from '../stripe/client.js';
+import { isoDay } from '../util/dates.js';
 
 /** At most this many list requests per analytics call: 100 objects each, 5,000 in all. */
 export const MAX_PAGES = 50;
@@ -51,8 +52,7 @@ export async function pageAll<T extends { id: string }>(
 export function spanOf(items: { created: number }[]): string | null {
   if (items.length === 0) return null;
   const times = items.map((i) => i.created);
-  const day = (s: number) => new Date(s * 1000).toISOString().slice(0, 10);
-  return `${day(Math.min(...times))} to ${day(Math.max(...times))}`;
+  return `${isoDay(Math.min(...times))} to ${isoDay(Math.max(...times))}`;
 }
 
 /** `usd, eur and jpy`. */

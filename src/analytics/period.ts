@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { isoDay } from '../util/dates.js';
 import { ToolInputError } from '../util/input-error.js';
 
 /** A half-open span of Unix seconds, [from, to), as the analytics tools report it. */
@@ -39,11 +40,10 @@ export const periodInput = {
 
 const DAY = 86_400;
 const utc = (y: number, m: number, d = 1) => Date.UTC(y, m, d) / 1000;
-const ymd = (s: number) => new Date(s * 1000).toISOString().slice(0, 10);
 
 function parseDay(value: string, arg: string): number {
   const t = Date.parse(`${value}T00:00:00Z`);
-  if (Number.isNaN(t) || ymd(t / 1000) !== value) throw new ToolInputError(arg, `${value} is not a date.`);
+  if (Number.isNaN(t) || isoDay(t / 1000) !== value) throw new ToolInputError(arg, `${value} is not a date.`);
   return t / 1000;
 }
 
@@ -55,8 +55,8 @@ export function resolvePeriod(
   let from: number;
   let to: number;
   if (args.from || args.to) {
-    from = args.from ? parseDay(args.from, 'from') : parseDay(ymd(now), 'from') - 29 * DAY;
-    to = args.to ? parseDay(args.to, 'to') + DAY : Math.min(now + 1, parseDay(ymd(now), 'to') + DAY);
+    from = args.from ? parseDay(args.from, 'from') : parseDay(isoDay(now), 'from') - 29 * DAY;
+    to = args.to ? parseDay(args.to, 'to') + DAY : Math.min(now + 1, parseDay(isoDay(now), 'to') + DAY);
     if (to <= from)
       throw new ToolInputError('to', `the period ends (${args.to}) before it starts (${args.from}).`);
   } else {
@@ -78,5 +78,5 @@ export function resolvePeriod(
       this_year: [utc(y, 0), end],
     }[args.period ?? 'last_30_days'] as [number, number];
   }
-  return { from, to, label: `${ymd(from)} to ${ymd(to - 1)}` };
+  return { from, to, label: `${isoDay(from)} to ${isoDay(to - 1)}` };
 }

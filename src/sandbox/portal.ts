@@ -6,6 +6,7 @@
 import type { Context, Hono } from 'hono';
 import { html } from 'hono/html';
 import type Stripe from 'stripe';
+import { isoDay } from '../util/dates.js';
 import { idOf } from '../util/ids.js';
 import type { SandboxState } from './app.js';
 import { SandboxError } from './errors.js';
@@ -165,7 +166,7 @@ function planName(store: AccountStore, price: Stripe.Price): string {
 }
 
 const money = (amount: number, currency: string) => `${(amount / 100).toFixed(2)} ${currency.toUpperCase()}`;
-const day = (t: number | null | undefined) => (t ? new Date(t * 1000).toISOString().slice(0, 10) : '—');
+const day = (t: number | null | undefined) => (t ? isoDay(t) : '—');
 
 function cardLabel(store: AccountStore, pm: string | null): string {
   if (!pm) return 'none';

@@ -4,6 +4,7 @@ import { formatMoney } from '../../money/currencies.js';
 import type { StoredEvent } from '../../storage/ports.js';
 import { isStripeError } from '../../stripe/client.js';
 import { describeStripeError } from '../../stripe/errors.js';
+import { isoDay } from '../../util/dates.js';
 import { parseDuration } from '../../util/duration.js';
 import { defineTool, READ, ToolInputError, type ToolContext } from '../define-tool.js';
 import { idOf, nextActionAdvice } from '../shapes.js';
@@ -123,7 +124,7 @@ export const eventTools = [
         );
       for (const d of disputes)
         ctx.note(
-          `Disputed (${d.reason}): ${d.id} is ${d.status}${d.evidence_details?.due_by ? `, evidence due ${new Date(d.evidence_details.due_by * 1000).toISOString().slice(0, 10)}` : ''}.`,
+          `Disputed (${d.reason}): ${d.id} is ${d.status}${d.evidence_details?.due_by ? `, evidence due ${isoDay(d.evidence_details.due_by)}` : ''}.`,
         );
       return {
         payment_intent: String(pi.id),
