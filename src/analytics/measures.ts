@@ -8,15 +8,17 @@ import { idOf } from '../util/ids.js';
 const sorted = <T extends { currency: string }>(rows: T[]) =>
   rows.sort((a, b) => a.currency.localeCompare(b.currency));
 
-function perCurrency<T>(make: (currency: string) => T) {
+/** A row per key (a currency, a decline code, a customer), made on first use. */
+function keyed<T>(make: (key: string) => T) {
   const rows = new Map<string, T>();
   return {
-    of: (currency: string) => {
-      let row = rows.get(currency);
-      if (!row) rows.set(currency, (row = make(currency)));
+    of: (key: string) => {
+      let row = rows.get(key);
+      if (!row) rows.set(key, (row = make(key)));
       return row;
     },
     rows: () => [...rows.values()],
+    entries: () => [...rows.entries()],
   };
 }
 
@@ -41,7 +43,7 @@ export interface RevenueRow {
  * the bank is not revenue. `other` is whatever else moved the balance (adjustments, transfers).
  */
 export function revenueOf(txns: Stripe.BalanceTransaction[]): RevenueRow[] {
-  const by = perCurrency<RevenueRow>((currency) => ({
+  const by = keyed<RevenueRow>((currency) => ({
     currency,
     gross: 0,
     refunds: 0,
@@ -168,7 +170,7 @@ export function mrrOf(
   at: number,
 ): { rows: MrrRow[]; uncounted: number } {
   let uncounted = 0;
-  const by = perCurrency((currency) => ({
+  const by = keyed((currency) => ({
     currency,
     mrr: 0,
     subscriptions: 0,
@@ -259,8 +261,8 @@ export function churnOf(subs: Stripe.Subscription[], from: number, to: number): 
   const atStart = new Set<string>();
   const atEnd = new Set<string>();
   const before = new Set<string>();
-  const endedIn = new Map<string, string[]>();
-  const money = perCurrency((currency) => ({ currency, start: 0, churned: 0 }));
+  const endedIn = keyed<string[]>(() => []);
+  const money = keyed((currency) => ({ currency, start: 0, churned: 0 }));
   for (const sub of subs) {
     const who = customer(sub);
     if (sub.start_date < from) before.add(who);
@@ -272,10 +274,10 @@ export function churnOf(subs: Stripe.Subscription[], from: number, to: number): 
     row.start += value.monthly;
     if (sub.ended_at !== null && sub.ended_at < to) {
       row.churned += value.monthly;
-      endedIn.set(who, [...(endedIn.get(who) ?? []), sub.id]);
+      endedIn.of(who).push(sub.id);
     }
   }
-  const churned = [...endedIn].filter(([who]) => !atEnd.has(who));
+  const churned = endedIn.entries().filter(([who]) => !atEnd.has(who));
   const newCustomers = [...atEnd].filter((who) => !before.has(who)).length;
   return {
     customers_at_start: atStart.size,
@@ -310,15 +312,13 @@ export interface FailureRow {
  * code), most frequent first, each with what to do about it.
  */
 export function failuresOf(charges: Stripe.Charge[], advice: (code: string) => string): FailureRow[] {
-  const groups = new Map<string, Stripe.Charge[]>();
-  for (const c of charges) {
-    if (c.status !== 'failed') continue;
-    const code = c.outcome?.reason ?? c.failure_code ?? 'unknown';
-    groups.set(code, [...(groups.get(code) ?? []), c]);
-  }
-  return [...groups]
+  const groups = keyed<Stripe.Charge[]>(() => []);
+  for (const c of charges)
+    if (c.status === 'failed') groups.of(c.outcome?.reason ?? c.failure_code ?? 'unknown').push(c);
+  return groups
+    .entries()
     .map(([code, list]) => {
-      const amounts = perCurrency((currency) => ({ currency, amount: 0, display: '' }));
+      const amounts = keyed((currency) => ({ currency, amount: 0, display: '' }));
       for (const c of list) amounts.of(c.currency).amount += c.amount;
       return {
         code,
@@ -351,7 +351,7 @@ export function topCustomersOf(
   charges: Stripe.Charge[],
   limit: number,
 ): { currency: string; customers: TopCustomerRow[]; without_customer: number; total_net: number }[] {
-  const by = perCurrency((currency) => ({
+  const by = keyed((currency) => ({
     currency,
     customers: new Map<string, TopCustomerRow>(),
     without_customer: 0,

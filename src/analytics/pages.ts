@@ -1,4 +1,5 @@
 import type { StripeClient } from '../stripe/client.js';
+import { trimMap } from '../util/bounded.js';
 import { isoDay } from '../util/dates.js';
 
 /** At most this many list requests per analytics call: 100 objects each, 5,000 in all. */
@@ -99,6 +100,6 @@ export async function cached<T>(
   const value = await compute();
   cache.delete(key);
   cache.set(key, { at: now, ttl: open ? 60_000 : 3_600_000, value });
-  if (cache.size > MAX_ENTRIES) cache.delete(cache.keys().next().value!);
+  trimMap(cache, MAX_ENTRIES);
   return { value, cachedAt: null };
 }
