@@ -89,6 +89,30 @@ const human = (resourceId: string) =>
     .map((w) => w.charAt(0).toUpperCase() + w.slice(1))
     .join(' ');
 
+/** An endpoint's passage: named as the SDK names its method, with its parameters beside the text. */
+function endpointPassage(
+  method: string,
+  path: string,
+  ep: Endpoint | undefined,
+  description: string | undefined,
+  params: string[],
+  prior?: number,
+): DocEntry {
+  const route = `${method} ${path}`;
+  const name = ep && operationName(ep);
+  return {
+    id: `endpoint:${route}`,
+    kind: 'endpoint',
+    title: name ? `${route} (${name})` : route,
+    name: name ?? path,
+    ...(prior !== undefined ? { prior } : {}),
+    keywords: path,
+    text: plain(description),
+    params: params.filter((n) => !COMMON.has(n)).join(', '),
+    url: apiUrl(ep),
+  };
+}
+
 export function apiCorpusFrom(spec: OpenApiSpec, catalog: { endpoints: Endpoint[] }): ApiCorpus {
   const docs: DocEntry[] = [];
   // The SDK and the spec name path parameters differently (`{id}`, `{charge}`): match without names.
@@ -112,22 +136,19 @@ export function apiCorpusFrom(spec: OpenApiSpec, catalog: { endpoints: Endpoint[
           ([n, s]) => [n, s, s.description] as [string, Schema, string | undefined],
         ),
       ];
-      docs.push({
-        id: `endpoint:${route}`,
-        kind: 'endpoint',
-        title: ep ? `${route} (${operationName(ep)})` : route,
-        name: ep ? operationName(ep) : path,
-        // An alias the SDK does not call (`/v1/charges/{charge}/refunds`) or a deprecated operation
-        // yields to the endpoint people use for the same thing; so, less, does a specialist product's.
-        ...(!ep || op.deprecated ? { prior: 0.5 } : SPECIALIST.test(path) ? { prior: 0.8 } : {}),
-        keywords: path,
-        text: plain(op.description ?? op.summary ?? ep?.summary),
-        params: params
-          .map(([n]) => n)
-          .filter((n) => !COMMON.has(n))
-          .join(', '),
-        url,
-      });
+      // An alias the SDK does not call (`/v1/charges/{charge}/refunds`) or a deprecated operation
+      // yields to the endpoint people use for the same thing; so, less, does a specialist product's.
+      const prior = !ep || op.deprecated ? 0.5 : SPECIALIST.test(path) ? 0.8 : undefined;
+      docs.push(
+        endpointPassage(
+          method,
+          path,
+          ep,
+          op.description ?? op.summary ?? ep?.summary,
+          params.map(([n]) => n),
+          prior,
+        ),
+      );
       for (const [name, schema, description] of params) {
         if (COMMON.has(name)) continue;
         // Where the 2024 spec has no words for a parameter, the installed SDK's types may.
@@ -146,21 +167,16 @@ export function apiCorpusFrom(spec: OpenApiSpec, catalog: { endpoints: Endpoint[
   }
   // Endpoints newer than the spec: the SDK's own summary.
   for (const ep of catalog.endpoints) {
-    const route = `${ep.method} ${ep.path}`;
     if (seen.has(shape(ep.method, ep.path)) || !ep.summary) continue;
-    docs.push({
-      id: `endpoint:${route}`,
-      kind: 'endpoint',
-      title: `${route} (${operationName(ep)})`,
-      name: operationName(ep),
-      keywords: ep.path,
-      text: plain(ep.summary),
-      params: ep.params
-        .map((p) => p.n)
-        .filter((n) => !COMMON.has(n))
-        .join(', '),
-      url: apiUrl(ep),
-    });
+    docs.push(
+      endpointPassage(
+        ep.method,
+        ep.path,
+        ep,
+        ep.summary,
+        ep.params.map((p) => p.n),
+      ),
+    );
   }
   for (const schema of Object.values(spec.components.schemas)) {
     const id = schema['x-resourceId'];

@@ -81,12 +81,13 @@ export function markdownPassages(
     const text = plainMarkdown(raw);
     if (!text) return [];
     const anchor = heading ? `#${slug(heading)}` : '';
+    const keywords = keywordsOf(raw);
     return [
       {
         id: `${kind}:${name}${anchor}`,
         kind,
         title: heading ? `${title} › ${heading.replace(/`/g, '')}` : title,
-        ...(keywordsOf(raw) ? { keywords: keywordsOf(raw) } : {}),
+        ...(keywords ? { keywords } : {}),
         text: text.length > MAX_TEXT ? `${text.slice(0, text.lastIndexOf(' ', MAX_TEXT))}…` : text,
         url: `${url}${anchor}`,
       },

@@ -107,37 +107,15 @@ export function buildIndex(passages: DocEntry[] = allPassages()): MiniSearch<Doc
   return index;
 }
 
-export interface IndexStats {
-  passages: number;
-  /** `built` (dist/docs-index.json) or `corpus` (built in this process). */
-  from: 'built' | 'corpus';
-  loadMs: number;
-  bytes: number | null;
-}
-
-let loaded: { index: MiniSearch<DocEntry>; stats: IndexStats } | undefined;
+let loaded: MiniSearch<DocEntry> | undefined;
 
 /** The index, loaded on first use: the built file beside the bundle when there is one. */
-export function docsIndex(): { index: MiniSearch<DocEntry>; stats: IndexStats } {
+export function docsIndex(): MiniSearch<DocEntry> {
   if (loaded) return loaded;
-  const started = performance.now();
   const file = fileURLToPath(new URL(`./${INDEX_FILE}`, import.meta.url));
-  let index: MiniSearch<DocEntry>;
-  let bytes: number | null = null;
-  if (existsSync(file)) {
-    const json = readFileSync(file, 'utf8');
-    bytes = json.length;
-    index = MiniSearch.loadJSON<DocEntry>(json, INDEX_OPTIONS);
-  } else index = buildIndex();
-  loaded = {
-    index,
-    stats: {
-      passages: index.documentCount,
-      from: bytes === null ? 'corpus' : 'built',
-      loadMs: performance.now() - started,
-      bytes,
-    },
-  };
+  loaded = existsSync(file)
+    ? MiniSearch.loadJSON<DocEntry>(readFileSync(file, 'utf8'), INDEX_OPTIONS)
+    : buildIndex();
   return loaded;
 }
 
@@ -161,7 +139,7 @@ export function searchDocumentation(query: string, limit = 5): DocResult[] {
       }
     : SEARCH;
   return docsIndex()
-    .index.search(query, options)
+    .search(query, options)
     .slice(0, limit)
     .map((r) => ({
       id: r.id as string,
