@@ -82,15 +82,11 @@ function stepsFor(enabled: ReadonlySet<string>) {
   };
 }
 
-/** The workflow's text, or null when one of its steps has no tool. */
-const all = (lines: (Step | string)[]): string | null =>
-  lines.some((l) => l === null) ? null : lines.join('\n');
-
 /** Templated workflows over the tools. A prompt is offered only when a tool can take each step. */
 export function registerPrompts(server: McpServer, enabled: ReadonlySet<string>): void {
   const step = stepsFor(enabled);
-  // Whether a prompt can be offered: its steps for sample arguments (the text is rebuilt per request).
-  const offered = (text: string | null) => text !== null;
+  // Each workflow is its text, or null when a step has no tool; whether it is offered is its text for
+  // sample arguments (the text is rebuilt per request).
 
   const takePayment = (a: {
     amount: string;
@@ -106,7 +102,7 @@ export function registerPrompts(server: McpServer, enabled: ReadonlySet<string>)
     const checkout = step.checkout('payment');
     const after = step.paymentsOf();
     if (!find || !create || !price || !checkout || !after) return null;
-    return all([
+    return [
       `Take a one-off payment of ${a.amount} ${cur.toUpperCase()} for "${a.description}".`,
       '1. Convert the amount to minor units (cents) and double-check it.',
       a.customer_email
@@ -115,9 +111,9 @@ export function registerPrompts(server: McpServer, enabled: ReadonlySet<string>)
       `3. ${price}: a one-time price named after what is paid for.`,
       `4. ${checkout} with that price and the customer; give the customer the url.`,
       `Never ask for or type card numbers. After payment, check with ${after}.`,
-    ]);
+    ].join('\n');
   };
-  if (offered(takePayment({ amount: '1', description: 'x' }))) {
+  if (takePayment({ amount: '1', description: 'x' }) !== null) {
     server.registerPrompt(
       'take_payment',
       {
@@ -143,7 +139,7 @@ export function registerPrompts(server: McpServer, enabled: ReadonlySet<string>)
     const subscribe = step.subscribe(a.trial_period_days);
     const checkout = step.checkout('subscription');
     if (!find || !create || !price || !cards || !subscribe || !checkout) return null;
-    return all([
+    return [
       `Start a subscription for ${a.customer_email}.`,
       `1. Find the customer with ${find}, or ${create}.`,
       a.price
@@ -151,9 +147,9 @@ export function registerPrompts(server: McpServer, enabled: ReadonlySet<string>)
         : `2. Pick a recurring price with ${price}; confirm the choice with the user.`,
       `3. If the customer has a saved card (${cards}), call ${subscribe}. Otherwise use ${checkout} and send the url.`,
       '4. Report status, current_period_end and the latest invoice status from the result.',
-    ]);
+    ].join('\n');
   };
-  if (offered(startSubscription({ customer_email: 'x' }))) {
+  if (startSubscription({ customer_email: 'x' }) !== null) {
     server.registerPrompt(
       'start_subscription',
       {
@@ -174,17 +170,21 @@ export function registerPrompts(server: McpServer, enabled: ReadonlySet<string>)
 
   const refundPayment = (a: { payment_intent: string; amount?: string; reason?: string }) => {
     const pi = a.payment_intent;
-    return all([
+    const check = step.payment(pi);
+    const earlier = step.refundsOf(pi);
+    const refund = step.refund(pi, Boolean(a.amount), a.reason);
+    if (!check || !refund) return null;
+    return [
       `Refund payment ${pi}${a.amount ? ` partly (${a.amount})` : ' in full'}.`,
-      step.payment(pi) && `1. ${step.payment(pi)}: it must have status succeeded.`,
-      step.refundsOf(pi)
-        ? `2. ${step.refundsOf(pi)} to see what was already refunded.`
+      `1. ${check}: it must have status succeeded.`,
+      earlier
+        ? `2. ${earlier} to see what was already refunded.`
         : '2. Check that the amount is no more than what is left to refund.',
-      step.refund(pi, Boolean(a.amount), a.reason) && `3. ${step.refund(pi, Boolean(a.amount), a.reason)}.`,
+      `3. ${refund}.`,
       '4. Report the refund id, amount and status. Do not retry a refund that returned an error without reading its next action.',
-    ]);
+    ].join('\n');
   };
-  if (offered(refundPayment({ payment_intent: 'pi_x' }))) {
+  if (refundPayment({ payment_intent: 'pi_x' }) !== null) {
     server.registerPrompt(
       'refund_payment',
       {
