@@ -42,12 +42,10 @@ const DECLINE_ADVICE: Record<string, string> = {
     'The bank declined without a reason: the customer should call their bank or use another payment method.',
 };
 
-/** What to do about a declined payment, by its decline code (or Stripe's failure code). */
-export function declineAdvice(code: string | null | undefined): string {
-  return (
-    DECLINE_ADVICE[code ?? ''] ??
-    'The card was declined: ask the customer for a different payment method. Retrying the same card will fail again.'
-  );
+/** What to do about a declined payment: the advice for the first code known (the bank's decline code, then Stripe's). */
+export function declineAdvice(...codes: (string | null | undefined)[]): string {
+  for (const code of codes) if (code && code in DECLINE_ADVICE) return DECLINE_ADVICE[code]!;
+  return 'The card was declined: ask the customer for a different payment method. Retrying the same card will fail again.';
 }
 
 export function describeStripeError(err: Stripe.errors.StripeError): StripeFailure {
@@ -66,9 +64,7 @@ export function describeStripeError(err: Stripe.errors.StripeError): StripeFailu
   };
 
   if (err.type === 'StripeCardError') {
-    const advice = declineAdvice(
-      err.decline_code && err.decline_code in DECLINE_ADVICE ? err.decline_code : err.code,
-    );
+    const advice = declineAdvice(err.decline_code, err.code);
     return {
       ...base,
       ...(err.payment_intent?.id ? { payment_intent: err.payment_intent.id } : {}),

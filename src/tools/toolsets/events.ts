@@ -98,7 +98,7 @@ export const eventTools = [
       }
       const err = pi.last_payment_error as { code?: string; decline_code?: string; message?: string } | null;
       const advice = nextActionAdvice(pi as unknown as Stripe.PaymentIntent);
-      if (pi.status === 'requires_action' && advice) ctx.note(advice);
+      if (advice) ctx.note(advice);
       // A payment that succeeded may since have been refunded or disputed: the status stays `succeeded`.
       // What the key may not read (a restricted key without refunds) leaves the status standing, said.
       const readAfter = async <T>(what: string, list: () => Promise<{ data: T[] }>): Promise<T[]> => {
