@@ -1,7 +1,6 @@
 // `npm run bench`, answers: each analytics tool on the demo business (Stripe requests made, wall
 // time, and the cached answer), the docs search (its index's size and load time, per-query p50 / p99
 // over the questions the tests rank), and what the demo seed costs at start-up.
-import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import MiniSearch from 'minisearch';
@@ -18,7 +17,8 @@ interface Kit {
   quick: boolean;
   pct(xs: number[], p: number): number;
   round(n: number, d?: number): number;
-  env(): Record<string, string>;
+  /** Spawn → `initialize` answered over stdio (run.ts's start-up measure), in ms. */
+  startup(args: string[]): Promise<{ ms: number }>;
 }
 
 const time = async <T>(f: () => Promise<T> | T): Promise<[T, number]> => {
@@ -26,28 +26,6 @@ const time = async <T>(f: () => Promise<T> | T): Promise<[T, number]> => {
   const v = await f();
   return [v, performance.now() - t0];
 };
-
-/** Spawn → `initialize` answered over stdio. */
-async function initialized(kit: Kit, args: string[]): Promise<number> {
-  const child = spawn(process.execPath, [join(kit.root, 'dist', 'cli.cjs'), ...args], {
-    env: kit.env(),
-    stdio: ['pipe', 'pipe', 'ignore'],
-  });
-  const t0 = performance.now();
-  child.stdin.write(
-    `${JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'initialize', params: { protocolVersion: '2025-06-18', capabilities: {}, clientInfo: { name: 'bench', version: '1' } } })}\n`,
-  );
-  const ms = await new Promise<number>((resolve) => {
-    let buf = '';
-    child.stdout.on('data', (d: Buffer) => {
-      buf += d.toString();
-      if (buf.includes('"id":1')) resolve(performance.now() - t0);
-    });
-  });
-  child.kill('SIGKILL');
-  await new Promise((r) => child.once('exit', r));
-  return ms;
-}
 
 const ANALYTICS: [string, Record<string, unknown>][] = [
   ['revenue_summary', { period: 'last_90_days' }],
@@ -65,11 +43,12 @@ export async function answersBench(kit: Kit) {
   // The demo seed: in-process, and what it adds to `--sandbox` start-up (the default of npm start).
   const [sandbox, seedMs] = await time(() => startSandbox({ seed: 'demo' }));
   const runs = kit.quick ? 2 : 5;
+  const cli = join(kit.root, 'dist', 'cli.cjs');
   const seeded: number[] = [];
   const empty: number[] = [];
   for (let i = 0; i < runs; i++) {
-    seeded.push(await initialized(kit, ['--sandbox']));
-    empty.push(await initialized(kit, ['--sandbox', '--seed=none']));
+    seeded.push((await kit.startup([cli, '--sandbox'])).ms);
+    empty.push((await kit.startup([cli, '--sandbox', '--seed=none'])).ms);
   }
 
   // Analytics: each tool through the runner, on the seeded business; the first answer, then the cache.

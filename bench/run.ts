@@ -569,7 +569,8 @@ const postgres = () =>
     process.env.DATABASE_URL,
   );
 
-const answers = () => answersBench({ root: ROOT, key: KEY, quick, pct, round, env });
+const answers = () =>
+  answersBench({ root: ROOT, key: KEY, quick, pct, round, startup: (args) => startupOnce(args) });
 
 const machine = {
   cores: cpus().length,
