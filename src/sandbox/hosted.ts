@@ -30,6 +30,10 @@ export type Card = keyof typeof CARDS;
 export const checkoutPath = (id: string) => `/checkout/pay/${id}`;
 
 export function mountHostedPages(app: Hono, state: SandboxState): void {
+  const noCheckout = (c: Context) =>
+    page(c, 404, 'No such checkout', html`<p>This checkout link is not valid.</p>`);
+  const noPayment = (c: Context) =>
+    page(c, 404, 'No such payment', html`<p>This authentication link is not valid.</p>`);
   const find = (id: string) => {
     const at = state.locate(id, 'checkout.session');
     return at && { store: at.store, session: at.found };
@@ -37,13 +41,13 @@ export function mountHostedPages(app: Hono, state: SandboxState): void {
 
   app.get('/checkout/pay/:id', (c) => {
     const found = find(c.req.param('id'));
-    if (!found) return page(c, 404, 'No such checkout', html`<p>This checkout link is not valid.</p>`);
+    if (!found) return noCheckout(c);
     return checkoutPage(c, found.store, found.session);
   });
 
   app.post('/checkout/pay/:id', async (c) => {
     const found = find(c.req.param('id'));
-    if (!found) return page(c, 404, 'No such checkout', html`<p>This checkout link is not valid.</p>`);
+    if (!found) return noCheckout(c);
     const { store, session } = found;
     if (session.status !== 'open')
       return page(c, 409, 'Already done', html`<p>This checkout is ${String(session.status)}.</p>`);
@@ -92,7 +96,7 @@ export function mountHostedPages(app: Hono, state: SandboxState): void {
   };
   app.get('/3ds/authenticate/:id', (c) => {
     const found = intent(c.req.param('id'));
-    if (!found) return page(c, 404, 'No such payment', html`<p>This authentication link is not valid.</p>`);
+    if (!found) return noPayment(c);
     if (found.pi.status !== 'requires_action')
       return page(c, 409, 'Already done', html`<p>This payment is ${String(found.pi.status)}.</p>`);
     const amount = formatMoney(found.pi.amount as number, found.pi.currency as string);
@@ -109,7 +113,7 @@ export function mountHostedPages(app: Hono, state: SandboxState): void {
   });
   app.post('/3ds/authenticate/:id', async (c) => {
     const found = intent(c.req.param('id'));
-    if (!found) return page(c, 404, 'No such payment', html`<p>This authentication link is not valid.</p>`);
+    if (!found) return noPayment(c);
     const { store, pi } = found;
     const next = pi.next_action as { redirect_to_url?: { return_url: string } } | null;
     if (pi.status !== 'requires_action' || !next?.redirect_to_url)
