@@ -4,7 +4,7 @@
 import type Stripe from 'stripe';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startSandbox, type RunningSandbox } from '../src/sandbox/index.js';
-import { listAll, startStack, type Stack } from './helpers.js';
+import { startStack, type Stack } from './helpers.js';
 
 const byCurrency = (rows: { currency: string }[]): Record<string, Record<string, any>> =>
   Object.fromEntries(rows.map((r) => [r.currency, r]));
@@ -123,7 +123,7 @@ describe('analytics on an account whose answers are known', () => {
   it('revenue_summary: gross, refunds, disputes, fees and net per currency, matching the charges, refunds and disputes', async () => {
     const { data } = await st.call('revenue_summary', { period: 'last_7_days' });
     const rows = byCurrency(data.currencies);
-    const charges = await listAll((starting_after) => stripe.charges.list({ limit: 100, starting_after }));
+    const charges = await stripe.charges.list({ limit: 100 }).autoPagingToArray({ limit: 10_000 });
     for (const currency of ['usd', 'eur', 'jpy']) {
       const captured = charges.filter((c) => c.currency === currency && c.status === 'succeeded');
       expect(rows[currency]!.gross).toBe(captured.reduce((s, c) => s + c.amount_captured, 0));
@@ -132,9 +132,7 @@ describe('analytics on an account whose answers are known', () => {
     expect(rows.usd).toMatchObject({ refunds: 2000, refund_count: 1, disputes: 4200, dispute_count: 1 });
     expect(rows.jpy).toMatchObject({ refunds: 0, disputes: 0 });
     // Fees as the balance transactions charged them; net is what is left of gross.
-    const txns = await listAll((starting_after) =>
-      stripe.balanceTransactions.list({ limit: 100, starting_after }),
-    );
+    const txns = await stripe.balanceTransactions.list({ limit: 100 }).autoPagingToArray({ limit: 10_000 });
     for (const [currency, row] of Object.entries(rows)) {
       const fees = txns.filter((t) => t.currency === currency).reduce((s, t) => s + t.fee, 0);
       expect(row.fees).toBe(fees);
@@ -151,7 +149,7 @@ describe('analytics on an account whose answers are known', () => {
     const { data } = await st.call('failed_payments', { period: 'last_7_days' });
     expect(data.failed).toBe(3);
     expect(data.attempted).toBe(
-      (await listAll((a) => stripe.charges.list({ limit: 100, starting_after: a }))).length,
+      (await stripe.charges.list({ limit: 100 }).autoPagingToArray({ limit: 10_000 })).length,
     );
     expect(data.by_code.map((r: { code: string; count: number }) => [r.code, r.count])).toEqual([
       ['insufficient_funds', 2],
@@ -229,10 +227,10 @@ describe('analytics on the demo business', () => {
     sandbox = await startSandbox({ seed: 'demo' });
     st = await startStack({ reuse: sandbox });
     stripe = st.stripe;
-    charges = await listAll((starting_after) => stripe.charges.list({ limit: 100, starting_after }));
-    subs = await listAll((starting_after) =>
-      stripe.subscriptions.list({ status: 'all', limit: 100, starting_after, expand: ['data.discounts'] }),
-    );
+    charges = await stripe.charges.list({ limit: 100 }).autoPagingToArray({ limit: 10_000 });
+    subs = await stripe.subscriptions
+      .list({ status: 'all', limit: 100, expand: ['data.discounts'] })
+      .autoPagingToArray({ limit: 10_000 });
   });
   afterAll(async () => {
     await st?.close();

@@ -5,7 +5,6 @@ import { join } from 'node:path';
 import { Client, InMemoryTransport } from '@modelcontextprotocol/client';
 import type { CallToolResult } from '@modelcontextprotocol/server';
 import { serveStdio } from '@modelcontextprotocol/server/stdio';
-import type Stripe from 'stripe';
 import { localCaller, type Caller } from '../src/auth/caller.js';
 import { composeServer } from '../src/compose.js';
 import { loadConfig, type Flags } from '../src/config/load.js';
@@ -300,18 +299,4 @@ export function sandboxStripe(sandbox: { url: string }, apiKey: string = TEST_KE
     maxNetworkRetries: 0,
     apiBase: sandbox.url,
   });
-}
-
-/** Every page of a Stripe list, read as any SDK user would (`page(after)` asks for the next one). */
-export async function listAll<T extends { id: string }>(
-  page: (after?: string) => Promise<Stripe.ApiList<T>>,
-): Promise<T[]> {
-  const out: T[] = [];
-  let after: string | undefined;
-  for (;;) {
-    const p = await page(after);
-    out.push(...p.data);
-    if (!p.has_more) return out;
-    after = p.data.at(-1)!.id;
-  }
 }

@@ -3,7 +3,7 @@ import { spawn } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startSandbox, type RunningSandbox } from '../src/sandbox/index.js';
 import type { StripeClient } from '../src/stripe/client.js';
-import { CLI, listAll, sandboxStripe } from './helpers.js';
+import { CLI, sandboxStripe } from './helpers.js';
 
 const DAY = 86_400;
 let a: RunningSandbox;
@@ -20,36 +20,30 @@ afterAll(async () => {
 
 describe('the demo business', () => {
   it('about 200 customers over the last 120 days, backdated, with subscriptions in every state worth seeing', async () => {
-    const customers = await listAll((starting_after) =>
-      stripe.customers.list({ limit: 100, starting_after }),
-    );
+    const customers = await stripe.customers.list({ limit: 100 }).autoPagingToArray({ limit: 10_000 });
     expect(customers).toHaveLength(200);
     const now = Math.floor(Date.now() / 1000);
     const created = customers.map((c) => c.created);
     expect(Math.min(...created)).toBeGreaterThanOrEqual(now - 121 * DAY);
     expect(Math.max(...created) - Math.min(...created)).toBeGreaterThan(100 * DAY);
-    const subs = await listAll((starting_after) =>
-      stripe.subscriptions.list({ status: 'all', limit: 100, starting_after }),
-    );
+    const subs = await stripe.subscriptions
+      .list({ status: 'all', limit: 100 })
+      .autoPagingToArray({ limit: 10_000 });
     const statuses = new Set(subs.map((s) => s.status));
     for (const s of ['active', 'trialing', 'canceled'] as const) expect(statuses).toContain(s);
     const intervals = new Set(subs.map((s) => s.items.data[0]!.price.recurring!.interval));
     expect(intervals).toEqual(new Set(['month', 'year']));
     // Renewals happened: invoices well beyond one per subscription.
-    const invoices = await listAll((starting_after) => stripe.invoices.list({ limit: 100, starting_after }));
+    const invoices = await stripe.invoices.list({ limit: 100 }).autoPagingToArray({ limit: 10_000 });
     expect(invoices.length).toBeGreaterThan(subs.length * 1.5);
   });
 
   it('payments in several currencies (one zero-decimal), with declines, refunds, disputes and payouts, and a balance that adds up', async () => {
-    const intents = await listAll((starting_after) =>
-      stripe.paymentIntents.list({ limit: 100, starting_after }),
-    );
+    const intents = await stripe.paymentIntents.list({ limit: 100 }).autoPagingToArray({ limit: 10_000 });
     expect(new Set(intents.map((p) => p.currency))).toEqual(new Set(['usd', 'eur', 'gbp', 'jpy']));
     expect(intents.some((p) => p.last_payment_error?.decline_code === 'insufficient_funds')).toBe(true);
     expect((await stripe.disputes.list({ limit: 100 })).data.length).toBeGreaterThan(0);
-    const txns = await listAll((starting_after) =>
-      stripe.balanceTransactions.list({ limit: 100, starting_after }),
-    );
+    const txns = await stripe.balanceTransactions.list({ limit: 100 }).autoPagingToArray({ limit: 10_000 });
     const types = new Set(txns.map((t) => t.type));
     for (const t of ['charge', 'refund', 'adjustment', 'payout']) expect(types).toContain(t);
     const balance = await stripe.balance.retrieve();
@@ -66,7 +60,7 @@ describe('the demo business', () => {
   it('the same seed makes the same business: ids, times and amounts', async () => {
     const other = await sandboxStripe(b);
     const shape = async (s: StripeClient) =>
-      (await listAll((starting_after) => s.balanceTransactions.list({ limit: 100, starting_after }))).map(
+      (await s.balanceTransactions.list({ limit: 100 }).autoPagingToArray({ limit: 10_000 })).map(
         (t) => `${t.id} ${t.created} ${t.net} ${String(t.source as string)}`,
       );
     expect(await shape(other)).toEqual(await shape(stripe));
