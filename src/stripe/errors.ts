@@ -22,24 +22,26 @@ export interface StripeFailure {
   next_action: string;
 }
 
+/** Advice that two codes share: a card to enter again, a decline the bank did not explain. */
+const REENTER =
+  'Ask the customer to enter their card again through Stripe (Checkout, a Payment Link or Stripe.js). Never collect card details in chat.';
+const NO_REASON =
+  'The bank declined without a reason: the customer should call their bank or use another payment method.';
+
 const DECLINE_ADVICE: Record<string, string> = {
   insufficient_funds:
     'Ask the customer for another payment method, or for a smaller amount. The same card will fail again now.',
   expired_card: 'Ask the customer for another card; this one has expired.',
-  incorrect_cvc:
-    'Ask the customer to enter their card again through Stripe (Checkout, a Payment Link or Stripe.js). Never collect card details in chat.',
-  incorrect_number:
-    'Ask the customer to enter their card again through Stripe (Checkout, a Payment Link or Stripe.js). Never collect card details in chat.',
+  incorrect_cvc: REENTER,
+  incorrect_number: REENTER,
   processing_error: 'A processing error at the card network: retry the same call in a little while.',
   authentication_required:
     'The bank requires the customer to authenticate: bring the customer on-session (Checkout, a Payment Link or the hosted invoice page) instead of charging off-session.',
   lost_card: 'The card was reported lost: do not retry it; ask the customer for another payment method.',
   stolen_card: 'The card was reported stolen: do not retry it; ask the customer for another payment method.',
   fraudulent: 'Stripe suspects fraud: do not retry; review the payment in the Dashboard.',
-  generic_decline:
-    'The bank declined without a reason: the customer should call their bank or use another payment method.',
-  do_not_honor:
-    'The bank declined without a reason: the customer should call their bank or use another payment method.',
+  generic_decline: NO_REASON,
+  do_not_honor: NO_REASON,
 };
 
 /** What to do about a declined payment: the advice for the first code known (the bank's decline code, then Stripe's). */
