@@ -29,13 +29,16 @@ const refreshInput = { refresh: z.boolean().optional().describe('Skip the cached
 
 const nowS = () => Math.floor(Date.now() / 1000);
 
+/** What each tool works out: its answer, and what the reading covered. */
+type Worked<T> = T & { complete: boolean; requests: number; coverage: string };
+
 /** One cached answer per account and question; `open` (the period includes now) keeps it a minute. */
 async function answer<T extends object>(
   ctx: ToolContext,
   tool: string,
   args: Record<string, unknown>,
   open: boolean,
-  compute: () => Promise<T & { complete: boolean; requests: number; coverage: string }>,
+  compute: () => Promise<Worked<T>>,
 ): Promise<T & { cached: boolean }> {
   const { refresh, ...question } = args;
   const { value, cachedAt } = await cached(
@@ -52,6 +55,18 @@ async function answer<T extends object>(
       `Stopped after ${value.requests} requests (${value.coverage}): totals are for what was read. Ask for a shorter period for exact totals.`,
     );
   return { ...value, cached: cachedAt !== null };
+}
+
+/** An answer about a period (resolved against now): cached as `answer` caches, open while it runs. */
+function periodAnswer<T extends object>(
+  ctx: ToolContext,
+  tool: string,
+  args: Parameters<typeof resolvePeriod>[0] & Record<string, unknown>,
+  compute: (period: Period, now: number) => Promise<Worked<T>>,
+): Promise<T & { cached: boolean }> {
+  const now = nowS();
+  const period = resolvePeriod(args, now);
+  return answer(ctx, tool, args, period.to >= now, () => compute(period, now));
 }
 
 /** Every object of one list created in the period, newest first, bounded. */
@@ -117,9 +132,7 @@ export const analyticsTools = [
       ...about,
     }),
     async handler(args, ctx) {
-      const now = nowS();
-      const period = resolvePeriod(args, now);
-      return answer(ctx, 'revenue_summary', args, period.to >= now, async () => {
+      return periodAnswer(ctx, 'revenue_summary', args, async (period) => {
         const pages = await createdIn(ctx, period, 'balance transactions', (p) =>
           ctx.stripe.balanceTransactions.list(p),
         );
@@ -217,9 +230,7 @@ export const analyticsTools = [
       ...about,
     }),
     async handler(args, ctx) {
-      const now = nowS();
-      const period = resolvePeriod(args, now);
-      return answer(ctx, 'churn', args, period.to >= now, async () => {
+      return periodAnswer(ctx, 'churn', args, async (period, now) => {
         const subs = await allSubscriptions(ctx);
         const result = churnOf(subs.items, period.from, Math.min(period.to, now));
         return {
@@ -261,9 +272,7 @@ export const analyticsTools = [
       ...about,
     }),
     async handler(args, ctx) {
-      const now = nowS();
-      const period = resolvePeriod(args, now);
-      return answer(ctx, 'failed_payments', args, period.to >= now, async () => {
+      return periodAnswer(ctx, 'failed_payments', args, async (period) => {
         const pages = await createdIn(ctx, period, 'charges', (p) => ctx.stripe.charges.list(p));
         const byCode = failuresOf(pages.items, declineAdvice);
         const kept = [...new Set(pages.items.map((c) => c.currency))].sort();
@@ -315,9 +324,7 @@ export const analyticsTools = [
       ...about,
     }),
     async handler(args, ctx) {
-      const now = nowS();
-      const period = resolvePeriod(args, now);
-      return answer(ctx, 'top_customers', args, period.to >= now, async () => {
+      return periodAnswer(ctx, 'top_customers', args, async (period) => {
         // With each charge's customer expanded: names and emails without a request per customer.
         const pages = await createdIn(ctx, period, 'charges', (p) =>
           ctx.stripe.charges.list({ ...p, expand: ['data.customer'] }),
